@@ -1,0 +1,1 @@
+"""Engine package: features (Kedro-free)."""

@@ -1,0 +1,1 @@
+"""Engine package: meta (Kedro-free)."""

@@ -1,0 +1,1 @@
+"""Engine package: reporting (Kedro-free)."""

@@ -1,0 +1,1 @@
+"""Engine package: tasks (Kedro-free)."""

@@ -1,0 +1,1 @@
+"""Engine package: text (Kedro-free)."""

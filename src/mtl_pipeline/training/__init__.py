@@ -1,0 +1,1 @@
+"""Engine package: training (Kedro-free)."""
