@@ -71,9 +71,14 @@ class SparseMatrixDataset(AbstractVersionedDataset[sp.spmatrix, sp.csr_matrix]):
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
         temporary = f"{save_path}.{uuid.uuid4().hex}.partial"
         self._fs.makedirs(str(PurePosixPath(save_path).parent), exist_ok=True)
-        with self._fs.open(temporary, mode="wb") as handle:
-            sp.save_npz(handle, data.tocsr(), compressed=self._compressed)
-        self._fs.mv(temporary, save_path)
+        try:
+            with self._fs.open(temporary, mode="wb") as handle:
+                sp.save_npz(handle, data.tocsr(), compressed=self._compressed)
+            self._fs.mv(temporary, save_path)
+        except BaseException:
+            if self._fs.exists(temporary):
+                self._fs.rm(temporary)
+            raise
         self._fs.invalidate_cache(save_path)
 
     def _exists(self) -> bool:
