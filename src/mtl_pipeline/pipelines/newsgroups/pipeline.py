@@ -32,5 +32,29 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="task_samples",
                 name="build_task_samples",
             ),
+            node(
+                nodes.train_stl_models,
+                inputs=["tfidf_matrix", "task_pairs", "task_samples", "params:newsgroups.training"],
+                outputs="stl_learning_curves",
+                name="train_stl_models",
+            ),
+            node(
+                nodes.train_mtl_models,
+                inputs=["tfidf_matrix", "task_pairs", "task_samples", "params:newsgroups.training"],
+                outputs="mtl_learning_curves",
+                name="train_mtl_models",
+            ),
+            node(
+                nodes.combine_learning_curves,
+                inputs=["stl_learning_curves", "mtl_learning_curves"],
+                outputs="learning_curves",
+                name="combine_learning_curves",
+            ),
+            node(
+                nodes.compute_mtl_gains,
+                inputs=["task_pairs", "learning_curves", "params:newsgroups.training"],
+                outputs=["mtl_gains", "mtl_gains_summary"],
+                name="compute_mtl_gains",
+            ),
         ]
     )
