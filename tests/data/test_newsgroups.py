@@ -77,7 +77,9 @@ def test_remove_headers_footers_quotes(small_archive):
 
 def test_missing_path_names_the_file(tmp_path):
     missing = tmp_path / "nope.tar.gz"
-    with pytest.raises(NewsgroupsDataError, match=r"nope\.tar\.gz.*does not exist.*newsgroups\.archive"):
+    with pytest.raises(
+        NewsgroupsDataError, match=r"nope\.tar\.gz.*does not exist.*newsgroups\.archive"
+    ):
         read_newsgroups(missing)
 
 

@@ -28,7 +28,9 @@ def test_sparse_matrix_rejects_dense_input(tmp_path):
 
 def test_failed_parquet_write_leaves_previous_version_intact(tmp_path, monkeypatch):
     path = str(tmp_path / "t.parquet")
-    AtomicParquetDataset(filepath=path, version=Version(None, "v1")).save(pd.DataFrame({"x": [1, 2]}))
+    AtomicParquetDataset(filepath=path, version=Version(None, "v1")).save(
+        pd.DataFrame({"x": [1, 2]})
+    )
 
     def broken_to_parquet(self, handle, **kwargs):
         handle.write(b"PAR1 half a file")
