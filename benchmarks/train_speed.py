@@ -91,10 +91,18 @@ def make_task(groups, is_train, a: int, b: int, seed: int, per_class: int) -> Ta
     tr_b = rng.choice(np.flatnonzero((groups == b) & is_train), per_class, replace=False)
     te = np.flatnonzero(((groups == a) | (groups == b)) & ~is_train)
     rows = np.concatenate([tr_a, tr_b])
-    return TaskSplit(f"g{a} vs g{b}", rows, (groups[rows] == a).astype(np.int64), te, (groups[te] == a).astype(np.int64))
+    return TaskSplit(
+        f"g{a} vs g{b}",
+        rows,
+        (groups[rows] == a).astype(np.int64),
+        te,
+        (groups[te] == a).astype(np.int64),
+    )
 
 
-def make_jobs(groups, is_train, n_mtl: int, n_stl: int, per_class: int, n_groups: int, seeds: int = 5):
+def make_jobs(
+    groups, is_train, n_mtl: int, n_stl: int, per_class: int, n_groups: int, seeds: int = 5
+):
     pairs = list(itertools.combinations(range(n_groups), 2))
     task_cache: dict[tuple[int, int, int], TaskSplit] = {}
 
@@ -116,7 +124,9 @@ def make_jobs(groups, is_train, n_mtl: int, n_stl: int, per_class: int, n_groups
     return jobs
 
 
-def plain_one_model(X: sp.csr_matrix, job: ModelJob, train: TrainSpec, device: torch.device) -> None:
+def plain_one_model(
+    X: sp.csr_matrix, job: ModelJob, train: TrainSpec, device: torch.device
+) -> None:
     """Reference one-model loop in plain PyTorch (what a straightforward implementation does)."""
     torch.manual_seed(job.seed)
     V = X.shape[1]
@@ -136,7 +146,9 @@ def plain_one_model(X: sp.csr_matrix, job: ModelJob, train: TrainSpec, device: t
         h = torch.sparse.mm(xs, trunk[0].weight.t()) + trunk[0].bias
         return heads[t](trunk[3](trunk[2](trunk[1](h))))
 
-    tests = [(to_torch(t.test_rows), torch.as_tensor(t.test_labels, device=device)) for t in job.tasks]
+    tests = [
+        (to_torch(t.test_rows), torch.as_tensor(t.test_labels, device=device)) for t in job.tasks
+    ]
     n_max = max(t.train_rows.size for t in job.tasks)
     B = train.batch_size
     for _ in range(train.epochs):
@@ -155,19 +167,27 @@ def plain_one_model(X: sp.csr_matrix, job: ModelJob, train: TrainSpec, device: t
             for t, (xt, yt) in enumerate(tests):
                 logits = forward(xt, t)
                 pred = logits.argmax(1)
-                _ = (nn.functional.cross_entropy(logits, yt), (pred == yt).float().mean(), (pred & yt).sum())
+                _ = (
+                    nn.functional.cross_entropy(logits, yt),
+                    (pred == yt).float().mean(),
+                    (pred & yt).sum(),
+                )
     if device.type == "cuda":
         torch.cuda.synchronize()
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--device", default="auto")
     ap.add_argument("--models", type=int, default=16, help="MTL models to time (two tasks each)")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--docs-per-task", type=int, default=400, help="training documents per task")
     ap.add_argument("--vocab", type=int, default=10_000)
-    ap.add_argument("--density", type=float, default=0.01, help="mean share of non-zero columns per doc")
+    ap.add_argument(
+        "--density", type=float, default=0.01, help="mean share of non-zero columns per doc"
+    )
     ap.add_argument("--n-docs", type=int, default=18_846)
     ap.add_argument("--baseline", choices=["stacked1", "plain", "none"], default="stacked1")
     ap.add_argument("--baseline-models", type=int, default=None, help="time the baseline on this many "
@@ -175,8 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--chunk-size", type=int, default=None)
     ap.add_argument("--input-mode", default="auto", choices=["auto", "sparse", "dense"])
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
-    ap.add_argument("--full-study", action="store_true", help="time the full 20NG-sized study stacked only")
-    ap.add_argument("--full-study-tasks", type=int, default=190, help="distinct STL tasks (x5 seeds)")
+    ap.add_argument(
+        "--full-study", action="store_true", help="time the full 20NG-sized study stacked only"
+    )
+    ap.add_argument(
+        "--full-study-tasks", type=int, default=190, help="distinct STL tasks (x5 seeds)"
+    )
     ap.add_argument("--full-study-mtl", type=int, default=2580)
     ap.add_argument("--progress", action="store_true")
     args = ap.parse_args(argv)
@@ -192,7 +216,9 @@ def main(argv: list[str] | None = None) -> None:
     per_class = args.docs_per_task // 2
     if args.full_study:
         train = TrainSpec(epochs=args.epochs if args.epochs != 5 else 100)
-        jobs = make_jobs(groups, is_train, args.full_study_mtl, args.full_study_tasks * 5, per_class, 20)
+        jobs = make_jobs(
+            groups, is_train, args.full_study_mtl, args.full_study_tasks * 5, per_class, 20
+        )
         print(f"full study: {len(jobs)} models ({args.full_study_tasks * 5} STL + {args.full_study_mtl} MTL), "
               f"{train.epochs} epochs")  # fmt: skip
         res = train_stacked(X, jobs, spec, train, device=args.device, chunk_size=args.chunk_size,
@@ -214,12 +240,22 @@ def main(argv: list[str] | None = None) -> None:
     t = time.perf_counter()
     for job in jobs[:n_base]:
         if args.baseline == "stacked1":
-            train_stacked(X, [job], spec, train, device=args.device, progress=False, input_mode=args.input_mode)
+            train_stacked(
+                X,
+                [job],
+                spec,
+                train,
+                device=args.device,
+                progress=False,
+                input_mode=args.input_mode,
+            )
         else:
             plain_one_model(X, job, train, dev)
     base = (time.perf_counter() - t) * len(jobs) / n_base
     note = "" if n_base == len(jobs) else f" (timed {n_base}, extrapolated)"
-    print(f"one-at-a-time ({args.baseline}): {base:.2f}s{note} ({base / len(jobs) * 1e3:.1f} ms/model)")
+    print(
+        f"one-at-a-time ({args.baseline}): {base:.2f}s{note} ({base / len(jobs) * 1e3:.1f} ms/model)"
+    )
     print(f"speedup={base / stacked:.2f}")
 
 

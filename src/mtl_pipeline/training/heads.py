@@ -24,9 +24,11 @@ def init_uniform_(param: torch.Tensor, generators: Sequence[torch.Generator], fa
     bound = 1.0 / math.sqrt(fan_in)
     with torch.no_grad():
         for m, g in enumerate(generators):
-            shape = param.shape[1:]
-            draw = torch.rand(shape, generator=g, device=g.device, dtype=param.dtype)
-            param[m].copy_((draw * 2.0 - 1.0) * bound)
+            if g.device == param.device:
+                param[m].uniform_(-bound, bound, generator=g)
+            else:  # e.g. CPU generators for a CUDA model: draw on the generator's device
+                draw = torch.empty(param.shape[1:], device=g.device, dtype=param.dtype)
+                param[m].copy_(draw.uniform_(-bound, bound, generator=g))
 
 
 class StackedHeads(nn.Module):

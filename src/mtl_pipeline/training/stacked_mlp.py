@@ -9,6 +9,7 @@ dominant memory traffic besides Adam itself.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -19,6 +20,8 @@ from .dropout import HashedDropout, step_keys
 from .heads import ACT, StackedHeads, init_uniform_
 from .inputs import SparseBatch
 from .specs import ModelSpec
+
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
 class StackedNetwork(nn.Module):
@@ -150,9 +153,19 @@ class StackedNetwork(nn.Module):
         if g is None:
             gW.zero_()
         elif isinstance(x, SparseBatch):
-            gW.zero_()
-            contrib = g.reshape(-1, H)[x.seg] * x.vals.unsqueeze(1)
-            gW.view(M * V, H).index_put_((x.cols,), contrib, accumulate=True)
+            # gW = X_b^T @ g with X_b^T as a CSR matrix (M*V, M*R): sort the non-zeros by
+            # (model-offset) column; addmm(beta=0) writes every row of gW, zeros included, so
+            # no separate zeroing pass. ~10x faster on CPU than a scatter (index_put) of the
+            # (nnz, H) contributions, and no device sync (no bincount/max) on CUDA.
+            n = x.cols.numel()
+            order = torch.argsort(x.cols, stable=True)
+            crow = torch.zeros(M * V + 1, dtype=torch.int64, device=gW.device)
+            crow.scatter_add_(0, x.cols + 1, torch.ones(n, dtype=torch.int64, device=gW.device))
+            torch.cumsum(crow, 0, out=crow)
+            Xt = torch.sparse_csr_tensor(
+                crow, x.seg[order], x.vals[order], size=(M * V, g.shape[0] * g.shape[1])
+            )
+            torch.addmm(gW.view(M * V, H), Xt, g.reshape(-1, H), beta=0.0, out=gW.view(M * V, H))
         else:
             torch.bmm(x.transpose(1, 2), g, out=gW)
         self._h0, self._x = None, None
