@@ -45,7 +45,16 @@ from mtl_pipeline.training import (  # noqa: E402
 
 
 def synthetic_corpus(n_docs: int, vocab: int, density: float, n_groups: int, seed: int):
-    """Sparse TF-IDF-like matrix with group-dependent Zipf vocabularies; doc groups; train flag."""
+    """Sparse TF-IDF-like matrix with group-dependent Zipf vocabularies; doc groups; train flag.
+
+    Zipf draws repeat frequent terms, so the draw count is calibrated once to hit ``density``.
+    """
+    X, groups, is_train = _corpus(n_docs, vocab, density, n_groups, seed)
+    actual = X.nnz / (n_docs * vocab)
+    return _corpus(n_docs, vocab, density * density / actual, n_groups, seed)
+
+
+def _corpus(n_docs: int, vocab: int, density: float, n_groups: int, seed: int):
     rng = np.random.default_rng(seed)
     groups = rng.integers(0, n_groups, n_docs)
     is_train = rng.random(n_docs) < 0.6

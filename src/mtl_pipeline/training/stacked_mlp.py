@@ -163,7 +163,11 @@ class StackedNetwork(nn.Module):
             crow.scatter_add_(0, x.cols + 1, torch.ones(n, dtype=torch.int64, device=gW.device))
             torch.cumsum(crow, 0, out=crow)
             Xt = torch.sparse_csr_tensor(
-                crow, x.seg[order], x.vals[order], size=(M * V, g.shape[0] * g.shape[1])
+                crow,
+                x.seg[order],
+                x.vals[order],
+                size=(M * V, g.shape[0] * g.shape[1]),
+                check_invariants=False,
             )
             torch.addmm(gW.view(M * V, H), Xt, g.reshape(-1, H), beta=0.0, out=gW.view(M * V, H))
         else:

@@ -152,12 +152,23 @@ def _bytes_per_model(
     n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
     width = (sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim) + 64
     act = rows_per_step * width * itemsize * 8
-    if inp.kind == "sparse":
-        avg_nnz = max(1.0, inp.lens_host.mean())
-        act += int(rows_per_step * avg_nnz * (8 * 4 + itemsize * (2 + model.hidden_sizes[0])))
+    if inp.kind == "sparse":  # gathered bag indices/values + the sorted transpose (~80 B/nnz)
+        act += int(rows_per_step * _avg_nnz(inp) * 80)
     elif inp.kind == "dense":
         act += rows_per_step * inp.dim * itemsize * 2
     return 4 * n_params * itemsize + act
+
+
+def _avg_nnz(inp) -> float:
+    return float(max(1.0, inp.lens_host.mean())) if inp.kind == "sparse" else 0.0
+
+
+def _to_device(arr: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Host plan -> device without stalling the host: pinned + non_blocking on CUDA."""
+    t = torch.as_tensor(arr)
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
 
 
 def _embedding(model: ModelSpec, device: torch.device) -> torch.Tensor | None:
@@ -250,9 +261,9 @@ def _run_chunk(
     with tqdm(total=E, desc=pbar_desc, disable=not progress, leave=False) as bar:
         for e in range(E):
             plan = sched.next_epoch()
-            rows = torch.as_tensor(plan.rows).to(device, non_blocking=True)
-            labels = torch.as_tensor(plan.labels).to(device, non_blocking=True)
-            update = torch.as_tensor(plan.update).to(device, non_blocking=True)
+            rows = _to_device(plan.rows, device)
+            labels = _to_device(plan.labels, device)
+            update = _to_device(plan.update, device)
             nnz = [inp.nnz_of(plan.rows[s]) for s in range(plan.rows.shape[0])]
             loss_sum.zero_()
             loss_cnt.zero_()
@@ -364,7 +375,8 @@ def train_stacked(
                 width = (
                     sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim
                 ) + 64
-                eval_block = int(max(16, min(4096, budget // 4 // (size * width * itemsize * 4))))
+                per_row = width * itemsize * 4 + _avg_nnz(inp) * 48
+                eval_block = int(max(16, min(4096, budget // 4 // (size * per_row))))
             else:
                 size = chunk_size
             n = math.ceil(len(group) / size)
