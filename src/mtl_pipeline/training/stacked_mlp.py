@@ -21,8 +21,6 @@ from .heads import ACT, StackedHeads, init_uniform_
 from .inputs import SparseBatch
 from .specs import ModelSpec
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-
 
 class StackedNetwork(nn.Module):
     """Trunk (MLP or a sequence encoder) + stacked heads for M models of one chunk."""
@@ -162,13 +160,15 @@ class StackedNetwork(nn.Module):
             crow = torch.zeros(M * V + 1, dtype=torch.int64, device=gW.device)
             crow.scatter_add_(0, x.cols + 1, torch.ones(n, dtype=torch.int64, device=gW.device))
             torch.cumsum(crow, 0, out=crow)
-            Xt = torch.sparse_csr_tensor(
-                crow,
-                x.seg[order],
-                x.vals[order],
-                size=(M * V, g.shape[0] * g.shape[1]),
-                check_invariants=False,
-            )
+            with warnings.catch_warnings():  # "CSR support is in beta" (torch, once)
+                warnings.simplefilter("ignore", UserWarning)
+                Xt = torch.sparse_csr_tensor(
+                    crow,
+                    x.seg[order],
+                    x.vals[order],
+                    size=(M * V, g.shape[0] * g.shape[1]),
+                    check_invariants=False,
+                )
             torch.addmm(gW.view(M * V, H), Xt, g.reshape(-1, H), beta=0.0, out=gW.view(M * V, H))
         else:
             torch.bmm(x.transpose(1, 2), g, out=gW)

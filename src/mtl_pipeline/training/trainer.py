@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -362,39 +363,40 @@ def train_stacked(
     itemsize = torch.empty((), dtype=dtype).element_size()
     outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
-        plan: list[list[ModelJob]] = []
-        eval_block = 1024
+        plan: list[tuple[list[ModelJob], int]] = []
         for sig, group in groups.items():
             rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
             per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
+            budget = _available_bytes(dev, memory_budget_bytes)
             if chunk_size is None:
-                budget = _available_bytes(dev, memory_budget_bytes)
                 cap = CUDA_MAX_CHUNK if dev.type == "cuda" else CPU_MAX_CHUNK
                 size = int(max(1, min(cap, budget // max(per_model, 1))))
-                # eval blocks: keep M x block activations to about a quarter of the budget
-                width = (
-                    sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim
-                ) + 64
-                per_row = width * itemsize * 4 + _avg_nnz(inp) * 48
-                eval_block = int(max(16, min(4096, budget // 4 // (size * per_row))))
             else:
                 size = chunk_size
+            # eval blocks: keep M x block activations to about a quarter of the budget
+            width = (
+                sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim
+            ) + 64
+            per_row = width * itemsize * 4 + _avg_nnz(inp) * 48
+            eval_block = int(max(16, min(4096, budget // 4 // (min(size, len(group)) * per_row))))
             n = math.ceil(len(group) / size)
             # balanced chunks (e.g. 2 x 600 rather than 1000 + 200)
             bounds = np.linspace(0, len(group), n + 1).round().astype(int)
-            plan.extend(group[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+            plan.extend(
+                (group[a:b], eval_block) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            )
 
         counter = iter(range(1, 10**9))
 
-        def run(chunk: list[ModelJob]) -> _ChunkOut:
+        def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
             i = next(counter)
             return _run_chunk(
                 chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
                 f"train chunk {i} ({len(chunk)} models)", progress,
             )  # fmt: skip
 
-        for chunk in plan:
-            outs.extend(_chunks_with_retry(run, chunk, dev))
+        for chunk, eval_block in plan:
+            outs.extend(_chunks_with_retry(partial(run, eval_block=eval_block), chunk, dev))
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     curves, predictions = _assemble(outs, jobs, train.epochs)
