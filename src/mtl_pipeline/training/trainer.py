@@ -373,12 +373,16 @@ def train_stacked(
                 size = int(max(1, min(cap, budget // max(per_model, 1))))
             else:
                 size = chunk_size
-            # eval blocks: keep M x block activations to about a quarter of the budget
+            # eval blocks: keep M x block activations to about a quarter of the budget; on CPU
+            # small blocks stay in cache (measured: 128 rows is ~25% faster than 4096)
+            eval_cap = 4096 if dev.type == "cuda" else 128
             width = (
                 sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim
             ) + 64
             per_row = width * itemsize * 4 + _avg_nnz(inp) * 48
-            eval_block = int(max(16, min(4096, budget // 4 // (min(size, len(group)) * per_row))))
+            eval_block = int(
+                max(16, min(eval_cap, budget // 4 // (min(size, len(group)) * per_row)))
+            )
             n = math.ceil(len(group) / size)
             # balanced chunks (e.g. 2 x 600 rather than 1000 + 200)
             bounds = np.linspace(0, len(group), n + 1).round().astype(int)
