@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--device", default="auto")
     ap.add_argument("--models", type=int, default=16, help="MTL models to time (two tasks each)")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=None, help="default 5 (100 with --full-study)")
     ap.add_argument("--docs-per-task", type=int, default=400, help="training documents per task")
     ap.add_argument("--vocab", type=int, default=10_000)
     ap.add_argument(
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = ModelSpec(hidden_sizes=(100, 100), activation="relu")
     per_class = args.docs_per_task // 2
     if args.full_study:
-        train = TrainSpec(epochs=args.epochs if args.epochs != 5 else 100)
+        train = TrainSpec(epochs=args.epochs or 100)
         jobs = make_jobs(
             groups, is_train, args.full_study_mtl, args.full_study_tasks * 5, per_class, 20
         )
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
                             progress=args.progress, input_mode=args.input_mode)  # fmt: skip
         print(f"full_study_seconds={res.seconds:.1f}")
         return
-    train = TrainSpec(epochs=args.epochs)
+    train = TrainSpec(epochs=args.epochs or 5)
     jobs = make_jobs(groups, is_train, args.models, 0, per_class, 20)
     # warm-up (allocator, kernels) so neither side pays first-call costs
     train_stacked(X, jobs[:2], spec, TrainSpec(epochs=1), device=args.device, progress=False)
