@@ -1,0 +1,92 @@
+"""Stacked task heads (one set per model) and the per-model initialiser they share with the trunk."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+ACT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+}
+
+
+def init_uniform_(param: torch.Tensor, generators: Sequence[torch.Generator], fan_in: int) -> None:
+    """Fill param[m] with U(-1/sqrt(fan_in), 1/sqrt(fan_in)) drawn only from generators[m].
+
+    This is nn.Linear's default range. Called in a fixed order per model so that model m's
+    initial weights do not depend on the number or identity of the other stacked models.
+    """
+    bound = 1.0 / math.sqrt(fan_in)
+    with torch.no_grad():
+        for m, g in enumerate(generators):
+            if g.device == param.device:
+                param[m].uniform_(-bound, bound, generator=g)
+            else:  # e.g. CPU generators for a CUDA model: draw on the generator's device
+                draw = torch.empty(param.shape[1:], device=g.device, dtype=param.dtype)
+                param[m].copy_(draw.uniform_(-bound, bound, generator=g))
+
+
+class StackedHeads(nn.Module):
+    """Per task slot: optional Dense(head_hidden)+activation(+dropout), then a linear output."""
+
+    def __init__(
+        self,
+        n_models: int,
+        in_dim: int,
+        n_classes: Sequence[int],
+        head_hidden: int,
+        activation: str,
+        generators: Sequence[torch.Generator],
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> None:
+        super().__init__()
+        self.n_models = n_models
+        self.head_hidden = head_hidden
+        self.act = ACT[activation]
+        self.hidden_w = nn.ParameterList()
+        self.hidden_b = nn.ParameterList()
+        self.out_w = nn.ParameterList()
+        self.out_b = nn.ParameterList()
+        kw = {"device": device, "dtype": dtype}
+        for c in n_classes:
+            d = in_dim
+            if head_hidden > 0:
+                w = nn.Parameter(torch.empty(n_models, d, head_hidden, **kw))
+                b = nn.Parameter(torch.empty(n_models, head_hidden, **kw))
+                init_uniform_(w, generators, d)
+                init_uniform_(b, generators, d)
+                self.hidden_w.append(w)
+                self.hidden_b.append(b)
+                d = head_hidden
+            w = nn.Parameter(torch.empty(n_models, d, c, **kw))
+            b = nn.Parameter(torch.empty(n_models, c, **kw))
+            init_uniform_(w, generators, d)
+            init_uniform_(b, generators, d)
+            self.out_w.append(w)
+            self.out_b.append(b)
+
+    def params_of(self, t: int) -> list[nn.Parameter]:
+        ps = [self.out_w[t], self.out_b[t]]
+        if self.head_hidden > 0:
+            ps = [self.hidden_w[t], self.hidden_b[t], *ps]
+        return ps
+
+    def forward(
+        self, h: torch.Tensor, dropout: Callable[[torch.Tensor, int], torch.Tensor] | None
+    ) -> list[torch.Tensor]:
+        """h: (M, R, D) → list of (M, R, C_t) logits, one per task slot."""
+        out = []
+        for t in range(len(self.out_w)):
+            z = h
+            if self.head_hidden > 0:
+                z = self.act(torch.baddbmm(self.hidden_b[t].unsqueeze(1), z, self.hidden_w[t]))
+                if dropout is not None:
+                    z = dropout(z, 100 + t)
+            out.append(torch.baddbmm(self.out_b[t].unsqueeze(1), z, self.out_w[t]))
+        return out

@@ -1,0 +1,109 @@
+"""Feature matrices on the training device and their per-step batch gathers.
+
+Every adapter appends one padding row (index ``pad_row``) that padded batch slots point to:
+an empty sparse row, a zero dense row, or an all-padding token row.
+
+The sparse adapter keeps the CSR arrays on the device and gathers a step's rows there; the only
+host input is the step's total number of non-zeros (computed from host-side row lengths, so no
+device->host sync is needed for ``repeat_interleave``'s output size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+
+@dataclass
+class SparseBatch:
+    """Rows of a stacked batch in flat bag form: model m's columns are offset by m * V."""
+
+    cols: torch.Tensor  # (nnz,) int64 in [0, M * V)
+    vals: torch.Tensor  # (nnz,) float
+    offsets: torch.Tensor  # (M * R,) start of each row's bag
+    seg: torch.Tensor  # (nnz,) int64 bag (flat row) of each non-zero
+    shape: tuple[int, int]  # (M, R)
+
+
+class SparseInput:
+    """CSR matrix on device; gathers stacked batches as flat bags for embedding_bag."""
+
+    kind = "sparse"
+
+    def __init__(self, X: sp.spmatrix, device: torch.device, dtype: torch.dtype) -> None:
+        X = sp.csr_matrix(X)
+        X.sort_indices()
+        self.n_rows, self.dim = X.shape
+        self.pad_row = self.n_rows
+        indptr = np.append(X.indptr.astype(np.int64), X.indptr[-1])  # empty pad row
+        self.lens_host = np.diff(indptr)
+        self.crow = torch.as_tensor(indptr, device=device)
+        self.col = torch.as_tensor(X.indices.astype(np.int64), device=device)
+        self.val = torch.as_tensor(X.data, device=device, dtype=dtype)
+        self.device = device
+
+    def nnz_of(self, rows_host: np.ndarray) -> int:
+        return int(self.lens_host[rows_host].sum())
+
+    def gather(self, rows: torch.Tensor, total: int) -> SparseBatch:
+        """rows: (M, R) int64 on device; total: their number of non-zeros (host-computed)."""
+        M, R = rows.shape
+        flat = rows.reshape(-1)
+        starts = self.crow[flat]
+        lens = self.crow[flat + 1] - starts
+        offsets = torch.cumsum(lens, 0) - lens
+        seg = torch.repeat_interleave(
+            torch.arange(M * R, device=self.device), lens, output_size=total
+        )
+        idx = starts[seg] + torch.arange(total, device=self.device) - offsets[seg]
+        cols = self.col[idx] + torch.div(seg, R, rounding_mode="floor") * self.dim
+        return SparseBatch(cols=cols, vals=self.val[idx], offsets=offsets, seg=seg, shape=(M, R))
+
+
+class DenseInput:
+    """Dense float matrix on device (with a zero pad row); batches are (M, R, V) gathers."""
+
+    kind = "dense"
+
+    def __init__(
+        self, X: np.ndarray | sp.spmatrix, device: torch.device, dtype: torch.dtype
+    ) -> None:
+        arr = X.toarray() if sp.issparse(X) else np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(f"features must be 2-D (documents x features), got shape {arr.shape}")
+        self.n_rows, self.dim = arr.shape
+        self.pad_row = self.n_rows
+        self.X = torch.zeros((self.n_rows + 1, self.dim), device=device, dtype=dtype)
+        self.X[: self.n_rows] = torch.as_tensor(arr, dtype=dtype).to(device)
+
+    def nnz_of(self, rows_host: np.ndarray) -> int:
+        return 0
+
+    def gather(self, rows: torch.Tensor, total: int = 0) -> torch.Tensor:
+        return self.X[rows]
+
+
+class TokenInput:
+    """Token-id matrix (N, L) int64, 0 = padding, for the sequence encoders."""
+
+    kind = "tokens"
+
+    def __init__(self, X: np.ndarray, device: torch.device) -> None:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(f"token features must be 2-D (documents x positions), got {arr.shape}")
+        if arr.size and arr.min() < 0:
+            raise ValueError("token features contain a negative id; expected ids >= 0, 0 = padding")
+        self.n_rows, self.dim = arr.shape
+        self.pad_row = self.n_rows
+        self.X = torch.zeros((self.n_rows + 1, self.dim), dtype=torch.int64, device=device)
+        self.X[: self.n_rows] = torch.as_tensor(arr.astype(np.int64)).to(device)
+
+    def nnz_of(self, rows_host: np.ndarray) -> int:
+        return 0
+
+    def gather(self, rows: torch.Tensor, total: int = 0) -> torch.Tensor:
+        return self.X[rows]

@@ -1,0 +1,177 @@
+"""Specifications shared by every caller of the stacked trainer (see notes/trainer_api.md).
+
+They are plain frozen dataclasses so that Kedro nodes, tests and benchmarks can build them
+without importing torch-heavy modules; validation happens in ``__post_init__`` so that a bad
+split fails where it is built, naming the task and the field, not deep inside a training step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+ENCODERS = ("mlp", "bilstm", "cnn", "bilstm_cnn")
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+SCHEDULES = ("joint", "alternating", "proportional", "pooled")
+
+
+def _int_array(name: str, task: str, values: object) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"TaskSplit {task!r}: {name} must be 1-D, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"TaskSplit {task!r}: {name} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskSplit:
+    """One task's data for one model: rows index the feature matrix passed to train_stacked.
+
+    Labels are class ids in ``[0, n_classes)``; ``-1`` marks a row without a label, which the
+    masked loss ignores. Equality is identity (arrays are not hashable).
+    """
+
+    name: str
+    train_rows: np.ndarray
+    train_labels: np.ndarray
+    test_rows: np.ndarray
+    test_labels: np.ndarray
+    n_classes: int = 2
+    positive_class: int = 1
+
+    def __post_init__(self) -> None:
+        for attr in ("train_rows", "train_labels", "test_rows", "test_labels"):
+            object.__setattr__(self, attr, _int_array(attr, self.name, getattr(self, attr)))
+        if self.n_classes < 2:
+            raise ValueError(
+                f"TaskSplit {self.name!r}: n_classes must be >= 2, got {self.n_classes}"
+            )
+        if not 0 <= self.positive_class < self.n_classes:
+            raise ValueError(
+                f"TaskSplit {self.name!r}: positive_class {self.positive_class} is not in "
+                f"[0, {self.n_classes})"
+            )
+        for split in ("train", "test"):
+            rows = getattr(self, f"{split}_rows")
+            labels = getattr(self, f"{split}_labels")
+            if rows.shape != labels.shape:
+                raise ValueError(
+                    f"TaskSplit {self.name!r}: {split}_rows has {rows.size} entries but "
+                    f"{split}_labels has {labels.size}"
+                )
+            if rows.size and rows.min() < 0:
+                raise ValueError(f"TaskSplit {self.name!r}: {split}_rows contains a negative row")
+            if labels.size and (labels.min() < -1 or labels.max() >= self.n_classes):
+                bad = labels[(labels < -1) | (labels >= self.n_classes)][0]
+                raise ValueError(
+                    f"TaskSplit {self.name!r}: {split}_labels contains {bad}; expected -1 or a "
+                    f"class id in [0, {self.n_classes})"
+                )
+        if self.train_rows.size == 0:
+            raise ValueError(f"TaskSplit {self.name!r}: train_rows is empty")
+
+
+@dataclass(frozen=True, eq=False)
+class ModelJob:
+    """One model to train: STL when it has one task, MTL (tasks[0] = main task) otherwise.
+
+    ``seed`` drives this model's initialisation, data order and dropout and nothing else, so a
+    model's result does not depend on which other models share its stacked chunk.
+    """
+
+    model_id: str
+    kind: str
+    seed: int
+    tasks: tuple[TaskSplit, ...]
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        if not self.tasks:
+            raise ValueError(f"ModelJob {self.model_id!r}: tasks is empty")
+        if self.kind not in ("stl", "mtl"):
+            raise ValueError(
+                f"ModelJob {self.model_id!r}: kind must be 'stl' or 'mtl', got {self.kind!r}"
+            )
+        if self.kind == "stl" and len(self.tasks) != 1:
+            raise ValueError(
+                f"ModelJob {self.model_id!r}: kind 'stl' needs exactly one task, got {len(self.tasks)}"
+            )
+        if self.kind == "mtl" and len(self.tasks) < 2:
+            raise ValueError(f"ModelJob {self.model_id!r}: kind 'mtl' needs >= 2 tasks")
+        if int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(
+                f"ModelJob {self.model_id!r}: seed must be a non-negative int, got {self.seed!r}"
+            )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Architecture shared by all models of one train_stacked call.
+
+    ``embedding`` is excluded from equality/hash (arrays are not hashable).
+    """
+
+    encoder: str = "mlp"
+    hidden_sizes: tuple[int, ...] = (100, 100)
+    activation: str = "relu"
+    dropout: float = 0.0
+    head_hidden: int = 0
+    units: int = 25
+    kernel_sizes: tuple[int, ...] = (3,)
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+    train_embedding: bool = False
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"ModelSpec.encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"ModelSpec.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"ModelSpec.dropout must be in [0, 1), got {self.dropout}")
+        if self.head_hidden < 0:
+            raise ValueError(f"ModelSpec.head_hidden must be >= 0, got {self.head_hidden}")
+        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        if self.encoder == "mlp" and (not self.hidden_sizes or min(self.hidden_sizes) < 1):
+            raise ValueError(
+                f"ModelSpec.hidden_sizes must be a non-empty tuple of positive ints, got {self.hidden_sizes}"
+            )
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Optimisation settings: Adam(learning_rate) with the torch defaults otherwise."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    schedule: str = "joint"
+    eval_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"TrainSpec.schedule must be one of {SCHEDULES}, got {self.schedule!r}"
+            )
+        for name in ("epochs", "batch_size", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainSpec.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"TrainSpec.learning_rate must be > 0, got {self.learning_rate}")
+
+
+@dataclass
+class TrainingResult:
+    """Curves (one row per model x epoch) and final-epoch test predictions of one call."""
+
+    curves: pd.DataFrame
+    predictions: pd.DataFrame
+    device: str
+    seconds: float
+    n_models: int
