@@ -59,10 +59,14 @@ def tokens(m: int, b: int, length: int, seed: int, min_len: int = 1) -> torch.Te
 
 def enc(kind: str, seeds: tuple[int, ...], emb: torch.Tensor | None = None, **kw) -> StackedEncoder:
     spec = Spec(encoder=kind, **kw)
-    return build_sequence_encoder(spec, len(seeds), gens(*seeds), embedding() if emb is None else emb)
+    return build_sequence_encoder(
+        spec, len(seeds), gens(*seeds), embedding() if emb is None else emb
+    )
 
 
 KINDS = list(SEQUENCE_ENCODERS)
+# torch.nn.Conv1d(padding="same") warns that even kernels need a padded copy: expected, harmless.
+EVEN_SAME = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,6 +187,7 @@ def conv_reference(
     return torch.cat(outs)
 
 
+@EVEN_SAME
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_cnn_equals_torch_conv1d_with_masked_max_pool(activation: str) -> None:
     model = enc("cnn", (1, 2), units=3, kernel_sizes=(2, 3, 4), activation=activation).eval()
@@ -198,6 +203,7 @@ def test_cnn_equals_torch_conv1d_with_masked_max_pool(activation: str) -> None:
             torch.testing.assert_close(out[m, i], ref)
 
 
+@EVEN_SAME
 def test_bilstm_cnn_equals_torch_lstm_then_conv1d() -> None:
     model = enc("bilstm_cnn", (5, 6), units=3, kernel_sizes=(3, 2)).eval()
     x = tokens(2, 4, 6, seed=8)
@@ -337,7 +343,6 @@ def test_dropout_only_in_training_mode_and_per_model_generators_keep_stacked_equ
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_encoder_learns_does_token_5_occur(kind: str) -> None:
-    torch.manual_seed(0)
     vocab, n, length = 12, 64, 8
     g = torch.Generator().manual_seed(123)
     x = torch.randint(1, vocab, (n, length), generator=g)
