@@ -1,0 +1,242 @@
+"""Learning-curve features of task pairs (Kerinec et al. 2018, after Bingel & Søgaard 2017).
+
+From the single-task (STL) training-loss curve of each task and seed:
+
+- ``curve_grad_<p>``: the gradient of the loss over epochs (``numpy.gradient``) read at
+  ``p`` % of training (epoch ``p/100 · E``, linearly interpolated between epochs),
+- ``curve_fit_a``, ``curve_fit_c``: parameters of the fit
+  ``loss(i) ≈ a · ln(c · i + d) + b`` (``scipy.optimize.curve_fit``, bounded).
+
+Identifiability: ``a·ln(c·i + d) + b = a·ln(i + d/c) + (b + a·ln c)``, so with ``d`` free the
+split between ``c`` and ``b`` is not determined by the data and the reported ``c`` depends on the
+optimiser's path. By default ``d`` is therefore held at ``fit_d`` (1.0), which makes ``a`` and
+``c`` unique; ``fit_d=None`` fits ``d`` too (bounded to ``[0, max_d]``), as the formula is written.
+
+A fit that cannot be made (missing or non-finite losses, a constant curve, fewer than four
+epochs, or the optimiser failing) yields NaN parameters, a logged warning, and
+``curve_fit_failed = True``; it never raises.
+
+Statistics are computed once per (task, seed) and joined onto pairs as ``main_``/``aux_``/
+``ratio_`` columns (:func:`mtl_pipeline.features.ratios.join_task_statistics`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import OptimizeWarning, curve_fit
+
+from mtl_pipeline.features.ratios import join_task_statistics, require_columns
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GRADIENT_POINTS = (0.1, 0.25, 0.5, 0.75)
+
+
+@dataclass(frozen=True)
+class LogFit:
+    """Result of :func:`fit_log_curve`: parameters of ``a·ln(c·i + d) + b`` (NaN if failed)."""
+
+    a: float
+    b: float
+    c: float
+    d: float
+    failed: bool
+    reason: str = ""
+
+
+def gradient_name(point: float) -> str:
+    """Column name of the gradient read at a fraction of training, e.g. 0.25 → ``curve_grad_25``."""
+    return f"curve_grad_{round(point * 100):d}"
+
+
+def curve_gradients(
+    epochs: np.ndarray, loss: np.ndarray, points: Sequence[float] = DEFAULT_GRADIENT_POINTS
+) -> dict[str, float]:
+    """Gradient d loss / d epoch (``numpy.gradient``) read at fractions of training.
+
+    The gradient at fraction ``p`` is read at epoch ``p · E`` (``E`` = last epoch), clipped to
+    the epochs present, interpolating linearly between neighbouring epochs.
+    """
+    epochs = np.asarray(epochs, dtype=float)
+    loss = np.asarray(loss, dtype=float)
+    for p in points:
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"gradient_points must be fractions in [0, 1], got {p!r}")
+    if len(epochs) < 2:
+        return {gradient_name(p): float("nan") for p in points}
+    grad = np.gradient(loss, epochs)
+    last = epochs.max()
+    return {
+        gradient_name(p): float(np.interp(np.clip(p * last, epochs.min(), last), epochs, grad))
+        for p in points
+    }
+
+
+def _log_model(i: np.ndarray, a: float, b: float, c: float, d: float) -> np.ndarray:
+    return a * np.log(c * i + d) + b
+
+
+def fit_log_curve(
+    epochs: np.ndarray,
+    loss: np.ndarray,
+    *,
+    fit_d: float | None = 1.0,
+    c_bounds: tuple[float, float] = (1e-6, 1e3),
+    max_d: float = 1e3,
+    maxfev: int = 10_000,
+    label: str = "curve",
+) -> LogFit:
+    """Fit ``loss(i) ≈ a·ln(c·i + d) + b``; never raises (see the module docstring).
+
+    Starts: ``c = 1``, ``d = fit_d`` (or 1), ``a`` from the slope of the loss against
+    ``ln(i + 1)``, ``b`` = the first loss. ``c`` is bounded to ``c_bounds`` (positive, so the
+    logarithm's argument stays positive for ``i ≥ 1``); ``a`` and ``b`` are free.
+    """
+
+    def failed(reason: str) -> LogFit:
+        logger.warning("log-curve fit failed for %s: %s (features set to NaN)", label, reason)
+        nan = float("nan")
+        return LogFit(nan, nan, nan, nan, failed=True, reason=reason)
+
+    x = np.asarray(epochs, dtype=float)
+    y = np.asarray(loss, dtype=float)
+    if len(x) < 4:
+        return failed(f"{len(x)} epochs, at least 4 needed")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return failed("non-finite loss or epoch values")
+    if np.ptp(y) == 0:
+        return failed("constant curve (a = 0, c undetermined)")
+    d0 = 1.0 if fit_d is None else float(fit_d)
+    slope = np.polyfit(np.log(x + 1.0), y, 1)[0]
+    a0, b0, c0 = float(slope), float(y[0]), 1.0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if fit_d is None:
+                popt, _ = curve_fit(
+                    _log_model,
+                    x,
+                    y,
+                    p0=[a0, b0, c0, d0],
+                    bounds=(
+                        [-np.inf, -np.inf, c_bounds[0], 0.0],
+                        [np.inf, np.inf, c_bounds[1], max_d],
+                    ),
+                    maxfev=maxfev,
+                )
+                a, b, c, d = (float(v) for v in popt)
+            else:
+                popt, _ = curve_fit(
+                    lambda i, a, b, c: _log_model(i, a, b, c, d0),
+                    x,
+                    y,
+                    p0=[a0, b0, c0],
+                    bounds=([-np.inf, -np.inf, c_bounds[0]], [np.inf, np.inf, c_bounds[1]]),
+                    maxfev=maxfev,
+                )
+                (a, b, c), d = (float(v) for v in popt), d0
+    except (RuntimeError, ValueError, OptimizeWarning) as err:
+        return failed(f"{type(err).__name__}: {err}")
+    if not all(np.isfinite([a, b, c, d])):
+        return failed("non-finite parameters")
+    return LogFit(a, b, c, d, failed=False)
+
+
+def curve_statistics(
+    learning_curves: pd.DataFrame,
+    *,
+    kind: str = "stl",
+    loss_column: str = "train_loss",
+    gradient_points: Sequence[float] = DEFAULT_GRADIENT_POINTS,
+    fit_d: float | None = 1.0,
+    c_bounds: tuple[float, float] = (1e-6, 1e3),
+    max_d: float = 1e3,
+    maxfev: int = 10_000,
+) -> pd.DataFrame:
+    """One row per (task, seed) of the ``kind`` models: gradients, fit a and c, fit flag."""
+    require_columns(
+        learning_curves, ["kind", "seed", "task", "epoch", loss_column], "learning_curves"
+    )
+    curves = learning_curves.loc[learning_curves["kind"] == kind]
+    if "model_id" in curves.columns:
+        n_models = curves.groupby(["task", "seed"])["model_id"].nunique()
+        if (n_models > 1).any():
+            bad = n_models[n_models > 1].index[0]
+            raise ValueError(
+                f"learning_curves hold {int(n_models.max())} {kind!r} models for (task, seed) = "
+                f"{bad}; one expected"
+            )
+    records = []
+    for (task, seed), grp in curves.groupby(["task", "seed"], sort=True):
+        grp = grp.sort_values("epoch")
+        if grp["epoch"].duplicated().any():
+            raise ValueError(f"learning_curves: task {task!r} seed {seed} repeats an epoch")
+        x = grp["epoch"].to_numpy(dtype=float)
+        y = grp[loss_column].to_numpy(dtype=float)
+        fit = fit_log_curve(
+            x,
+            y,
+            fit_d=fit_d,
+            c_bounds=c_bounds,
+            max_d=max_d,
+            maxfev=maxfev,
+            label=f"{kind} task {task!r} seed {seed}",
+        )
+        finite = np.isfinite(y)
+        grads = curve_gradients(x[finite], y[finite], gradient_points)
+        records.append(
+            {
+                "task": task,
+                "seed": int(seed),
+                **grads,
+                "curve_fit_a": fit.a,
+                "curve_fit_c": fit.c,
+                "curve_fit_failed": fit.failed,
+            }
+        )
+    columns = [
+        "task",
+        "seed",
+        *(gradient_name(p) for p in gradient_points),
+        "curve_fit_a",
+        "curve_fit_c",
+        "curve_fit_failed",
+    ]
+    out = pd.DataFrame.from_records(records, columns=columns)
+    return out.astype({"seed": "int64", "curve_fit_failed": bool})
+
+
+def curve_features(
+    task_pairs: pd.DataFrame,
+    learning_curves: pd.DataFrame,
+    *,
+    seeds: Sequence[int] | None = None,
+    **statistics_kwargs,
+) -> pd.DataFrame:
+    """Curve features of every pair × seed (seeds: those of the STL curves unless given).
+
+    Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``, the
+    ``main_``/``aux_`` curve statistics, ``ratio_`` for the numeric ones and the boolean
+    ``main_curve_fit_failed`` / ``aux_curve_fit_failed`` flags. Keyword arguments go to
+    :func:`curve_statistics`.
+    """
+    require_columns(task_pairs, ["pair_id", "problem", "main_task", "aux_task"], "task_pairs")
+    stats = curve_statistics(learning_curves, **statistics_kwargs)
+    if seeds is None:
+        seeds = sorted({int(s) for s in stats["seed"]})
+    grid = task_pairs[["pair_id", "problem", "main_task", "aux_task"]].merge(
+        pd.DataFrame({"seed": list(seeds)}, dtype="int64"), how="cross"
+    )
+    stat_cols = [c for c in stats.columns if c not in ("task", "seed")]
+    ratio_cols = [c for c in stat_cols if c != "curve_fit_failed"]
+    out = join_task_statistics(grid, stats, stat_cols, ratio_cols)
+    for role in ("main", "aux"):  # a missing curve counts as a failed fit
+        out[f"{role}_curve_fit_failed"] = out[f"{role}_curve_fit_failed"].fillna(True).astype(bool)
+    return out.reset_index(drop=True)

@@ -1,0 +1,294 @@
+"""Dataset features of task pairs (Kerinec et al. 2018, Section 3.3, after Bingel & Søgaard 2017).
+
+Every statistic is computed from the *training* sample of a task (its documents and labels) and,
+for the test-vs-train divergence and the out-of-vocabulary rate, from the *text* of its test
+documents only: test labels are never read.
+
+Jensen–Shannon: scipy's ``jensenshannon`` returns the Jensen–Shannon *distance*, the square root
+of the divergence. The paper speaks of the divergence, so by default we report the divergence
+(the square of scipy's value) in bits (base 2), which lies in [0, 1]; ``jsd_output="distance"``
+reports scipy's distance instead. Both are monotone in each other, so the choice only changes the
+meta-model through the min-max scaling.
+
+Per-task statistics (computed once per (task, seed), then joined onto pairs):
+
+- ``jsd_classes``: JSD of the unigram distributions of the task's two classes,
+- ``jsd_test_train``: JSD of the unigram distributions of test and training documents,
+- ``n_words``: number of tokens in the training documents (``n_words="tokens"``) or, as in the
+  authors' released code, the vocabulary size (``n_words="types"``),
+- ``vocab_size``: number of distinct tokens in the training documents,
+- ``type_token_ratio``: ``vocab_size / tokens``,
+- ``oov_rate``: share of test tokens whose type does not occur in the training documents,
+- ``label_entropy``: entropy (base 2) of the training label distribution,
+- ``label_kurtosis``: Fisher kurtosis of the training labels (as 0/1 values).
+
+Pair statistics: ``cross_jsd_a_c`` (main class A vs auxiliary class C) and ``cross_jsd_b_d``.
+Unigram distributions of a class are the summed token counts of its documents, which equals the
+distribution of the concatenated documents (joined with white space), as the released code did.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import entropy, kurtosis
+from sklearn.feature_extraction.text import CountVectorizer
+
+from mtl_pipeline.features.ratios import join_task_statistics, require_columns
+from mtl_pipeline.text.tokenize import tokenize_document, tokenize_whitespace
+
+logger = logging.getLogger(__name__)
+
+TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
+    "document": tokenize_document,
+    "whitespace": tokenize_whitespace,
+}
+
+TASK_STATISTICS = (
+    "jsd_classes",
+    "jsd_test_train",
+    "n_words",
+    "vocab_size",
+    "type_token_ratio",
+    "oov_rate",
+    "label_entropy",
+    "label_kurtosis",
+)
+
+_TEST = -1  # group label of a task's (unlabelled) test documents
+
+
+def jensen_shannon(
+    p_counts: np.ndarray, q_counts: np.ndarray, *, base: float = 2.0, output: str = "divergence"
+) -> float:
+    """Jensen–Shannon divergence (default) or distance of two count or probability vectors.
+
+    The vectors are normalised to sum 1 by scipy. An all-zero vector has no distribution: NaN.
+    ``output="divergence"`` squares scipy's distance; ``output="distance"`` returns it as is.
+    """
+    if output not in ("divergence", "distance"):
+        raise ValueError(f"jsd_output must be 'divergence' or 'distance', got {output!r}")
+    p = np.asarray(p_counts, dtype=float)
+    q = np.asarray(q_counts, dtype=float)
+    if p.shape != q.shape:
+        raise ValueError(f"distributions differ in length: {p.shape} vs {q.shape}")
+    if p.sum() <= 0 or q.sum() <= 0:
+        return float("nan")
+    distance = float(jensenshannon(p, q, base=base))
+    return distance**2 if output == "divergence" else distance
+
+
+def _sparse_js(p: sp.csr_matrix, q: sp.csr_matrix, base: float, output: str) -> float:
+    """JSD of two 1 × V sparse count rows, computed on the union of their supports only
+    (zero entries contribute nothing to the divergence)."""
+    cols = np.union1d(p.indices, q.indices)
+    return jensen_shannon(
+        p[:, cols].toarray().ravel(), q[:, cols].toarray().ravel(), base=base, output=output
+    )
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Summed token counts per (task, seed, group): group 1/0 = training documents with that
+    label, group -1 = the task's test documents (labels unused). ``rows`` maps keys to rows of
+    ``counts`` (a CSR matrix, one row per group, one column per token type)."""
+
+    counts: sp.csr_matrix
+    rows: dict[tuple[str, int, int], int]
+    train_labels: dict[tuple[str, int], np.ndarray]
+
+    def row(self, task: str, seed: int, group: int) -> sp.csr_matrix:
+        """The summed counts of one group as a 1 × V CSR row (all zeros if the group is empty)."""
+        idx = self.rows.get((task, int(seed), int(group)))
+        if idx is None:
+            return sp.csr_matrix((1, self.counts.shape[1]), dtype=self.counts.dtype)
+        return self.counts[idx]
+
+
+def build_task_counts(
+    task_samples: pd.DataFrame, documents: pd.DataFrame, *, tokenizer: str = "document"
+) -> TaskCounts:
+    """Tokenise each used document once and sum token counts per (task, seed, label / test).
+
+    Args:
+        task_samples: the ``task_samples`` table (task, seed, split, doc_id, row, label).
+        documents: the ``newsgroups_documents`` table; row i holds document i's ``text``.
+        tokenizer: ``"document"`` (the project's shared tokeniser) or ``"whitespace"``
+            (the authors' released code).
+    """
+    require_columns(task_samples, ["task", "seed", "split", "row", "label"], "task_samples")
+    require_columns(documents, ["text"], "newsgroups_documents")
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"tokenizer must be one of {sorted(TOKENIZERS)}, got {tokenizer!r}")
+    bad_split = ~task_samples["split"].isin(["train", "test"])
+    if bad_split.any():
+        raise ValueError(
+            f"task_samples column 'split' must be 'train' or 'test'; row "
+            f"{int(np.flatnonzero(bad_split)[0])} has {task_samples['split'][bad_split].iloc[0]!r}"
+        )
+    rows = task_samples["row"].to_numpy(dtype=np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(documents)):
+        raise ValueError(
+            f"task_samples column 'row' must index newsgroups_documents (0..{len(documents) - 1}); "
+            f"found values in [{rows.min()}, {rows.max()}]"
+        )
+    train = task_samples["split"].to_numpy() == "train"
+    labels = task_samples["label"].to_numpy()
+    if train.any() and not np.isin(labels[train], [0, 1]).all():
+        raise ValueError("task_samples column 'label' must be 0 or 1 on training rows")
+
+    used, doc_index = np.unique(rows, return_inverse=True)
+    texts = documents["text"].iloc[used].fillna("").astype(str).tolist()
+    vectorizer = CountVectorizer(
+        tokenizer=TOKENIZERS[tokenizer], lowercase=False, token_pattern=None
+    )
+    try:
+        doc_counts = vectorizer.fit_transform(texts).tocsr()
+    except ValueError as err:  # empty vocabulary
+        raise ValueError(f"no tokens in the {len(texts)} documents used by task_samples") from err
+
+    group_label = np.where(train, labels, _TEST).astype(np.int64)
+    keys = pd.DataFrame(
+        {
+            "task": task_samples["task"].to_numpy(),
+            "seed": task_samples["seed"].astype(int).to_numpy(),
+        }
+    )
+    keys["group"] = group_label
+    group_id = keys.groupby(["task", "seed", "group"], sort=True).ngroup().to_numpy()
+    n_groups = int(group_id.max()) + 1 if len(group_id) else 0
+    aggregate = sp.csr_matrix(
+        (np.ones(len(group_id)), (group_id, doc_index)), shape=(n_groups, len(used))
+    )
+    counts = (aggregate @ doc_counts).tocsr()
+    first = keys.assign(gid=group_id).drop_duplicates("gid")
+    row_of = {
+        (t, int(s), int(g)): int(i)
+        for t, s, g, i in first[["task", "seed", "group", "gid"]].itertuples(index=False)
+    }
+    train_labels = {
+        (t, int(s)): grp["label"].to_numpy(dtype=np.int64)
+        for (t, s), grp in task_samples.loc[train].groupby(["task", "seed"], sort=True)
+    }
+    return TaskCounts(counts=counts, rows=row_of, train_labels=train_labels)
+
+
+def task_statistics(
+    counts: TaskCounts,
+    *,
+    jsd_output: str = "divergence",
+    n_words: str = "tokens",
+    base: float = 2.0,
+) -> pd.DataFrame:
+    """One row per (task, seed) with the statistics in :data:`TASK_STATISTICS`."""
+    if n_words not in ("tokens", "types"):
+        raise ValueError(f"n_words must be 'tokens' or 'types', got {n_words!r}")
+    records = []
+    for task, seed in sorted(counts.train_labels):
+        pos = counts.row(task, seed, 1)
+        neg = counts.row(task, seed, 0)
+        train = pos + neg
+        test = counts.row(task, seed, _TEST)
+        n_tokens = float(train.sum())
+        vocab = float(train.nnz)
+        test_total = float(test.sum())
+        if test_total > 0:
+            oov = float(test[:, np.setdiff1d(test.indices, train.indices)].sum()) / test_total
+        else:
+            oov = float("nan")
+            logger.warning("task %r seed %s has no test documents: oov_rate is NaN", task, seed)
+        labels = counts.train_labels[(task, seed)]
+        with warnings.catch_warnings():  # constant labels: kurtosis is undefined (NaN)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            label_kurtosis = float(kurtosis(labels.astype(float)))
+        records.append(
+            {
+                "task": task,
+                "seed": int(seed),
+                "jsd_classes": _sparse_js(pos, neg, base, jsd_output),
+                "jsd_test_train": _sparse_js(test, train, base, jsd_output),
+                "n_words": n_tokens if n_words == "tokens" else vocab,
+                "vocab_size": vocab,
+                "type_token_ratio": vocab / n_tokens if n_tokens > 0 else float("nan"),
+                "oov_rate": oov,
+                "label_entropy": float(entropy(np.bincount(labels, minlength=2), base=base)),
+                "label_kurtosis": label_kurtosis,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=["task", "seed", *TASK_STATISTICS]).astype(
+        {"seed": "int64"}
+    )
+
+
+def _label_of(task: str, newsgroup: str, where: str) -> int:
+    """Label of a newsgroup in a canonical task "X vs Y" (X → 1, Y → 0)."""
+    parts = task.split(" vs ")
+    if len(parts) != 2 or newsgroup not in parts:
+        raise ValueError(
+            f"task_pairs {where}: newsgroup {newsgroup!r} is not a class of task {task!r} "
+            "(expected a canonical 'X vs Y' name containing it)"
+        )
+    return 1 if newsgroup == parts[0] else 0
+
+
+def dataset_features(
+    task_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    tokenizer: str = "document",
+    jsd_output: str = "divergence",
+    n_words: str = "tokens",
+    base: float = 2.0,
+) -> pd.DataFrame:
+    """Dataset features of every pair × seed (seeds: those present in ``task_samples``).
+
+    Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``,
+    ``main_<stat>``, ``aux_<stat>``, ``ratio_<stat>`` for each statistic in
+    :data:`TASK_STATISTICS`, and ``cross_jsd_a_c``, ``cross_jsd_b_d``.
+    """
+    require_columns(
+        task_pairs,
+        ["pair_id", "problem", "main_a", "main_b", "aux_c", "aux_d", "main_task", "aux_task"],
+        "task_pairs",
+    )
+    counts = build_task_counts(task_samples, documents, tokenizer=tokenizer)
+    stats = task_statistics(counts, jsd_output=jsd_output, n_words=n_words, base=base)
+    seeds = sorted({int(s) for s in task_samples["seed"].unique()})
+    pairs = task_pairs[
+        ["pair_id", "problem", "main_task", "aux_task", "main_a", "main_b", "aux_c", "aux_d"]
+    ]
+    grid = pairs.merge(pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross")
+    out = join_task_statistics(grid, stats, list(TASK_STATISTICS))
+
+    cross_ac, cross_bd = [], []
+    for i, r in enumerate(grid.itertuples(index=False)):
+        where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
+        la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
+        lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
+        cross_ac.append(
+            _sparse_js(
+                counts.row(r.main_task, r.seed, la),
+                counts.row(r.aux_task, r.seed, lc),
+                base,
+                jsd_output,
+            )
+        )
+        cross_bd.append(
+            _sparse_js(
+                counts.row(r.main_task, r.seed, lb),
+                counts.row(r.aux_task, r.seed, ld),
+                base,
+                jsd_output,
+            )
+        )
+    out["cross_jsd_a_c"] = np.asarray(cross_ac, dtype=float)
+    out["cross_jsd_b_d"] = np.asarray(cross_bd, dtype=float)
+    return out.drop(columns=["main_a", "main_b", "aux_c", "aux_d"]).reset_index(drop=True)

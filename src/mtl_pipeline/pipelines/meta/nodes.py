@@ -1,0 +1,129 @@
+"""Nodes of the ``meta`` pipeline: thin typed adapters from catalog data to the engine.
+
+Each node reads its settings from one section of ``params:meta`` (conf/*/parameters_meta.yml);
+unknown keys are an error that names them, so a typo in a configuration never passes silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mtl_pipeline.features.curves import curve_features
+from mtl_pipeline.features.dataset import dataset_features
+from mtl_pipeline.features.join import join_meta_features
+from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
+from mtl_pipeline.reporting.figures import (
+    f1_over_epochs_figure,
+    meta_coefficients_figure,
+    relative_gains_figure,
+)
+from mtl_pipeline.reporting.tables import paper_comparison
+
+_DATASET_KEYS = {"tokenizer", "jsd_output", "jsd_base", "n_words"}
+_CURVE_KEYS = {"kind", "loss_column", "gradient_points", "fit_d", "c_bounds", "max_d", "maxfev"}
+_REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
+
+
+def _section(params: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
+    """``params[name]`` as a dict, checked against the keys the engine understands."""
+    if name not in params:
+        raise KeyError(f"parameters 'meta.{name}' missing (conf/base/parameters_meta.yml)")
+    section = dict(params[name] or {})
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) {unknown} in parameters 'meta.{name}'; known: {sorted(allowed)}"
+        )
+    return section
+
+
+def compute_dataset_features(
+    task_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    newsgroups_documents: pd.DataFrame,
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Dataset features per pair × seed (``params:meta`` section ``dataset_features``)."""
+    p = _section(params, "dataset_features", _DATASET_KEYS)
+    return dataset_features(
+        task_pairs,
+        task_samples,
+        newsgroups_documents,
+        tokenizer=p["tokenizer"],
+        jsd_output=p["jsd_output"],
+        n_words=p["n_words"],
+        base=float(p["jsd_base"]),
+    )
+
+
+def compute_curve_features(
+    task_pairs: pd.DataFrame, learning_curves: pd.DataFrame, params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """STL learning-curve features per pair × seed (section ``curve_features``)."""
+    p = _section(params, "curve_features", _CURVE_KEYS)
+    return curve_features(
+        task_pairs,
+        learning_curves,
+        kind=p["kind"],
+        loss_column=p["loss_column"],
+        gradient_points=tuple(float(x) for x in p["gradient_points"]),
+        fit_d=None if p["fit_d"] is None else float(p["fit_d"]),
+        c_bounds=(float(p["c_bounds"][0]), float(p["c_bounds"][1])),
+        max_d=float(p["max_d"]),
+        maxfev=int(p["maxfev"]),
+    )
+
+
+def join_features(
+    mtl_gains: pd.DataFrame, dataset_features: pd.DataFrame, curve_features: pd.DataFrame
+) -> pd.DataFrame:
+    """One meta-example per pair × seed: the MTL outcome beside every feature."""
+    return join_meta_features(mtl_gains, dataset_features, curve_features)
+
+
+def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:
+    """The meta-model settings of section ``meta_model`` (every field of MetaModelConfig)."""
+    allowed = set(MetaModelConfig.__dataclass_fields__)
+    p = _section(params, "meta_model", allowed)
+    if "subsets" in p:
+        p["subsets"] = tuple(p["subsets"])
+    return MetaModelConfig(**p)
+
+
+def fit_meta_model(
+    meta_features: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Repeated-CV scores and mean coefficients of the meta-model per problem and subset."""
+    return evaluate_meta_model(meta_features, meta_model_config(params))
+
+
+def compare_with_paper(mtl_gains: pd.DataFrame, meta_scores: pd.DataFrame) -> pd.DataFrame:
+    """Tables 1 and 2 of the paper beside ours, with differences."""
+    return paper_comparison(mtl_gains, meta_scores)
+
+
+def plot_f1_over_epochs(
+    learning_curves: pd.DataFrame, task_pairs: pd.DataFrame, params: Mapping[str, Any]
+) -> Figure:
+    """Mean test F1 over epochs, STL vs MTL per problem (paper Fig. 4)."""
+    p = _section(params, "reporting", _REPORT_KEYS)
+    return f1_over_epochs_figure(learning_curves, task_pairs, metric=p["f1_metric"])
+
+
+def plot_relative_gains(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> Figure:
+    """Mean relative MTL gain per main-task class pair (paper Fig. 5)."""
+    return relative_gains_figure(mtl_gains, task_pairs)
+
+
+def plot_meta_coefficients(meta_coefficients: pd.DataFrame, params: Mapping[str, Any]) -> Figure:
+    """Mean meta-model coefficients of the top features (paper Table 3)."""
+    p = _section(params, "reporting", _REPORT_KEYS)
+    return meta_coefficients_figure(
+        meta_coefficients,
+        feature_subset=p["coefficient_subset"],
+        top_n=int(p["top_n_coefficients"]),
+    )

@@ -1,0 +1,67 @@
+"""Wiring of the ``meta`` pipeline: the ``newsgroups`` pipeline followed by the meta stage."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from mtl_pipeline.pipelines.meta import nodes
+from mtl_pipeline.pipelines.newsgroups.pipeline import create_pipeline as newsgroups_pipeline
+
+
+def meta_stage() -> Pipeline:
+    """Only the meta nodes: features → meta-features → meta-model → report and figures."""
+    return pipeline(
+        [
+            node(
+                nodes.compute_dataset_features,
+                inputs=["task_pairs", "task_samples", "newsgroups_documents", "params:meta"],
+                outputs="dataset_features",
+                name="compute_dataset_features",
+            ),
+            node(
+                nodes.compute_curve_features,
+                inputs=["task_pairs", "learning_curves", "params:meta"],
+                outputs="curve_features",
+                name="compute_curve_features",
+            ),
+            node(
+                nodes.join_features,
+                inputs=["mtl_gains", "dataset_features", "curve_features"],
+                outputs="meta_features",
+                name="join_meta_features",
+            ),
+            node(
+                nodes.fit_meta_model,
+                inputs=["meta_features", "params:meta"],
+                outputs=["meta_scores", "meta_coefficients"],
+                name="fit_meta_model",
+            ),
+            node(
+                nodes.compare_with_paper,
+                inputs=["mtl_gains", "meta_scores"],
+                outputs="paper_comparison",
+                name="compare_with_paper",
+            ),
+            node(
+                nodes.plot_f1_over_epochs,
+                inputs=["learning_curves", "task_pairs", "params:meta"],
+                outputs="fig_f1_over_epochs",
+                name="plot_f1_over_epochs",
+            ),
+            node(
+                nodes.plot_relative_gains,
+                inputs=["mtl_gains", "task_pairs"],
+                outputs="fig_relative_gains",
+                name="plot_relative_gains",
+            ),
+            node(
+                nodes.plot_meta_coefficients,
+                inputs=["meta_coefficients", "params:meta"],
+                outputs="fig_meta_coefficients",
+                name="plot_meta_coefficients",
+            ),
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """The whole Kerinec et al. study: ``newsgroups`` (ingest → … → gains) + the meta stage."""
+    return newsgroups_pipeline() + meta_stage()

@@ -1,0 +1,253 @@
+"""The Kedro face of the meta stage: node names, catalog entries, and a run on synthetic tables."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+from matplotlib.figure import Figure
+
+from mtl_pipeline.pipelines.meta import nodes
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUTS = {
+    "dataset_features",
+    "curve_features",
+    "meta_features",
+    "meta_scores",
+    "meta_coefficients",
+    "paper_comparison",
+    "fig_f1_over_epochs",
+    "fig_relative_gains",
+    "fig_meta_coefficients",
+}
+
+
+@pytest.fixture
+def meta_stage(monkeypatch):
+    """The meta nodes (the newsgroups pipeline is replaced by an empty one if it is absent)."""
+    try:
+        from mtl_pipeline.pipelines.meta.pipeline import meta_stage
+    except ImportError:  # a branch where the newsgroups pipeline (or the trainer) is absent
+        stub = types.ModuleType("mtl_pipeline.pipelines.newsgroups.pipeline")
+        stub.create_pipeline = lambda **_: Pipeline([])
+        monkeypatch.setitem(sys.modules, "mtl_pipeline.pipelines.newsgroups.pipeline", stub)
+        from mtl_pipeline.pipelines.meta.pipeline import meta_stage
+    return meta_stage()
+
+
+class _KeptDataset(MemoryDataset):
+    """A memory dataset the runner does not release after its last use, to inspect outputs."""
+
+    def _release(self) -> None:
+        pass
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = (
+            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
+    return out
+
+
+def _params(env: str | None = None) -> dict:
+    base = yaml.safe_load((ROOT / "conf/base/parameters_meta.yml").read_text())["meta"]
+    if env is None:
+        return base
+    return _deep_merge(
+        base, yaml.safe_load((ROOT / f"conf/{env}/parameters_meta.yml").read_text())["meta"]
+    )
+
+
+def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stage):
+    names = {n.name for n in meta_stage.nodes}
+    assert names == {
+        "compute_dataset_features",
+        "compute_curve_features",
+        "join_meta_features",
+        "fit_meta_model",
+        "compare_with_paper",
+        "plot_f1_over_epochs",
+        "plot_relative_gains",
+        "plot_meta_coefficients",
+    }
+    assert set().union(*(n.outputs for n in meta_stage.nodes)) == OUTPUTS
+    catalog = yaml.safe_load((ROOT / "conf/base/catalog_meta.yml").read_text())
+    assert set(catalog) == OUTPUTS
+    for name, entry in catalog.items():
+        assert entry["versioned"] is True, name
+        expected = (
+            "matplotlib.MatplotlibDataset" if name.startswith("fig_") else "pandas.ParquetDataset"
+        )
+        assert entry["type"] == expected, name
+
+
+def test_paper_parameters_and_environment_switches():
+    base, quick, code = _params(), _params("quick"), _params("kerinec_code")
+    assert base["meta_model"]["repetitions"] == 100 and base["meta_model"]["folds"] == 5
+    assert base["curve_features"]["gradient_points"] == [0.1, 0.25, 0.5, 0.75]
+    assert quick["meta_model"]["repetitions"] < 100
+    assert code["meta_model"]["scaling"] == "all_data"
+    assert code["dataset_features"]["tokenizer"] == "whitespace"
+    assert code["dataset_features"]["n_words"] == "types"
+    for p in (base, quick, code):  # every setting is one the engine accepts
+        nodes.meta_model_config(p)
+
+
+def test_unknown_parameter_key_is_named():
+    bad = _deep_merge(_params(), {"meta_model": {"repetitons": 3}})
+    with pytest.raises(ValueError, match="repetitons"):
+        nodes.meta_model_config(bad)
+
+
+def _synthetic_inputs(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    groups = ["g.a", "g.b", "g.c", "g.d"]
+    words = [f"w{i}" for i in range(30)]
+    docs, samples = [], []
+    for gi, g in enumerate(groups):
+        for split, n in (("train", 6), ("test", 3)):
+            for _ in range(n):
+                p = np.ones(30)
+                p[gi * 7 : gi * 7 + 7] += 4.0
+                docs.append(
+                    {
+                        "split": split,
+                        "newsgroup": g,
+                        "text": " ".join(rng.choice(words, 12, p=p / p.sum())),
+                    }
+                )
+    documents = pd.DataFrame(docs)
+    documents["doc_id"] = [
+        f"{d.split}/{d.newsgroup}/{i}" for i, d in enumerate(documents.itertuples())
+    ]
+    tasks = [("g.a", "g.b"), ("g.c", "g.d"), ("g.a", "g.c"), ("g.b", "g.d")]
+    for seed in (0, 1):
+        for x, y in tasks:
+            for g, label in ((x, 1), (y, 0)):
+                for row in documents.index[documents["newsgroup"] == g]:
+                    samples.append(
+                        {
+                            "task": f"{x} vs {y}",
+                            "seed": seed,
+                            "split": documents.at[row, "split"],
+                            "doc_id": documents.at[row, "doc_id"],
+                            "row": row,
+                            "label": label,
+                        }
+                    )
+    pair_rows = []
+    for i, (problem, main, aux) in enumerate(
+        [
+            ("related", 0, 1),
+            ("related", 1, 0),
+            ("related", 2, 3),
+            ("related", 3, 2),
+            ("unrelated", 0, 2),
+            ("unrelated", 2, 0),
+            ("unrelated", 1, 3),
+            ("unrelated", 3, 1),
+        ]
+    ):
+        (a, b), (c, d) = tasks[main], tasks[aux]
+        pair_rows.append(
+            {
+                "pair_id": f"q{i % 4}",
+                "problem": problem,
+                "main_a": a,
+                "main_b": b,
+                "aux_c": c,
+                "aux_d": d,
+                "main_task": f"{a} vs {b}",
+                "aux_task": f"{c} vs {d}",
+            }
+        )
+    pairs = pd.DataFrame(pair_rows)
+    epochs = np.arange(1, 11)
+    curves, gains = [], []
+    for seed in (0, 1):
+        for k, (x, y) in enumerate(tasks):
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "model_id": f"stl|{x} vs {y}|s{seed}",
+                        "kind": "stl",
+                        "seed": seed,
+                        "task": f"{x} vs {y}",
+                        "epoch": epochs,
+                        "train_loss": -(0.2 + 0.1 * k) * np.log(0.5 * epochs + 1)
+                        + 1.0
+                        + 0.01 * seed,
+                        "test_f1": 0.6 + 0.02 * epochs,
+                        "pair_id": None,
+                        "aux_task": None,
+                    }
+                )
+            )
+        for r in pairs.itertuples():
+            stl, mtl = 0.8, 0.8 + rng.normal(0, 0.02)
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "model_id": f"mtl|{r.pair_id}|{r.problem}|s{seed}",
+                        "kind": "mtl",
+                        "seed": seed,
+                        "task": r.main_task,
+                        "epoch": epochs,
+                        "train_loss": 1.0 / epochs,
+                        "test_f1": 0.6 + 0.025 * epochs,
+                        "pair_id": r.pair_id,
+                        "aux_task": r.aux_task,
+                    }
+                )
+            )
+            gains.append(
+                {
+                    "pair_id": r.pair_id,
+                    "problem": r.problem,
+                    "seed": seed,
+                    "main_task": r.main_task,
+                    "aux_task": r.aux_task,
+                    "eval_epoch": 10,
+                    "stl_f1": stl,
+                    "mtl_f1": mtl,
+                    "gain": mtl - stl,
+                    "improved": mtl > stl,
+                }
+            )
+    return {
+        "newsgroups_documents": documents,
+        "task_samples": pd.DataFrame(samples),
+        "task_pairs": pairs,
+        "learning_curves": pd.concat(curves, ignore_index=True),
+        "mtl_gains": pd.DataFrame(gains),
+    }
+
+
+@pytest.mark.parametrize("env", ["quick", "kerinec_code"])
+def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
+    inputs = _synthetic_inputs(np.random.default_rng(0))
+    params = _deep_merge(_params(env), {"meta_model": {"repetitions": 2}})
+    catalog = DataCatalog({k: MemoryDataset(v) for k, v in inputs.items()})
+    catalog["params:meta"] = params
+    for name in OUTPUTS:
+        catalog[name] = _KeptDataset()
+    SequentialRunner().run(meta_stage, catalog)
+    meta_features = catalog.load("meta_features")
+    assert len(meta_features) == 16  # 8 pair rows x 2 seeds, one meta-example each
+    assert {"main_jsd_classes", "ratio_curve_fit_a", "cross_jsd_a_c"} <= set(meta_features.columns)
+    scores = catalog.load("meta_scores")
+    assert len(scores) == 2 * 4 and set(scores["problem"]) == {"related", "unrelated"}
+    comparison = catalog.load("paper_comparison")
+    assert len(comparison) == 14 and comparison["paper"].notna().all()
+    for fig in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
+        assert isinstance(catalog.load(fig), Figure)
