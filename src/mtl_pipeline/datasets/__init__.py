@@ -1,1 +1,6 @@
-"""Custom Kedro datasets kedro-datasets lacks (the one engine-side folder that may import Kedro)."""
+"""Custom Kedro datasets that kedro-datasets lacks (the one engine folder that imports Kedro)."""
+
+from mtl_pipeline.datasets.atomic_parquet import AtomicParquetDataset
+from mtl_pipeline.datasets.sparse_matrix import SparseMatrixDataset
+
+__all__ = ["AtomicParquetDataset", "SparseMatrixDataset"]

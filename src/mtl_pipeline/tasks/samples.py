@@ -1,0 +1,99 @@
+"""Seeded training samples and test sets of the binary newsgroup tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mtl_pipeline.tasks.hierarchy import task_classes
+
+SAMPLE_COLUMNS = ["task", "seed", "split", "doc_id", "row", "label"]
+SAMPLING_MODES = ("per_class", "per_task")
+
+
+def sample_tasks(
+    documents: pd.DataFrame,
+    tasks: Sequence[str],
+    seeds: Sequence[int],
+    train_size: int,
+    sampling: str = "per_class",
+) -> pd.DataFrame:
+    """Sample training documents per task and seed; take every test document of the task.
+
+    Args:
+        documents: the ``newsgroups_documents`` table (its row position is the feature row).
+        tasks: canonical task names ``"X vs Y"`` (label 1 = X).
+        seeds: one sample per seed, drawn with ``numpy.random.default_rng(seed)``.
+        train_size: documents per class (``per_class``, the paper: 200) or per task
+            (``per_task``, the released code: 200 drawn from both classes together).
+        sampling: ``per_class`` or ``per_task``.
+
+    Raises:
+        ValueError: naming the parameter when ``sampling`` is unknown, ``train_size`` is not
+            positive, or a class has fewer training documents than asked.
+    """
+    if sampling not in SAMPLING_MODES:
+        raise ValueError(f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'")
+    if train_size < 1:
+        raise ValueError(f"newsgroups.train_per_class must be ≥ 1, got {train_size}")
+    positions = pd.Series(np.arange(len(documents)), index=documents.index)
+    by_group_split = {
+        key: positions.loc[frame.index].to_numpy()
+        for key, frame in documents.groupby(["newsgroup", "split"], sort=True)
+    }
+    doc_ids = documents["doc_id"].to_numpy()
+    parts = []
+    for task in tasks:
+        classes = task_classes(task)
+        class_rows = [by_group_split.get((group, "train"), np.array([], int)) for group in classes]
+        test_rows = [by_group_split.get((group, "test"), np.array([], int)) for group in classes]
+        for group, rows in zip(classes, class_rows, strict=True):
+            needed = train_size if sampling == "per_class" else 1
+            if len(rows) < needed:
+                raise ValueError(
+                    f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
+                    f"fewer than newsgroups.train_per_class={train_size}"
+                )
+        test = np.concatenate(test_rows)
+        test_labels = np.concatenate(
+            [np.full(len(r), label) for r, label in zip(test_rows, (1, 0), strict=True)]
+        )
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            if sampling == "per_class":
+                picked = [
+                    np.sort(rng.choice(rows, size=train_size, replace=False)) for rows in class_rows
+                ]
+                train = np.concatenate(picked)
+                train_labels = np.concatenate([np.full(train_size, 1), np.full(train_size, 0)])
+            else:
+                pool = np.concatenate(class_rows)
+                pool_labels = np.concatenate(
+                    [np.full(len(r), label) for r, label in zip(class_rows, (1, 0), strict=True)]
+                )
+                if len(pool) < train_size:
+                    raise ValueError(
+                        f"Task '{task}' has {len(pool)} training documents, fewer than "
+                        f"newsgroups.train_per_class={train_size} (sampling per_task)"
+                    )
+                chosen = np.sort(rng.choice(len(pool), size=train_size, replace=False))
+                train, train_labels = pool[chosen], pool_labels[chosen]
+            for split, rows, labels in (
+                ("train", train, train_labels),
+                ("test", test, test_labels),
+            ):
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "task": task,
+                            "seed": seed,
+                            "split": split,
+                            "doc_id": doc_ids[rows],
+                            "row": rows.astype("int64"),
+                            "label": labels.astype("int64"),
+                        }
+                    )
+                )
+    return pd.concat(parts, ignore_index=True)[SAMPLE_COLUMNS]
