@@ -24,8 +24,13 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _table_cfg(files, **kw):
-    cfg = {"files": files, "format": "tsv", "header": False,
-           "columns": ["tweet_id", "label", "text"], "labels": {"label": ["0", "1"]}}
+    cfg = {
+        "files": files,
+        "format": "tsv",
+        "header": False,
+        "columns": ["tweet_id", "label", "text"],
+        "labels": {"label": ["0", "1"]},
+    }
     cfg.update(kw)
     return cfg
 
@@ -49,25 +54,43 @@ def test_tsv_without_header_several_files_duplicates_and_conflicts(tmp_path):
 
 def test_csv_with_header_and_parquet(tmp_path):
     _write(tmp_path / "t.csv", f'id,y,body\n{BIG},pos,"hello, world"\n7,neg,bye\n')
-    cfg = {"files": ["t.csv"], "header": True, "id_column": "id", "text_column": "body",
-           "labels": {"y": ["neg", "pos"]}}
+    cfg = {
+        "files": ["t.csv"],
+        "header": True,
+        "id_column": "id",
+        "text_column": "body",
+        "labels": {"y": ["neg", "pos"]},
+    }
     table, _ = load_tweet_dataset(cfg, tmp_path, "c")
-    assert table.to_dict("list") == {"tweet_id": [BIG, "7"], "text": ["hello, world", "bye"],
-                                     "y": ["pos", "neg"]}
+    assert table.to_dict("list") == {
+        "tweet_id": [BIG, "7"],
+        "text": ["hello, world", "bye"],
+        "y": ["pos", "neg"],
+    }
     pd.DataFrame({"tweet_id": [int(BIG), 8], "label": [1, 0], "text": ["a", "b"]}).to_parquet(
-        tmp_path / "t.parquet")
-    table, _ = load_tweet_dataset({"files": "t.parquet", "labels": {"label": [0, 1]}},
-                                  tmp_path, "p")
+        tmp_path / "t.parquet"
+    )
+    table, _ = load_tweet_dataset(
+        {"files": "t.parquet", "labels": {"label": [0, 1]}}, tmp_path, "p"
+    )
     assert table["tweet_id"].tolist() == [BIG, "8"] and table["label"].tolist() == ["1", "0"]
 
 
 def test_numeric_labels_and_extra_label_table(tmp_path):
     _write(tmp_path / "gt.txt", "1\t2.5\tgood\n2\t-1.0\tbad\n3\t0.1\tmeh\n")
     _write(tmp_path / "sd.txt", "1\t2.5\t0.5\t[1]\n2\t-1\t1.5\t[2]\n")
-    cfg = {"files": ["gt.txt"], "columns": ["tweet_id", "mean", "text"],
-           "labels": {"mean": "numeric"},
-           "extra_labels": [{"files": ["sd.txt"], "columns": ["tweet_id", "m", "sd", "r"],
-                             "labels": {"sd": "numeric"}}]}
+    cfg = {
+        "files": ["gt.txt"],
+        "columns": ["tweet_id", "mean", "text"],
+        "labels": {"mean": "numeric"},
+        "extra_labels": [
+            {
+                "files": ["sd.txt"],
+                "columns": ["tweet_id", "m", "sd", "r"],
+                "labels": {"sd": "numeric"},
+            }
+        ],
+    }
     table, report = load_tweet_dataset(cfg, tmp_path, "v")
     assert table.columns.tolist() == ["tweet_id", "text", "mean", "sd"]
     assert table["sd"].tolist() == [0.5, 1.5]
@@ -82,21 +105,41 @@ def _ids_file(tmp_path, ids):
 
 
 def _hyd_cfg(fmt, files):
-    return {"files": ["ids.tsv"], "columns": ["tweet_id", "label"],
-            "labels": {"label": ["0", "1"]}, "hydrated": {"format": fmt, "files": files}}
+    return {
+        "files": ["ids.tsv"],
+        "columns": ["tweet_id", "label"],
+        "labels": {"label": ["0", "1"]},
+        "hydrated": {"format": fmt, "files": files},
+    }
 
 
 def test_twarc2_pages_with_errors_and_page_without_data(tmp_path):
     ids = [BIG, "11", "12", "13", "14"]
     _ids_file(tmp_path, ids)
     pages = [
-        {"data": [{"id": BIG, "text": "first"}, {"id": "99", "text": "not asked for"}],
-         "errors": [{"resource_id": "11", "value": "11", "title": "Not Found Error",
-                     "type": "https://api.twitter.com/2/problems/resource-not-found"}],
-         "meta": {}},
-        {"errors": [{"resource_id": "12", "value": "12", "title": "Authorization Error",
-                     "detail": "Sorry, you are not authorized to see the Tweet with ids: [12].",
-                     "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]},
+        {
+            "data": [{"id": BIG, "text": "first"}, {"id": "99", "text": "not asked for"}],
+            "errors": [
+                {
+                    "resource_id": "11",
+                    "value": "11",
+                    "title": "Not Found Error",
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+            ],
+            "meta": {},
+        },
+        {
+            "errors": [
+                {
+                    "resource_id": "12",
+                    "value": "12",
+                    "title": "Authorization Error",
+                    "detail": "Sorry, you are not authorized to see the Tweet with ids: [12].",
+                    "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+                }
+            ]
+        },
         {"data": [{"id": "14", "text": "short", "note_tweet": {"text": "the long text"}}]},
     ]
     _write(tmp_path / "h.jsonl", "\n".join(json.dumps(p) for p in pages) + "\n\n")
@@ -104,16 +147,21 @@ def test_twarc2_pages_with_errors_and_page_without_data(tmp_path):
     assert table["tweet_id"].tolist() == [BIG, "14"]
     assert table["text"].tolist() == ["first", "the long text"]
     assert report["n_requested"] == 5 and report["n_found"] == 2
-    assert (report["n_missing_not_found"], report["n_missing_not_authorised"],
-            report["n_missing_absent"]) == (1, 1, 1)
+    assert (
+        report["n_missing_not_found"],
+        report["n_missing_not_authorised"],
+        report["n_missing_absent"],
+    ) == (1, 1, 1)
     assert report["missing_ids"] == "11;12;13"
     assert report["n_unrequested"] == 1
 
 
 def test_twarc1_and_hydrator_csv(tmp_path):
     _ids_file(tmp_path, [BIG, "21", "22"])
-    lines = [{"id": int(BIG), "id_str": BIG, "full_text": "full", "text": "trunc"},
-             {"id_str": "21", "text": "plain"}]
+    lines = [
+        {"id": int(BIG), "id_str": BIG, "full_text": "full", "text": "trunc"},
+        {"id_str": "21", "text": "plain"},
+    ]
     _write(tmp_path / "v1.jsonl", "\n".join(json.dumps(x) for x in lines))
     table, report = load_tweet_dataset(_hyd_cfg("twarc1", ["v1.jsonl"]), tmp_path, "v1")
     assert table["text"].tolist() == ["full", "plain"] and report["n_missing_absent"] == 1
@@ -186,10 +234,14 @@ def test_bad_configuration_names_the_parameter(tmp_path):
 # ----------------------------------------------------------------------------- real data
 
 LAMB = {
-    "related": ["RelatedVsNotRelated2009TweetIDs.content.txt",
-                "RelatedVsNotRelated2012TweetIDs.content.txt"],
-    "awareness": ["AwarenessVsInfection2009TweetIDs.content.txt",
-                  "AwarenessVsInfection2012TweetIDs.content.txt"],
+    "related": [
+        "RelatedVsNotRelated2009TweetIDs.content.txt",
+        "RelatedVsNotRelated2012TweetIDs.content.txt",
+    ],
+    "awareness": [
+        "AwarenessVsInfection2009TweetIDs.content.txt",
+        "AwarenessVsInfection2012TweetIDs.content.txt",
+    ],
 }
 
 
@@ -199,7 +251,12 @@ def test_real_lamb_files(tweets_dir):
     aw, report = load_tweet_dataset(_table_cfg(LAMB["awareness"]), tweets_dir, "aw")
     assert report["n_rows"] == 2708 and report["n_requested"] == 2589
     assert report["conflicting_ids"].split(";") == [
-        "3845813414", "4342628412", "4464123603", "4713206702", "4807831709"]
+        "3845813414",
+        "4342628412",
+        "4464123603",
+        "4713206702",
+        "4807831709",
+    ]
     assert len(aw) == 2589 - 5 and aw["tweet_id"].is_unique
     assert aw["tweet_id"].map(type).eq(str).all()
     table = rehydration_report_table([rel_report, report])
@@ -207,9 +264,11 @@ def test_real_lamb_files(tweets_dir):
 
 
 def test_real_vader_file(tweets_dir):
-    cfg = {"files": ["vader_tweets_GroundTruth.txt"],
-           "columns": ["tweet_id", "mean_sentiment", "text"],
-           "labels": {"mean_sentiment": "numeric"}}
+    cfg = {
+        "files": ["vader_tweets_GroundTruth.txt"],
+        "columns": ["tweet_id", "mean_sentiment", "text"],
+        "labels": {"mean_sentiment": "numeric"},
+    }
     table, report = load_tweet_dataset(cfg, tweets_dir, "vader")
     assert len(table) == 4200 and report["n_conflicting_ids"] == 0
     assert table["mean_sentiment"].between(-4, 4).all()

@@ -24,18 +24,35 @@ PARAMS = Path(__file__).resolve().parents[2] / "conf" / "base" / "parameters_twe
 
 
 def _vader():
-    return pd.DataFrame({"tweet_id": ["1", "2", "3", "4"], "text": list("abcd"),
-                         "mean": [2.5, -0.5, 0.0, -3.0], "sd": [0.1, 0.9, 0.5, 0.2]})
+    return pd.DataFrame(
+        {
+            "tweet_id": ["1", "2", "3", "4"],
+            "text": list("abcd"),
+            "mean": [2.5, -0.5, 0.0, -3.0],
+            "sd": [0.1, 0.9, 0.5, 0.2],
+        }
+    )
 
 
 def test_threshold_rules():
     t = _vader()
-    polarity = TweetTask.from_dict("p", {"dataset": "v", "column": "mean", "rule": "threshold",
-                                         "op": ">", "value": 0})
-    intensity = TweetTask.from_dict("i", {"dataset": "v", "column": "mean", "rule": "threshold",
-                                          "transform": "abs", "op": ">=", "value": 2})
-    disagreement = TweetTask.from_dict("d", {"dataset": "v", "column": "sd",
-                                             "rule": "threshold", "value": "median"})
+    polarity = TweetTask.from_dict(
+        "p", {"dataset": "v", "column": "mean", "rule": "threshold", "op": ">", "value": 0}
+    )
+    intensity = TweetTask.from_dict(
+        "i",
+        {
+            "dataset": "v",
+            "column": "mean",
+            "rule": "threshold",
+            "transform": "abs",
+            "op": ">=",
+            "value": 2,
+        },
+    )
+    disagreement = TweetTask.from_dict(
+        "d", {"dataset": "v", "column": "sd", "rule": "threshold", "value": "median"}
+    )
     assert polarity.labels(t).tolist() == [1, 0, 0, 0]
     assert intensity.labels(t).tolist() == [1, 0, 0, 1]
     assert disagreement.labels(t).tolist() == [0, 1, 1, 0]  # median 0.35
@@ -43,24 +60,44 @@ def test_threshold_rules():
 
 
 def test_identity_rule_orders_classes_and_rejects_unknown_values():
-    task = TweetTask.from_dict("inf", {"dataset": "a", "column": "y", "rule": "identity",
-                                       "classes": ["1", "0"], "class_names": ["aw", "inf"]})
+    task = TweetTask.from_dict(
+        "inf",
+        {
+            "dataset": "a",
+            "column": "y",
+            "rule": "identity",
+            "classes": ["1", "0"],
+            "class_names": ["aw", "inf"],
+        },
+    )
     t = pd.DataFrame({"y": ["0", "1", "0"]})
     assert task.labels(t).tolist() == [1, 0, 1]
     with pytest.raises(TaskConfigError, match=r"holds \['7'\]"):
         task.labels(pd.DataFrame({"y": ["7"]}))
     with pytest.raises(TaskConfigError, match="has no column 'z'"):
-        TweetTask.from_dict("x", {"dataset": "a", "column": "z", "rule": "identity",
-                                  "classes": [0, 1]}).labels(t)
+        TweetTask.from_dict(
+            "x", {"dataset": "a", "column": "z", "rule": "identity", "classes": [0, 1]}
+        ).labels(t)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"column": "y", "rule": "identity"}, r"tweets\.tasks\.t\.dataset is required"),
-    ({"dataset": "a", "column": "y", "rule": "magic"}, "rule is 'magic'"),
-    ({"dataset": "a", "column": "y", "rule": "threshold", "op": "=="}, "op is '=='"),
-    ({"dataset": "a", "column": "y", "rule": "identity", "classes": [0, 1],
-      "positive_class": 2}, "positive_class 2"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"column": "y", "rule": "identity"}, r"tweets\.tasks\.t\.dataset is required"),
+        ({"dataset": "a", "column": "y", "rule": "magic"}, "rule is 'magic'"),
+        ({"dataset": "a", "column": "y", "rule": "threshold", "op": "=="}, "op is '=='"),
+        (
+            {
+                "dataset": "a",
+                "column": "y",
+                "rule": "identity",
+                "classes": [0, 1],
+                "positive_class": 2,
+            },
+            "positive_class 2",
+        ),
+    ],
+)
 def test_bad_task_definitions(raw, message):
     with pytest.raises(TaskConfigError, match=message):
         TweetTask.from_dict("t", raw)
@@ -78,8 +115,12 @@ def test_pairs_must_name_two_defined_tasks():
 def test_pair_examples_union_with_missing_labels():
     a = pd.DataFrame({"tweet_id": ["1", "2", "3"], "text": ["x", "y", "z"], "y": ["0", "1", "1"]})
     b = pd.DataFrame({"tweet_id": ["3", "4"], "text": ["z", "w"], "y": ["1", "0"]})
-    tasks = {n: TweetTask.from_dict(n, {"dataset": n, "column": "y", "rule": "identity",
-                                        "classes": ["0", "1"]}) for n in ("a", "b")}
+    tasks = {
+        n: TweetTask.from_dict(
+            n, {"dataset": n, "column": "y", "rule": "identity", "classes": ["0", "1"]}
+        )
+        for n in ("a", "b")
+    }
     ex = build_pair_examples(TweetPair("ab", "a", "b"), tasks, {"a": a, "b": b})
     assert ex["tweet_id"].tolist() == ["1", "2", "3", "4"]
     assert ex["main_label"].tolist() == [0, 1, 1, -1]

@@ -37,8 +37,9 @@ def test_text_reader_errors(tmp_path):
 
 def test_matrix_and_coverage(tmp_path):
     vocab = build_vocabulary([["flu", "flu", "shot", "zzz"], ["flu", "shot", "rare"]], 2)
-    vectors = load_glove_text(_glove(tmp_path, "flu 1 2\nshot 3 4\nrare 5 6\n"),
-                              set(vocab["token"]))
+    vectors = load_glove_text(
+        _glove(tmp_path, "flu 1 2\nshot 3 4\nrare 5 6\n"), set(vocab["token"])
+    )
     m = build_embedding_matrix(vocab, vectors, "random", seed=3)
     lookup = dict(zip(vocab["token"], vocab["index"], strict=True))
     assert m.shape == (4, 2) and m.dtype == np.float32

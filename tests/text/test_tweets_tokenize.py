@@ -13,16 +13,19 @@ from mtl_pipeline.text.tweets import (
 )
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("Got my flu shot http://bit.ly/abc", ["got", "my", "flu", "shot", "<url>"]),
-    ("@CDCgov says 2,500 cases", ["<user>", "says", "<number>", "cases"]),
-    ("#SwineFlu is here", ["<hashtag>", "swine", "flu", "is", "here"]),
-    ("#FLU", ["<hashtag>", "flu", "<allcaps>"]),
-    ("so sick :( but :) <3", ["so", "sick", "<sadface>", "but", "<smile>", "<heart>"]),
-    ("I HATE this!!!", ["i", "hate", "<allcaps>", "this", "!", "<repeat>"]),
-    ("sooooo tired", ["so", "<elong>", "tired"]),
-    ("Tom &amp; Jerry don't", ["tom", "&", "jerry", "don't"]),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("Got my flu shot http://bit.ly/abc", ["got", "my", "flu", "shot", "<url>"]),
+        ("@CDCgov says 2,500 cases", ["<user>", "says", "<number>", "cases"]),
+        ("#SwineFlu is here", ["<hashtag>", "swine", "flu", "is", "here"]),
+        ("#FLU", ["<hashtag>", "flu", "<allcaps>"]),
+        ("so sick :( but :) <3", ["so", "sick", "<sadface>", "but", "<smile>", "<heart>"]),
+        ("I HATE this!!!", ["i", "hate", "<allcaps>", "this", "!", "<repeat>"]),
+        ("sooooo tired", ["so", "<elong>", "tired"]),
+        ("Tom &amp; Jerry don't", ["tom", "&", "jerry", "don't"]),
+    ],
+)
 def test_glove_twitter_preprocessing(text, tokens):
     assert tokenize_tweet(text) == tokens
 

@@ -106,8 +106,9 @@ class TweetDatasetConfig:
                     f"parameter {where}.hydrated.format is {fmt!r}; expected one of "
                     f"{HYDRATED_FORMATS}"
                 )
-            hydrated = HydratedSource(files=_files(h.get("files"), f"{where}.hydrated.files"),
-                                      format=fmt)
+            hydrated = HydratedSource(
+                files=_files(h.get("files"), f"{where}.hydrated.files"), format=fmt
+            )
         text_column = raw.get("text_column", None if hydrated else TEXT)
         if hydrated is not None and text_column is not None:
             raise TweetDataError(
@@ -117,14 +118,23 @@ class TweetDatasetConfig:
         extras = []
         for i, e in enumerate(raw.get("extra_labels") or []):
             ew = f"{where}.extra_labels[{i}]"
-            extras.append(ExtraLabels(_table_source(e, ew), _label_specs(e.get("labels"),
-                                                                         f"{ew}.labels")))
+            extras.append(
+                ExtraLabels(_table_source(e, ew), _label_specs(e.get("labels"), f"{ew}.labels"))
+            )
         on_empty = str(raw.get("on_empty_text", "drop"))
         if on_empty not in ("drop", "error"):
-            raise TweetDataError(f"parameter {where}.on_empty_text is {on_empty!r}; "
-                                 "expected 'drop' or 'error'")
-        return cls(name=name, source=source, labels=labels, text_column=text_column,
-                   hydrated=hydrated, extra_labels=tuple(extras), on_empty_text=on_empty)
+            raise TweetDataError(
+                f"parameter {where}.on_empty_text is {on_empty!r}; expected 'drop' or 'error'"
+            )
+        return cls(
+            name=name,
+            source=source,
+            labels=labels,
+            text_column=text_column,
+            hydrated=hydrated,
+            extra_labels=tuple(extras),
+            on_empty_text=on_empty,
+        )
 
 
 def _files(raw: Any, where: str) -> tuple[str, ...]:
@@ -142,21 +152,29 @@ def _table_source(raw: Mapping[str, Any], where: str) -> TableSource:
         suffix = Path(files[0]).suffix.lower()
         fmt = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "tsv")
     if fmt not in TABLE_FORMATS:
-        raise TweetDataError(f"parameter {where}.format is {fmt!r}; expected one of "
-                             f"{TABLE_FORMATS}")
+        raise TweetDataError(
+            f"parameter {where}.format is {fmt!r}; expected one of {TABLE_FORMATS}"
+        )
     header = bool(raw.get("header", fmt == "parquet"))
     columns = tuple(str(c) for c in raw["columns"]) if raw.get("columns") else None
     if not header and columns is None:
-        raise TweetDataError(f"parameter {where}: header is false, so columns must name the "
-                             "columns in file order")
-    return TableSource(files=files, format=fmt, header=header, columns=columns,
-                       id_column=str(raw.get("id_column", ID)))
+        raise TweetDataError(
+            f"parameter {where}: header is false, so columns must name the columns in file order"
+        )
+    return TableSource(
+        files=files,
+        format=fmt,
+        header=header,
+        columns=columns,
+        id_column=str(raw.get("id_column", ID)),
+    )
 
 
 def _label_specs(raw: Any, where: str) -> tuple[LabelSpec, ...]:
     if not isinstance(raw, Mapping) or not raw:
-        raise TweetDataError(f"parameter {where} must map each label column to its classes "
-                             "(a list) or to 'numeric'")
+        raise TweetDataError(
+            f"parameter {where} must map each label column to its classes (a list) or to 'numeric'"
+        )
     specs = []
     for col, classes in raw.items():
         if classes == "numeric":
@@ -164,16 +182,19 @@ def _label_specs(raw: Any, where: str) -> tuple[LabelSpec, ...]:
         elif isinstance(classes, Sequence) and not isinstance(classes, str) and classes:
             specs.append(LabelSpec(str(col), tuple(str(c) for c in classes)))
         else:
-            raise TweetDataError(f"parameter {where}.{col} must be a non-empty list of classes "
-                                 f"or 'numeric', got {classes!r}")
+            raise TweetDataError(
+                f"parameter {where}.{col} must be a non-empty list of classes "
+                f"or 'numeric', got {classes!r}"
+            )
     return tuple(specs)
 
 
 # --------------------------------------------------------------------------- table reading
 
 
-def read_table(source: TableSource, data_dir: str | Path, required: Sequence[str],
-               where: str) -> pd.DataFrame:
+def read_table(
+    source: TableSource, data_dir: str | Path, required: Sequence[str], where: str
+) -> pd.DataFrame:
     """Read and concatenate the source's files as strings, with ``_file``/``_line`` provenance.
 
     ``_line`` is the 1-based line number in the file (data rows of a headed file start at 2;
@@ -183,20 +204,26 @@ def read_table(source: TableSource, data_dir: str | Path, required: Sequence[str
     for name in source.files:
         path = Path(data_dir) / name
         if not path.is_file():
-            raise TweetDataError(f"{where}: file {path} does not exist (parameter "
-                                 f"{where}.files; data directory {data_dir})")
+            raise TweetDataError(
+                f"{where}: file {path} does not exist (parameter "
+                f"{where}.files; data directory {data_dir})"
+            )
         if source.format == "parquet":
             df = pd.read_parquet(path)
             if source.columns is not None:
                 if len(source.columns) != df.shape[1]:
-                    raise TweetDataError(f"{path}: has {df.shape[1]} columns, parameter "
-                                         f"{where}.columns names {len(source.columns)}")
+                    raise TweetDataError(
+                        f"{path}: has {df.shape[1]} columns, parameter "
+                        f"{where}.columns names {len(source.columns)}"
+                    )
                 df.columns = list(source.columns)
             # ids/labels stored as int64 stay exact; a float id column would already be lossy
             for col in df.columns:
                 if pd.api.types.is_float_dtype(df[col]) and col == source.id_column:
-                    raise TweetDataError(f"{path}: id column {col!r} is stored as float; "
-                                         "tweet ids must be stored as strings or integers")
+                    raise TweetDataError(
+                        f"{path}: id column {col!r} is stored as float; "
+                        "tweet ids must be stored as strings or integers"
+                    )
             df = df.astype(object).where(df.notna(), "").astype(str)
             df["_line"] = range(1, len(df) + 1)
         else:
@@ -207,8 +234,10 @@ def read_table(source: TableSource, data_dir: str | Path, required: Sequence[str
     for col in required:
         if col not in out.columns:
             cols = [c for c in out.columns if not c.startswith("_")]
-            raise TweetDataError(f"{where}: column {col!r} not found in {source.files}; "
-                                 f"the files have columns {cols}")
+            raise TweetDataError(
+                f"{where}: column {col!r} not found in {source.files}; "
+                f"the files have columns {cols}"
+            )
     return out
 
 
@@ -232,8 +261,10 @@ def _read_delimited(path: Path, source: TableSource) -> pd.DataFrame:
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue  # blank line
             if len(record) != len(columns):
-                raise TweetDataError(f"{path}, line {reader.line_num}: {len(record)} fields, "
-                                     f"expected {len(columns)} ({columns})")
+                raise TweetDataError(
+                    f"{path}, line {reader.line_num}: {len(record)} fields, "
+                    f"expected {len(columns)} ({columns})"
+                )
             rows.append(record)
             lines.append(reader.line_num)
     df = pd.DataFrame(rows, columns=columns, dtype=object)
@@ -254,7 +285,8 @@ def _validate_labels(df: pd.DataFrame, labels: Sequence[LabelSpec], where: str) 
                 raise TweetDataError(
                     f"{out['_file'].iat[i]}, line {out['_line'].iat[i]}: column {spec.column!r} "
                     f"has value {values.iat[i]!r}, expected a number (parameter "
-                    f"{where}.labels.{spec.column} is 'numeric')")
+                    f"{where}.labels.{spec.column} is 'numeric')"
+                )
             out[spec.column] = parsed.astype(float)
         else:
             bad = ~values.isin(spec.classes)
@@ -263,7 +295,8 @@ def _validate_labels(df: pd.DataFrame, labels: Sequence[LabelSpec], where: str) 
                 raise TweetDataError(
                     f"{out['_file'].iat[i]}, line {out['_line'].iat[i]}: column {spec.column!r} "
                     f"has value {values.iat[i]!r}, expected one of {list(spec.classes)} "
-                    f"(parameter {where}.labels.{spec.column}); {int(bad.sum())} such rows")
+                    f"(parameter {where}.labels.{spec.column}); {int(bad.sum())} such rows"
+                )
             out[spec.column] = values
     return out
 
@@ -273,9 +306,11 @@ def _check_ids(df: pd.DataFrame, id_column: str) -> pd.Series:
     bad = ~ids.str.fullmatch(r"[0-9A-Za-z_\-]+")
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
-        raise TweetDataError(f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: id column "
-                             f"{id_column!r} has value {ids.iat[i]!r}, expected a tweet id "
-                             "(digits; never a float such as '1.2e+17')")
+        raise TweetDataError(
+            f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: id column "
+            f"{id_column!r} has value {ids.iat[i]!r}, expected a tweet id "
+            "(digits; never a float such as '1.2e+17')"
+        )
     return ids
 
 
@@ -307,8 +342,10 @@ def _json_lines(path: Path) -> Iterable[tuple[int, Any]]:
             try:
                 yield n, json.loads(line)
             except json.JSONDecodeError as exc:
-                raise TweetDataError(f"{path}, line {n}: not valid JSON ({exc.msg}); expected "
-                                     "one JSON object per line") from None
+                raise TweetDataError(
+                    f"{path}, line {n}: not valid JSON ({exc.msg}); expected "
+                    "one JSON object per line"
+                ) from None
 
 
 def _tweet_text(tweet: Mapping[str, Any]) -> str:
@@ -328,22 +365,25 @@ def read_hydrated(source: HydratedSource, data_dir: str | Path) -> HydrationResu
     for name in source.files:
         path = Path(data_dir) / name
         if not path.is_file():
-            raise TweetDataError(f"rehydration file {path} does not exist (data directory "
-                                 f"{data_dir})")
+            raise TweetDataError(
+                f"rehydration file {path} does not exist (data directory {data_dir})"
+            )
         if source.format == "hydrator_csv":
             df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
             id_col = "id_str" if "id_str" in df.columns else "id"
             for col in (id_col, "text"):
                 if col not in df.columns:
-                    raise TweetDataError(f"{path}: Hydrator CSV has no column {col!r}; found "
-                                         f"{list(df.columns)}")
+                    raise TweetDataError(
+                        f"{path}: Hydrator CSV has no column {col!r}; found {list(df.columns)}"
+                    )
             for tid, text in zip(df[id_col].str.strip(), df["text"], strict=True):
                 texts.setdefault(tid, text)
             continue
         for n, obj in _json_lines(path):
             if not isinstance(obj, Mapping):
-                raise TweetDataError(f"{path}, line {n}: expected a JSON object, got "
-                                     f"{type(obj).__name__}")
+                raise TweetDataError(
+                    f"{path}, line {n}: expected a JSON object, got {type(obj).__name__}"
+                )
             if source.format == "twarc2" and ("data" in obj or "errors" in obj):
                 for tweet in obj.get("data") or []:
                     texts.setdefault(str(tweet["id"]), _tweet_text(tweet))
@@ -354,8 +394,9 @@ def read_hydrated(source: HydratedSource, data_dir: str | Path) -> HydrationResu
             else:  # twarc v1 line, or a flattened twarc2 tweet
                 tid = obj.get("id_str", obj.get("id"))
                 if tid is None:
-                    raise TweetDataError(f"{path}, line {n}: tweet object has neither 'id_str' "
-                                         "nor 'id'")
+                    raise TweetDataError(
+                        f"{path}, line {n}: tweet object has neither 'id_str' nor 'id'"
+                    )
                 texts.setdefault(str(tid), _tweet_text(obj))
     # a tweet found in one page wins over an error reported for it in another
     return HydrationResult(texts, {k: v for k, v in errors.items() if k not in texts})
@@ -374,8 +415,9 @@ def _dedupe(df: pd.DataFrame, label_cols: Sequence[str]) -> tuple[pd.DataFrame, 
     return kept, n_dup, conflicting
 
 
-def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir: str | Path,
-                       name: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def load_tweet_dataset(
+    config: TweetDatasetConfig | Mapping[str, Any], data_dir: str | Path, name: str | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read one dataset: returns (table with ``tweet_id``, ``text``, labels; report dict)."""
     if not isinstance(config, TweetDatasetConfig):
         config = TweetDatasetConfig.from_dict(name or "dataset", config)
@@ -395,8 +437,12 @@ def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir:
     report: dict[str, Any] = {"dataset": config.name, "n_rows": len(df)}
     df, n_dup, conflicting = _dedupe(df, label_cols)
     requested = df[ID].tolist()
-    report.update(n_requested=len(requested) + len(conflicting), n_duplicate_rows=n_dup,
-                  n_conflicting_ids=len(conflicting), conflicting_ids=";".join(conflicting))
+    report.update(
+        n_requested=len(requested) + len(conflicting),
+        n_duplicate_rows=n_dup,
+        n_conflicting_ids=len(conflicting),
+        conflicting_ids=";".join(conflicting),
+    )
 
     missing = {r: [] for r in MISSING_REASONS}
     if config.hydrated is not None:
@@ -409,7 +455,8 @@ def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir:
                 f"{where}: none of the {len(df)} requested ids is in the rehydration output "
                 f"{list(config.hydrated.files)} (format {config.hydrated.format}); "
                 f"{len(missing['not_found'])} not found, {len(missing['not_authorised'])} not "
-                f"authorised, {len(missing['absent'])} not mentioned: wrong file or format?")
+                f"authorised, {len(missing['absent'])} not mentioned: wrong file or format?"
+            )
         df = df[found].copy()
         df["_text"] = df[ID].map(hyd.texts)
         report["n_unrequested"] = len(set(hyd.texts) - set(requested))
@@ -423,9 +470,11 @@ def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir:
     empty = df["_text"].str.strip() == ""
     if empty.any() and config.on_empty_text == "error":
         i = empty.to_numpy().nonzero()[0][0]
-        raise TweetDataError(f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: tweet "
-                             f"{df[ID].iat[i]} has an empty text (parameter "
-                             f"{where}.on_empty_text is 'error')")
+        raise TweetDataError(
+            f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: tweet "
+            f"{df[ID].iat[i]} has an empty text (parameter "
+            f"{where}.on_empty_text is 'error')"
+        )
     report["n_empty_text"] = int(empty.sum())
     report["empty_text_ids"] = ";".join(df.loc[empty, ID])
     df = df[~empty]
@@ -439,13 +488,15 @@ def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir:
             raise TweetDataError(f"parameter {ew}.labels: columns {sorted(clash)} already exist")
         table = read_table(extra.source, data_dir, [extra.source.id_column, *cols], ew)
         table = _validate_labels(table, extra.labels, ew)
-        table = pd.DataFrame({ID: _check_ids(table, extra.source.id_column),
-                              **{c: table[c] for c in cols}}).drop_duplicates(ID)
+        table = pd.DataFrame(
+            {ID: _check_ids(table, extra.source.id_column), **{c: table[c] for c in cols}}
+        ).drop_duplicates(ID)
         df = df.merge(table, on=ID, how="inner")
     report["n_missing_extra_labels"] = n_before - len(df)
     if df.empty:
-        raise TweetDataError(f"{where}: no tweet left after dropping duplicates, conflicts, "
-                             "missing and empty texts")
+        raise TweetDataError(
+            f"{where}: no tweet left after dropping duplicates, conflicts, missing and empty texts"
+        )
     report["n_kept"] = len(df)
 
     extra_cols = [s.column for e in config.extra_labels for s in e.labels]
@@ -454,14 +505,28 @@ def load_tweet_dataset(config: TweetDatasetConfig | Mapping[str, Any], data_dir:
 
 
 REPORT_COLUMNS = (
-    "dataset", "n_rows", "n_requested", "n_duplicate_rows", "n_conflicting_ids",
-    "n_found", "n_missing_not_found", "n_missing_not_authorised", "n_missing_other_error",
-    "n_missing_absent", "n_unrequested", "n_empty_text", "n_missing_extra_labels", "n_kept",
-    "conflicting_ids", "missing_ids", "empty_text_ids",
+    "dataset",
+    "n_rows",
+    "n_requested",
+    "n_duplicate_rows",
+    "n_conflicting_ids",
+    "n_found",
+    "n_missing_not_found",
+    "n_missing_not_authorised",
+    "n_missing_other_error",
+    "n_missing_absent",
+    "n_unrequested",
+    "n_empty_text",
+    "n_missing_extra_labels",
+    "n_kept",
+    "conflicting_ids",
+    "missing_ids",
+    "empty_text_ids",
 )
 
 
 def rehydration_report_table(reports: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per dataset, counts first, then the dropped ids as ';'-joined strings."""
-    return pd.DataFrame([{c: r[c] for c in REPORT_COLUMNS} for r in reports],
-                        columns=list(REPORT_COLUMNS))
+    return pd.DataFrame(
+        [{c: r[c] for c in REPORT_COLUMNS} for r in reports], columns=list(REPORT_COLUMNS)
+    )

@@ -51,8 +51,16 @@ def pairs_from_table(table: pd.DataFrame, tasks: Mapping[str, TweetTask]) -> lis
         for t in (main, aux):
             if t not in tasks:
                 raise ValueError(f"pair {name}: task {t!r} is not defined under tweets.tasks")
-        out.append(PairData(str(name), tasks[main], tasks[aux], np.asarray(idx, dtype=np.int64),
-                            g["main_label"].to_numpy(np.int64), g["aux_label"].to_numpy(np.int64)))
+        out.append(
+            PairData(
+                str(name),
+                tasks[main],
+                tasks[aux],
+                np.asarray(idx, dtype=np.int64),
+                g["main_label"].to_numpy(np.int64),
+                g["aux_label"].to_numpy(np.int64),
+            )
+        )
     return out
 
 
@@ -61,19 +69,35 @@ def pair_folds(pairs: Sequence[PairData], n_folds: int, seed: int) -> dict[str, 
     return {p.name: stratified_folds(p.main_labels, p.aux_labels, n_folds, seed) for p in pairs}
 
 
-def _split(task: TweetTask, pair: PairData, labels: np.ndarray, train: np.ndarray,
-           test: np.ndarray, train_subset: np.ndarray | None = None):
+def _split(
+    task: TweetTask,
+    pair: PairData,
+    labels: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    train_subset: np.ndarray | None = None,
+):
     from mtl_pipeline.training import TaskSplit
 
     tr = train[labels[train] >= 0] if train_subset is None else train_subset
     te = test[labels[test] >= 0]
-    return TaskSplit(name=task.name, train_rows=pair.rows[tr], train_labels=labels[tr],
-                     test_rows=pair.rows[te], test_labels=labels[te], n_classes=task.n_classes,
-                     positive_class=task.positive_class)
+    return TaskSplit(
+        name=task.name,
+        train_rows=pair.rows[tr],
+        train_labels=labels[tr],
+        test_rows=pair.rows[te],
+        test_labels=labels[te],
+        n_classes=task.n_classes,
+        positive_class=task.positive_class,
+    )
 
 
-def cv_jobs(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], encoder: str,
-            model_seed: int = 0) -> list:
+def cv_jobs(
+    pairs: Sequence[PairData],
+    folds: Mapping[str, Sequence[Fold]],
+    encoder: str,
+    model_seed: int = 0,
+) -> list:
     """STL main, STL aux and MTL (main, aux) jobs of every fold of every pair.
 
     Model seed = ``model_seed + fold``: the STL and MTL models of one fold start from the same
@@ -93,14 +117,21 @@ def cv_jobs(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], enco
                 ("mtl", (main, aux), f"mtl|{p.name}|{encoder}|f{k}"),
             ):
                 meta = {**base, "setting": kind, "main_task": tasks[0].name}
-                jobs.append(ModelJob(model_id=mid, kind=kind, seed=model_seed + k,
-                                     tasks=tasks, meta=meta))
+                jobs.append(
+                    ModelJob(model_id=mid, kind=kind, seed=model_seed + k, tasks=tasks, meta=meta)
+                )
     return jobs
 
 
-def ablation_jobs(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], encoder: str,
-                  shares: Sequence[float], seed: int = 0, model_seed: int = 0,
-                  both_directions: bool = True) -> list:
+def ablation_jobs(
+    pairs: Sequence[PairData],
+    folds: Mapping[str, Sequence[Fold]],
+    encoder: str,
+    shares: Sequence[float],
+    seed: int = 0,
+    model_seed: int = 0,
+    both_directions: bool = True,
+) -> list:
     """Main task + a seeded share of the aux task's training rows, per fold and share.
 
     Share 0 is the main task alone (an STL job: no aux rows means no aux head to train). With
@@ -121,16 +152,29 @@ def ablation_jobs(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]]
                 subsets = aux_share_subsets(aux_train, shares, [seed, k, d])
                 for share, subset in subsets.items():
                     mid = f"abl|{p.name}|{mt.name}|{encoder}|s{share:.2f}|f{k}"
-                    meta = {"pair": p.name, "fold": k, "encoder": encoder, "main_task": mt.name,
-                            "aux_task": at.name, "aux_share": share}
+                    meta = {
+                        "pair": p.name,
+                        "fold": k,
+                        "encoder": encoder,
+                        "main_task": mt.name,
+                        "aux_task": at.name,
+                        "aux_share": share,
+                    }
                     if len(subset) == 0:
                         tasks = (main,)
                         kind = "stl"
                     else:
                         tasks = (main, _split(at, p, al, train, test, subset))
                         kind = "mtl"
-                    jobs.append(ModelJob(model_id=mid, kind=kind, seed=model_seed + k,
-                                         tasks=tasks, meta={**meta, "setting": kind}))
+                    jobs.append(
+                        ModelJob(
+                            model_id=mid,
+                            kind=kind,
+                            seed=model_seed + k,
+                            tasks=tasks,
+                            meta={**meta, "setting": kind},
+                        )
+                    )
     return jobs
 
 
@@ -140,45 +184,63 @@ def model_spec(params: Mapping[str, Any], encoder: str, embedding: np.ndarray):
 
     if encoder not in ENCODERS:
         raise ValueError(f"parameter tweets.model.encoders: {encoder!r} is not one of {ENCODERS}")
-    return ModelSpec(encoder=encoder, units=int(params.get("units", 25)),
-                     head_hidden=int(params.get("head_hidden", 25)),
-                     dropout=float(params.get("dropout", 0.25)),
-                     activation=str(params.get("activation", "relu")),
-                     kernel_sizes=tuple(int(k) for k in params.get("kernel_sizes", (3,))),
-                     embedding=np.ascontiguousarray(embedding, dtype=np.float32),
-                     train_embedding=bool(params.get("train_embedding", False)))
+    return ModelSpec(
+        encoder=encoder,
+        units=int(params.get("units", 25)),
+        head_hidden=int(params.get("head_hidden", 25)),
+        dropout=float(params.get("dropout", 0.25)),
+        activation=str(params.get("activation", "relu")),
+        kernel_sizes=tuple(int(k) for k in params.get("kernel_sizes", (3,))),
+        embedding=np.ascontiguousarray(embedding, dtype=np.float32),
+        train_embedding=bool(params.get("train_embedding", False)),
+    )
 
 
 def train_spec(params: Mapping[str, Any]):
     """The trainer's TrainSpec from ``tweets.train``."""
     from mtl_pipeline.training import TrainSpec
 
-    return TrainSpec(epochs=int(params["epochs"]), batch_size=int(params["batch_size"]),
-                     learning_rate=float(params.get("learning_rate", 1e-3)),
-                     schedule=str(params.get("schedule", "pooled")),
-                     eval_every=int(params.get("eval_every", 1)))
+    return TrainSpec(
+        epochs=int(params["epochs"]),
+        batch_size=int(params["batch_size"]),
+        learning_rate=float(params.get("learning_rate", 1e-3)),
+        schedule=str(params.get("schedule", "pooled")),
+        eval_every=int(params.get("eval_every", 1)),
+    )
 
 
-def _train(features: np.ndarray, jobs: Sequence, embedding: np.ndarray, encoder: str,
-           params: Mapping[str, Any]):
+def _train(
+    features: np.ndarray,
+    jobs: Sequence,
+    embedding: np.ndarray,
+    encoder: str,
+    params: Mapping[str, Any],
+):
     from mtl_pipeline.training import train_stacked
 
-    return train_stacked(features, jobs, model_spec(params["model"], encoder, embedding),
-                         train_spec(params["train"]), device=str(params.get("device", "auto")),
-                         progress=bool(params.get("progress", False)))
+    return train_stacked(
+        features,
+        jobs,
+        model_spec(params["model"], encoder, embedding),
+        train_spec(params["train"]),
+        device=str(params.get("device", "auto")),
+        progress=bool(params.get("progress", False)),
+    )
 
 
-def run_cross_validation(features: np.ndarray, pairs: Sequence[PairData],
-                         embedding: np.ndarray, params: Mapping[str, Any]) -> tuple[
-        pd.DataFrame, pd.DataFrame]:
+def run_cross_validation(
+    features: np.ndarray,
+    pairs: Sequence[PairData],
+    embedding: np.ndarray,
+    params: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-fold STL/MTL scores of every pair, task and encoder; and the training curves.
 
     ``params`` is the ``tweets`` parameter block (``cv``, ``model``, ``train``, ``device``).
     One ``train_stacked`` call per encoder trains all folds' models of all pairs.
     """
     folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
-    task_classes = {t.name: (t.n_classes, t.positive_class)
-                    for p in pairs for t in (p.main, p.aux)}
+    task_classes = {t.name: (t.n_classes, t.positive_class) for p in pairs for t in (p.main, p.aux)}
     scores, curves = [], []
     for encoder in params["model"]["encoders"]:
         jobs = cv_jobs(pairs, folds, encoder, int(params["cv"].get("model_seed", 0)))
@@ -189,21 +251,33 @@ def run_cross_validation(features: np.ndarray, pairs: Sequence[PairData],
         curves.append(result.curves.assign(encoder=encoder))
     fold_scores = pd.concat(scores, ignore_index=True)
     order = ["pair", "task", "encoder", "setting", "fold"]
-    return (fold_scores.sort_values(order, kind="stable").reset_index(drop=True),
-            pd.concat(curves, ignore_index=True))
+    return (
+        fold_scores.sort_values(order, kind="stable").reset_index(drop=True),
+        pd.concat(curves, ignore_index=True),
+    )
 
 
-def run_aux_ablation(features: np.ndarray, pairs: Sequence[PairData], embedding: np.ndarray,
-                     params: Mapping[str, Any]) -> pd.DataFrame:
+def run_aux_ablation(
+    features: np.ndarray,
+    pairs: Sequence[PairData],
+    embedding: np.ndarray,
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
     """Main-task test accuracy/F1 per pair, direction, encoder, aux share and fold."""
     abl = params["ablation"]
     folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
     tasks = {t.name: t for p in pairs for t in (p.main, p.aux)}
     rows = []
     for encoder in abl.get("encoders", params["model"]["encoders"][:1]):
-        jobs = ablation_jobs(pairs, folds, encoder, abl["shares"], int(abl.get("seed", 0)),
-                             int(params["cv"].get("model_seed", 0)),
-                             bool(abl.get("both_directions", True)))
+        jobs = ablation_jobs(
+            pairs,
+            folds,
+            encoder,
+            abl["shares"],
+            int(abl.get("seed", 0)),
+            int(params["cv"].get("model_seed", 0)),
+            bool(abl.get("both_directions", True)),
+        )
         result = _train(features, jobs, embedding, encoder, params)
         by_id = {j.model_id: j for j in jobs}
         preds = result.predictions
@@ -212,12 +286,22 @@ def run_aux_ablation(features: np.ndarray, pairs: Sequence[PairData], embedding:
             main = job.meta["main_task"]
             g = g[g["task"] == main]
             t = tasks[main]
-            acc, f1 = accuracy_f1(g["label"].to_numpy(), g["pred"].to_numpy(), t.n_classes,
-                                  t.positive_class)
-            rows.append({**{k: job.meta[k] for k in ("pair", "main_task", "aux_task",
-                                                     "encoder", "aux_share", "fold")},
-                         "n_aux_train": len(job.tasks[1].train_rows) if len(job.tasks) > 1
-                         else 0, "n_test": len(g), "accuracy": acc, "f1": f1})
+            acc, f1 = accuracy_f1(
+                g["label"].to_numpy(), g["pred"].to_numpy(), t.n_classes, t.positive_class
+            )
+            rows.append(
+                {
+                    **{
+                        k: job.meta[k]
+                        for k in ("pair", "main_task", "aux_task", "encoder", "aux_share", "fold")
+                    },
+                    "n_aux_train": len(job.tasks[1].train_rows) if len(job.tasks) > 1 else 0,
+                    "n_test": len(g),
+                    "accuracy": acc,
+                    "f1": f1,
+                }
+            )
     out = pd.DataFrame(rows)
-    return out.sort_values(["pair", "main_task", "encoder", "aux_share", "fold"],
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["pair", "main_task", "encoder", "aux_share", "fold"], kind="stable"
+    ).reset_index(drop=True)

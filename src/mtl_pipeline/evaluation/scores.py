@@ -11,13 +11,23 @@ from scipy import stats
 from sklearn.metrics import f1_score
 
 METRICS = ("accuracy", "f1")
-FOLD_SCORE_COLUMNS = ("pair", "encoder", "fold", "setting", "task", "role", "n_test",
-                      "accuracy", "f1")
+FOLD_SCORE_COLUMNS = (
+    "pair",
+    "encoder",
+    "fold",
+    "setting",
+    "task",
+    "role",
+    "n_test",
+    "accuracy",
+    "f1",
+)
 KEYS = ["pair", "task", "role", "encoder"]
 
 
-def accuracy_f1(labels: np.ndarray, preds: np.ndarray, n_classes: int = 2,
-                positive_class: int = 1) -> tuple[float, float]:
+def accuracy_f1(
+    labels: np.ndarray, preds: np.ndarray, n_classes: int = 2, positive_class: int = 1
+) -> tuple[float, float]:
     """Accuracy and F1: binary F1 of the positive class for 2 classes, else macro F1."""
     labels, preds = np.asarray(labels), np.asarray(preds)
     if len(labels) == 0:
@@ -26,8 +36,9 @@ def accuracy_f1(labels: np.ndarray, preds: np.ndarray, n_classes: int = 2,
     if n_classes == 2:
         f1 = f1_score(labels, preds, pos_label=positive_class, average="binary", zero_division=0)
     else:
-        f1 = f1_score(labels, preds, labels=list(range(n_classes)), average="macro",
-                      zero_division=0)
+        f1 = f1_score(
+            labels, preds, labels=list(range(n_classes)), average="macro", zero_division=0
+        )
     return acc, float(f1)
 
 
@@ -49,9 +60,20 @@ def results_table(fold_scores: pd.DataFrame) -> pd.DataFrame:
         row["delta_f1"] = row["mtl_f1"] - row["stl_f1"]
         row["n_folds"] = len(g)
         rows.append(row)
-    cols = [*KEYS, "stl_accuracy", "stl_f1", "mtl_accuracy", "mtl_f1", "delta_accuracy",
-            "delta_f1", "stl_accuracy_std", "stl_f1_std", "mtl_accuracy_std", "mtl_f1_std",
-            "n_folds"]
+    cols = [
+        *KEYS,
+        "stl_accuracy",
+        "stl_f1",
+        "mtl_accuracy",
+        "mtl_f1",
+        "delta_accuracy",
+        "delta_f1",
+        "stl_accuracy_std",
+        "stl_f1_std",
+        "mtl_accuracy_std",
+        "mtl_f1_std",
+        "n_folds",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -83,12 +105,21 @@ def significance_table(fold_scores: pd.DataFrame, alpha: float = 0.05) -> pd.Dat
             t, p = paired_ttest(g[f"mtl_{m}"].to_numpy(), g[f"stl_{m}"].to_numpy())
             diff = float((g[f"mtl_{m}"] - g[f"stl_{m}"]).mean())
             significant = bool(not math.isnan(p) and p < alpha)
-            rows.append({**dict(zip(KEYS, key, strict=True)), "metric": m,
-                         "stl_mean": float(g[f"stl_{m}"].mean()),
-                         "mtl_mean": float(g[f"mtl_{m}"].mean()), "mean_difference": diff,
-                         "t_statistic": t, "p_value": p, "n_folds": len(g), "alpha": alpha,
-                         "significant": significant,
-                         "better": ("mtl" if diff > 0 else "stl") if significant else "none"})
+            rows.append(
+                {
+                    **dict(zip(KEYS, key, strict=True)),
+                    "metric": m,
+                    "stl_mean": float(g[f"stl_{m}"].mean()),
+                    "mtl_mean": float(g[f"mtl_{m}"].mean()),
+                    "mean_difference": diff,
+                    "t_statistic": t,
+                    "p_value": p,
+                    "n_folds": len(g),
+                    "alpha": alpha,
+                    "significant": significant,
+                    "better": ("mtl" if diff > 0 else "stl") if significant else "none",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -114,8 +145,11 @@ def _paired(fold_scores: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def score_predictions(predictions: pd.DataFrame, job_meta: Mapping[str, Mapping[str, object]],
-                      task_classes: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
+def score_predictions(
+    predictions: pd.DataFrame,
+    job_meta: Mapping[str, Mapping[str, object]],
+    task_classes: Mapping[str, tuple[int, int]],
+) -> pd.DataFrame:
     """Fold scores from the trainer's test predictions (``model_id, task, row, label, pred``).
 
     ``job_meta`` maps each model id to its pair, encoder, fold, setting and task roles;
@@ -126,7 +160,15 @@ def score_predictions(predictions: pd.DataFrame, job_meta: Mapping[str, Mapping[
         meta = job_meta[str(model_id)]
         n_classes, positive = task_classes[str(task)]
         acc, f1 = accuracy_f1(g["label"].to_numpy(), g["pred"].to_numpy(), n_classes, positive)
-        rows.append({**{k: meta[k] for k in ("pair", "encoder", "fold", "setting")},
-                     "task": str(task), "role": meta["roles"][str(task)], "n_test": len(g),
-                     "accuracy": acc, "f1": f1, "model_id": str(model_id)})
+        rows.append(
+            {
+                **{k: meta[k] for k in ("pair", "encoder", "fold", "setting")},
+                "task": str(task),
+                "role": meta["roles"][str(task)],
+                "n_test": len(g),
+                "accuracy": acc,
+                "f1": f1,
+                "model_id": str(model_id),
+            }
+        )
     return pd.DataFrame(rows, columns=[*FOLD_SCORE_COLUMNS, "model_id"])

@@ -27,8 +27,7 @@ from mtl_pipeline.data.tweets import ID, TEXT
 
 MISSING = -1
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-EXAMPLE_COLUMNS = ("pair", "tweet_id", "text", "main_task", "aux_task", "main_label",
-                   "aux_label")
+EXAMPLE_COLUMNS = ("pair", "tweet_id", "text", "main_task", "aux_task", "main_label", "aux_label")
 
 
 class TaskConfigError(ValueError):
@@ -65,46 +64,64 @@ class TweetTask:
         classes = tuple(str(c) for c in raw.get("classes") or ())
         if rule == "identity":
             if len(classes) < 2:
-                raise TaskConfigError(f"parameter {where}.classes must list >= 2 raw values "
-                                      "(rule identity)")
+                raise TaskConfigError(
+                    f"parameter {where}.classes must list >= 2 raw values (rule identity)"
+                )
             names = tuple(str(c) for c in raw.get("class_names") or classes)
         elif rule == "threshold":
             names = tuple(str(c) for c in raw.get("class_names") or ("no", "yes"))
             if len(names) != 2:
-                raise TaskConfigError(f"parameter {where}.class_names: a threshold rule has 2 "
-                                      f"classes, got {list(names)}")
+                raise TaskConfigError(
+                    f"parameter {where}.class_names: a threshold rule has 2 "
+                    f"classes, got {list(names)}"
+                )
             if str(raw.get("op", ">")) not in _OPS:
-                raise TaskConfigError(f"parameter {where}.op is {raw.get('op')!r}; expected "
-                                      f"one of {list(_OPS)}")
+                raise TaskConfigError(
+                    f"parameter {where}.op is {raw.get('op')!r}; expected one of {list(_OPS)}"
+                )
             if str(raw.get("transform", "none")) not in ("none", "abs"):
                 raise TaskConfigError(f"parameter {where}.transform must be 'none' or 'abs'")
             value = raw.get("value", 0)
             if not (value == "median" or isinstance(value, int | float)):
-                raise TaskConfigError(f"parameter {where}.value must be a number or 'median', "
-                                      f"got {value!r}")
+                raise TaskConfigError(
+                    f"parameter {where}.value must be a number or 'median', got {value!r}"
+                )
         else:
-            raise TaskConfigError(f"parameter {where}.rule is {rule!r}; expected 'identity' "
-                                  "or 'threshold'")
+            raise TaskConfigError(
+                f"parameter {where}.rule is {rule!r}; expected 'identity' or 'threshold'"
+            )
         if rule == "identity" and len(names) != len(classes):
-            raise TaskConfigError(f"parameter {where}.class_names has {len(names)} names for "
-                                  f"{len(classes)} classes")
+            raise TaskConfigError(
+                f"parameter {where}.class_names has {len(names)} names for {len(classes)} classes"
+            )
         positive = int(raw.get("positive_class", 1))
         if not 0 <= positive < len(names):
-            raise TaskConfigError(f"parameter {where}.positive_class {positive} is not a class "
-                                  f"id in [0, {len(names)})")
-        return cls(name=name, dataset=str(raw["dataset"]), column=str(raw["column"]), rule=rule,
-                   classes=classes, class_names=names, positive_class=positive,
-                   op=str(raw.get("op", ">")),
-                   value=raw.get("value", 0) if raw.get("value") == "median"
-                   else float(raw.get("value", 0)),
-                   transform=str(raw.get("transform", "none")))
+            raise TaskConfigError(
+                f"parameter {where}.positive_class {positive} is not a class "
+                f"id in [0, {len(names)})"
+            )
+        return cls(
+            name=name,
+            dataset=str(raw["dataset"]),
+            column=str(raw["column"]),
+            rule=rule,
+            classes=classes,
+            class_names=names,
+            positive_class=positive,
+            op=str(raw.get("op", ">")),
+            value=raw.get("value", 0)
+            if raw.get("value") == "median"
+            else float(raw.get("value", 0)),
+            transform=str(raw.get("transform", "none")),
+        )
 
     def labels(self, table: pd.DataFrame) -> np.ndarray:
         """Class ids (int64) of every row of the dataset table, by the task's rule."""
         if self.column not in table.columns:
             raise TaskConfigError(
                 f"parameter tweets.tasks.{self.name}.column: dataset {self.dataset!r} has no "
-                f"column {self.column!r} (columns: {list(table.columns)})")
+                f"column {self.column!r} (columns: {list(table.columns)})"
+            )
         col = table[self.column]
         if self.rule == "identity":
             values = col.astype(str)
@@ -112,7 +129,8 @@ class TweetTask:
             if bad.any():
                 raise TaskConfigError(
                     f"task {self.name}: column {self.column!r} holds {sorted(set(values[bad]))}, "
-                    f"not among parameter tweets.tasks.{self.name}.classes {list(self.classes)}")
+                    f"not among parameter tweets.tasks.{self.name}.classes {list(self.classes)}"
+                )
             lookup = {c: i for i, c in enumerate(self.classes)}
             return values.map(lookup).to_numpy(dtype=np.int64)
         x = pd.to_numeric(col, errors="raise").to_numpy(dtype=float)
@@ -142,12 +160,15 @@ def load_pairs(params: Mapping[str, Any], tasks: Mapping[str, TweetTask]) -> dic
     pairs = {}
     for name, members in (params.get("pairs") or {}).items():
         if not isinstance(members, list | tuple) or len(members) != 2:
-            raise TaskConfigError(f"parameter tweets.pairs.{name} must name exactly two tasks, "
-                                  f"got {members!r}")
+            raise TaskConfigError(
+                f"parameter tweets.pairs.{name} must name exactly two tasks, got {members!r}"
+            )
         for t in members:
             if t not in tasks:
-                raise TaskConfigError(f"parameter tweets.pairs.{name}: task {t!r} is not defined "
-                                      f"under tweets.tasks (defined: {sorted(tasks)})")
+                raise TaskConfigError(
+                    f"parameter tweets.pairs.{name}: task {t!r} is not defined "
+                    f"under tweets.tasks (defined: {sorted(tasks)})"
+                )
         if members[0] == members[1]:
             raise TaskConfigError(f"parameter tweets.pairs.{name}: the two tasks are the same")
         pairs[name] = TweetPair(name, str(members[0]), str(members[1]))
@@ -160,13 +181,16 @@ def selected_pairs(params: Mapping[str, Any]) -> list[TweetPair]:
     names = params.get("run_pairs") or list(pairs)
     missing = [n for n in names if n not in pairs]
     if missing:
-        raise TaskConfigError(f"parameter tweets.run_pairs names {missing}, not defined under "
-                              f"tweets.pairs (defined: {sorted(pairs)})")
+        raise TaskConfigError(
+            f"parameter tweets.run_pairs names {missing}, not defined under "
+            f"tweets.pairs (defined: {sorted(pairs)})"
+        )
     return [pairs[n] for n in names]
 
 
-def build_pair_examples(pair: TweetPair, tasks: Mapping[str, TweetTask],
-                        tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def build_pair_examples(
+    pair: TweetPair, tasks: Mapping[str, TweetTask], tables: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
     """The union of both tasks' tweets with one label column per task (-1 = no label).
 
     Tweets are joined on ``tweet_id``; the text is the main task's dataset's where both have
@@ -175,24 +199,35 @@ def build_pair_examples(pair: TweetPair, tasks: Mapping[str, TweetTask],
     main, aux = tasks[pair.main], tasks[pair.aux]
     for task in (main, aux):
         if task.dataset not in tables:
-            raise TaskConfigError(f"task {task.name}: dataset {task.dataset!r} was not loaded "
-                                  f"(loaded: {sorted(tables)})")
+            raise TaskConfigError(
+                f"task {task.name}: dataset {task.dataset!r} was not loaded "
+                f"(loaded: {sorted(tables)})"
+            )
     parts = []
     for role, task in (("main", main), ("aux", aux)):
         t = tables[task.dataset]
-        parts.append(pd.DataFrame({ID: t[ID].astype(str).to_numpy(), TEXT: t[TEXT].to_numpy(),
-                                   f"{role}_label": task.labels(t)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    ID: t[ID].astype(str).to_numpy(),
+                    TEXT: t[TEXT].to_numpy(),
+                    f"{role}_label": task.labels(t),
+                }
+            )
+        )
     merged = parts[0].merge(parts[1], on=ID, how="outer", suffixes=("", "_aux"), sort=False)
     order = {tid: i for i, tid in enumerate(pd.concat([parts[0][ID], parts[1][ID]]).unique())}
     merged = merged.iloc[np.argsort(merged[ID].map(order).to_numpy(), kind="stable")]
     text = merged[TEXT].where(merged[TEXT].notna(), merged[f"{TEXT}_aux"])
-    out = pd.DataFrame({
-        "pair": pair.name,
-        ID: merged[ID].to_numpy(),
-        TEXT: text.to_numpy(),
-        "main_task": main.name,
-        "aux_task": aux.name,
-        "main_label": merged["main_label"].fillna(MISSING).astype(np.int64).to_numpy(),
-        "aux_label": merged["aux_label"].fillna(MISSING).astype(np.int64).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "pair": pair.name,
+            ID: merged[ID].to_numpy(),
+            TEXT: text.to_numpy(),
+            "main_task": main.name,
+            "aux_task": aux.name,
+            "main_label": merged["main_label"].fillna(MISSING).astype(np.int64).to_numpy(),
+            "aux_label": merged["aux_label"].fillna(MISSING).astype(np.int64).to_numpy(),
+        }
+    )
     return out.reset_index(drop=True)

