@@ -216,8 +216,13 @@ def _train(
     encoder: str,
     params: Mapping[str, Any],
 ):
+    import torch
+
     from mtl_pipeline.training import train_stacked
 
+    # Belt and braces for "same seed -> same result": any randomness drawn from torch's global
+    # RNG instead of a job's own generator is pinned too (seeded from tweets.cv.model_seed).
+    torch.manual_seed(int(params["cv"].get("model_seed", 0)))
     return train_stacked(
         features,
         jobs,
@@ -248,7 +253,7 @@ def run_cross_validation(
         roles = {p.name: {p.main.name: "main", p.aux.name: "aux"} for p in pairs}
         meta = {j.model_id: {**j.meta, "roles": roles[str(j.meta["pair"])]} for j in jobs}
         scores.append(score_predictions(result.predictions, meta, task_classes))
-        curves.append(result.curves.assign(encoder=encoder))
+        curves.append(result.curves)
     fold_scores = pd.concat(scores, ignore_index=True)
     order = ["pair", "task", "encoder", "setting", "fold"]
     return (
