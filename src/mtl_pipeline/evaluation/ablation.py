@@ -1,0 +1,77 @@
+"""Accuracy vs. share of the auxiliary task's training data (Joshi et al.'s ablation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def check_shares(shares: Sequence[float]) -> list[float]:
+    """Shares as sorted unique floats in [0, 1]; errors name the parameter."""
+    out = sorted({float(s) for s in shares})
+    if not out or out[0] < 0 or out[-1] > 1:
+        raise ValueError(
+            f"parameter tweets.ablation.shares must be values in [0, 1], got {list(shares)}"
+        )
+    return out
+
+
+def aux_share_subsets(
+    rows: np.ndarray, shares: Sequence[float], seed: int | Sequence[int]
+) -> dict[float, np.ndarray]:
+    """Seeded subsamples of the aux task's training rows, one per share, nested.
+
+    One seeded permutation is drawn and each share takes its first ``round(share * n)`` rows,
+    so the 25 % subset lies inside the 50 % one: the curve measures more aux data, not other
+    aux data. Rows keep their original order within a subset.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(rows))
+    return {s: np.sort(rows[order[: int(round(s * len(rows)))]]) for s in check_shares(shares)}
+
+
+def ablation_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over folds of the main task's accuracy and F1 per pair/task/encoder/share."""
+    keys = ["pair", "main_task", "aux_task", "encoder", "aux_share"]
+    g = scores.groupby(keys, sort=True)
+    out = g.agg(
+        accuracy=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std"),
+        f1=("f1", "mean"),
+        f1_std=("f1", "std"),
+        n_folds=("fold", "nunique"),
+    )
+    return out.reset_index().fillna({"accuracy_std": 0.0, "f1_std": 0.0})
+
+
+def plot_ablation(scores: pd.DataFrame) -> plt.Figure:
+    """One panel per pair: main-task accuracy (mean ± std over folds) vs. aux share."""
+    summary = ablation_summary(scores)
+    pairs = list(dict.fromkeys(summary["pair"]))
+    fig, axes = plt.subplots(
+        1, max(len(pairs), 1), figsize=(5 * max(len(pairs), 1), 3.8), squeeze=False
+    )
+    for ax, pair in zip(axes[0], pairs, strict=False):
+        sub = summary[summary["pair"] == pair]
+        for (main, aux, enc), line in sub.groupby(["main_task", "aux_task", "encoder"]):
+            ax.errorbar(
+                100 * line["aux_share"],
+                line["accuracy"],
+                yerr=line["accuracy_std"],
+                marker="o",
+                capsize=3,
+                label=f"{main} (+{aux}, {enc})",
+            )
+        ax.set_title(pair)
+        ax.set_xlabel("share of auxiliary training data (%)")
+        ax.set_ylabel("main-task test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

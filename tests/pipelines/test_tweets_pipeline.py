@@ -1,0 +1,88 @@
+"""The tweets pipeline object: stable node names, inputs/outputs consistent with the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from mtl_pipeline.pipelines.tweets import TWEET_DATASETS, create_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = yaml.safe_load((ROOT / "conf/base/catalog_tweets.yml").read_text())
+PARAMS = yaml.safe_load((ROOT / "conf/base/parameters_tweets.yml").read_text())
+QUICK = yaml.safe_load((ROOT / "conf/quick/parameters_tweets.yml").read_text())
+
+EXPECTED_NODES = {
+    *(f"ingest_tweets_{d}" for d in TWEET_DATASETS),
+    "combine_rehydration_reports",
+    "build_tweet_examples",
+    "build_tweet_vocabulary",
+    "encode_tweet_sequences",
+    "build_tweet_embeddings",
+    "evaluate_tweet_pairs",
+    "summarise_tweet_results",
+    "run_tweet_aux_ablation",
+    "plot_tweet_aux_ablation",
+}
+# in-memory hand-overs between nodes (not worth persisting)
+MEMORY = {f"rehydration_report_{d}" for d in TWEET_DATASETS}
+
+
+def _param_exists(name: str, params: dict) -> bool:
+    node = params
+    for part in name.removeprefix("params:").split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def test_node_names_are_explicit_and_stable():
+    assert {n.name for n in create_pipeline().nodes} == EXPECTED_NODES
+
+
+def test_every_output_is_a_versioned_catalog_entry():
+    pipe = create_pipeline()
+    outputs = pipe.all_outputs()
+    assert set(CATALOG) == outputs - MEMORY
+    for name in outputs - MEMORY:
+        entry = CATALOG[name]
+        assert entry["versioned"] is True, name
+        if name == "tweet_aux_ablation_figure":
+            assert entry["type"] == "matplotlib.MatplotlibDataset"
+        else:
+            assert entry["type"].endswith("ParquetDataset"), name
+    for d in TWEET_DATASETS:
+        assert f"tweets_{d}" in CATALOG
+    for name in (
+        "rehydration_report",
+        "embedding_coverage",
+        "tweet_results",
+        "tweet_significance",
+        "tweet_aux_ablation",
+    ):
+        assert name in outputs
+
+
+def test_inputs_are_parameters_that_exist_or_produced_datasets():
+    pipe = create_pipeline()
+    free = pipe.inputs()
+    assert all(i.startswith("params:") for i in free)
+    for name in free:
+        assert _param_exists(name, PARAMS), name
+    assert PARAMS["tweets"]["data_dir"] == "data/01_raw/tweets"
+    assert set(PARAMS["tweets"]["datasets"]) == set(TWEET_DATASETS)
+
+
+def test_quick_parameters_override_only_existing_keys():
+    def walk(q, b, path):
+        for k, v in q.items():
+            assert k in b, f"{path}.{k} not in conf/base"
+            if isinstance(v, dict) and k in b:
+                walk(v, b[k], f"{path}.{k}")
+
+    walk(QUICK["tweets"], PARAMS["tweets"], "tweets")
+    assert QUICK["tweets"]["cv"]["n_folds"] < PARAMS["tweets"]["cv"]["n_folds"]
+    for pair in QUICK["tweets"]["run_pairs"]:
+        assert pair in PARAMS["tweets"]["pairs"]
