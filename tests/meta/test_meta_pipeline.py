@@ -87,7 +87,7 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
     for name, entry in catalog.items():
         assert entry["versioned"] is True, name
         expected = (
-            "matplotlib.MatplotlibDataset" if name.startswith("fig_") else "pandas.ParquetDataset"
+            "matplotlib.MatplotlibDataset" if name.startswith("fig_") else "mtl_pipeline.datasets.AtomicParquetDataset"
         )
         assert entry["type"] == expected, name
 
