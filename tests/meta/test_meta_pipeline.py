@@ -87,7 +87,9 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
     for name, entry in catalog.items():
         assert entry["versioned"] is True, name
         expected = (
-            "matplotlib.MatplotlibDataset" if name.startswith("fig_") else "mtl_pipeline.datasets.AtomicParquetDataset"
+            "matplotlib.MatplotlibDataset"
+            if name.startswith("fig_")
+            else "mtl_pipeline.datasets.AtomicParquetDataset"
         )
         assert entry["type"] == expected, name
 
@@ -218,8 +220,8 @@ def _synthetic_inputs(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
                     "main_task": r.main_task,
                     "aux_task": r.aux_task,
                     "eval_epoch": 10,
-                    "stl_f1": stl,
-                    "mtl_f1": mtl,
+                    "stl_score": stl,
+                    "mtl_score": mtl,
                     "gain": mtl - stl,
                     "improved": mtl > stl,
                 }

@@ -30,6 +30,28 @@ def test_newsgroups_quick_run_writes_versioned_outputs_and_keeps_old_versions(
     train = samples[samples.split == "train"]
     assert (train.groupby(["task", "seed", "label"]).size() == 200).all()
 
+    # Training stage: one curve row per model × epoch, one gain row per pair row × seed.
+    curves = load(project_copy, "learning_curves")
+    n_mtl = pairs["pair_id"].nunique() * 2  # distinct pairs × 2 seeds (quick)
+    n_stl = len(tasks) * 2
+    epochs = 8
+    assert curves["model_id"].nunique() == n_stl + n_mtl
+    assert len(curves) == (n_stl + n_mtl) * epochs
+    epochs_seen = curves.groupby("model_id")["epoch"].apply(lambda e: sorted(e.tolist()))
+    assert all(seen == list(range(1, epochs + 1)) for seen in epochs_seen)
+    assert curves[["train_loss", "test_loss", "test_f1", "test_macro_f1"]].notna().all().all()
+    # learning happens: the training loss of every model falls
+    first_last = (
+        curves.sort_values("epoch").groupby("model_id")["train_loss"].agg(["first", "last"])
+    )
+    assert (first_last["last"] < first_last["first"]).all()
+    gains = load(project_copy, "mtl_gains")
+    assert len(gains) == len(pairs) * 2
+    assert gains["gain"].equals(gains["mtl_score"] - gains["stl_score"])
+    assert gains["stl_score"].between(0.5, 1.0).all()
+    summary = load(project_copy, "mtl_gains_summary")
+    assert set(summary["problem"]) == {"related", "unrelated"}
+
     first = versions(project_copy, "data/03_primary/task_pairs.parquet")
     assert len(first) == 1
     first_pairs_file = (

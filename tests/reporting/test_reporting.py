@@ -49,12 +49,12 @@ def _gains():
                     "seed": seed,
                     "main_task": main,
                     "aux_task": aux,
-                    "stl_f1": stl,
-                    "mtl_f1": mtl + 0.02 * seed,
+                    "stl_score": stl,
+                    "mtl_score": mtl + 0.02 * seed,
                 }
             )
     g = pd.DataFrame(rows)
-    g["gain"] = g["mtl_f1"] - g["stl_f1"]
+    g["gain"] = g["mtl_score"] - g["stl_score"]
     g["improved"] = g["gain"] > 0
     return g
 
@@ -71,8 +71,8 @@ def _meta_scores():
 
 def test_table1_values():
     t = table1(_gains()).set_index("problem")
-    assert t.loc["related", "stl_f1"] == pytest.approx(0.65)
-    assert t.loc["related", "mtl_f1"] == pytest.approx((0.9 + 0.4 + 0.92 + 0.42) / 4)
+    assert t.loc["related", "stl_score"] == pytest.approx(0.65)
+    assert t.loc["related", "mtl_score"] == pytest.approx((0.9 + 0.4 + 0.92 + 0.42) / 4)
     assert t.loc["related", "improved_share"] == pytest.approx(0.5)
     assert t.loc["unrelated", "improved_share"] == pytest.approx(0.5)  # 0.0 gain is not improved
     assert t.loc["related", "n_pairs"] == 2 and t.loc["related", "n_seeds"] == 2
@@ -91,9 +91,9 @@ def test_paper_comparison_has_every_paper_number_and_differences():
     ]
     assert len(cmp) == 2 * 3 + 2 * 4  # Table 1: 2 problems x 3; Table 2: 2 problems x 4 subsets
     t1 = cmp.loc[cmp["table"] == "Table 1"].set_index(["problem", "quantity"])
-    assert t1.loc[("related", "stl_f1"), "paper"] == 0.834
+    assert t1.loc[("related", "stl_score"), "paper"] == 0.834
     assert t1.loc[("unrelated", "improved_share"), "paper"] == 0.572
-    assert t1.loc[("related", "stl_f1"), "difference"] == pytest.approx(0.65 - 0.834)
+    assert t1.loc[("related", "stl_score"), "difference"] == pytest.approx(0.65 - 0.834)
     t2 = cmp.loc[cmp["table"] == "Table 2"].set_index(["problem", "feature_subset"])
     for problem, subsets in PAPER_TABLE2.items():
         for subset, value in subsets.items():
@@ -101,6 +101,15 @@ def test_paper_comparison_has_every_paper_number_and_differences():
     assert t2.loc[("related", "only_curve"), "difference"] == pytest.approx(0.75 - 0.71)
     assert np.isnan(t2.loc[("unrelated", "all"), "ours"])  # not computed: NaN, paper kept
     assert set(PAPER_TABLE1) == {"related", "unrelated"}
+
+
+def test_paper_comparison_does_not_compare_accuracy_with_paper_f1():
+    gains = _gains().assign(metric="test_accuracy")
+    t1 = paper_comparison(gains, _meta_scores()).query("table == 'Table 1'")
+    t1 = t1.set_index(["problem", "quantity"])
+    assert np.isnan(t1.loc[("related", "stl_score"), "paper"])
+    assert np.isnan(t1.loc[("related", "mtl_score"), "difference"])
+    assert t1.loc[("related", "improved_share"), "paper"] == 0.719  # a share is comparable
 
 
 def _curves():

@@ -233,3 +233,34 @@ def test_gpu_real_oom_halves_chunk(features, monkeypatch):
     res = train_stacked(features, jobs, spec, tr, device="cuda", chunk_size=4, progress=False)
     assert calls[:3] == [4, 2, 1]
     np.testing.assert_allclose(ref.curves.test_loss, res.curves.test_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("encoder", ["bilstm", "cnn", "bilstm_cnn"])
+def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
+    # Token sequences (0 = padding); dropout 0.25 as in Joshi et al.: masks must not depend on
+    # which other models share the chunk.
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 30, size=(120, 7))
+    tokens[:, 5:][rng.random((120, 2)) < 0.5] = 0
+    y = (tokens == 5).any(axis=1).astype(np.int64)
+    z = (tokens == 7).any(axis=1).astype(np.int64)
+    main = TaskSplit("has5", np.arange(0, 60), y[:60], np.arange(60, 120), y[60:])
+    aux = TaskSplit("has7", np.arange(20, 80), z[20:80], np.arange(80, 120), z[80:])
+    jobs = [
+        ModelJob("stl|s0", "stl", 0, (main,)),
+        ModelJob("mtl|s1", "mtl", 1, (main, aux)),
+        ModelJob("mtl|s2", "mtl", 2, (main, aux)),
+    ]
+    embedding = rng.normal(size=(30, 6))
+    spec = ModelSpec(encoder=encoder, units=4, dropout=0.25, head_hidden=5, embedding=embedding)
+    tr = TrainSpec(epochs=2, batch_size=16, schedule="pooled")
+    stacked = train_stacked(tokens, jobs, spec, tr, device="cpu", **F64)
+    for job in jobs:
+        alone = train_stacked(tokens, [job], spec, tr, device="cpu", **F64)
+        mine = stacked.curves[stacked.curves.model_id == job.model_id].reset_index(drop=True)
+        np.testing.assert_allclose(
+            mine[["train_loss", "test_loss", "test_accuracy"]].to_numpy(float),
+            alone.curves[["train_loss", "test_loss", "test_accuracy"]].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-12,
+        )

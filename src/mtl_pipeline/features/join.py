@@ -18,7 +18,7 @@ def join_meta_features(
 ) -> pd.DataFrame:
     """One meta-example per ``mtl_gains`` row (pair × seed): outcome columns plus features.
 
-    Keeps ``pair_id, problem, seed, main_task, aux_task, stl_f1, mtl_f1, gain, improved`` from
+    Keeps ``pair_id, problem, seed, main_task, aux_task, stl_score, mtl_score, gain, improved`` from
     ``mtl_gains`` and appends every feature column (all but the key and task-name columns) of the
     feature tables, joined on (pair_id, problem, seed). Rows whose features are missing keep NaN
     (a warning reports how many); the meta-model imputes them inside each fold.
@@ -29,8 +29,8 @@ def join_meta_features(
         "seed",
         "main_task",
         "aux_task",
-        "stl_f1",
-        "mtl_f1",
+        "stl_score",
+        "mtl_score",
         "gain",
         "improved",
     ]

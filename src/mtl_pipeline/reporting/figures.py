@@ -86,17 +86,19 @@ def f1_over_epochs_figure(
 
 
 def relative_gains_by_class_pair(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> pd.DataFrame:
-    """Mean relative gain ``(mtl_f1 − stl_f1) / stl_f1`` per problem and main task (Fig. 5).
+    """Mean relative gain ``(mtl_score − stl_score) / stl_score`` per problem and main task (Fig. 5).
 
     Averaged over auxiliary tasks and seeds; ``main_a``/``main_b`` are the main task's classes.
-    Rows with ``stl_f1 == 0`` have no relative gain and are left out.
+    Rows with ``stl_score == 0`` have no relative gain and are left out.
     """
-    require_columns(mtl_gains, ["pair_id", "problem", "stl_f1", "mtl_f1"], "mtl_gains")
+    require_columns(mtl_gains, ["pair_id", "problem", "stl_score", "mtl_score"], "mtl_gains")
     require_columns(task_pairs, ["pair_id", "problem", "main_a", "main_b"], "task_pairs")
-    gains = mtl_gains.loc[mtl_gains["stl_f1"] != 0].merge(
+    gains = mtl_gains.loc[mtl_gains["stl_score"] != 0].merge(
         task_pairs[["pair_id", "problem", "main_a", "main_b"]], on=["pair_id", "problem"]
     )
-    gains = gains.assign(relative_gain=(gains["mtl_f1"] - gains["stl_f1"]) / gains["stl_f1"])
+    gains = gains.assign(
+        relative_gain=(gains["mtl_score"] - gains["stl_score"]) / gains["stl_score"]
+    )
     out = gains.groupby(["problem", "main_a", "main_b"], sort=True)["relative_gain"].agg(
         ["mean", "count"]
     )

@@ -9,6 +9,7 @@ dominant memory traffic besides Adam itself.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 
@@ -68,7 +69,11 @@ class StackedNetwork(nn.Module):
 
             if embedding is None:
                 raise ValueError(f"ModelSpec.encoder={spec.encoder!r} needs ModelSpec.embedding")
-            self.encoder = build_sequence_encoder(spec, n_models, generators, embedding)
+            # The encoder's own dropout would draw from torch's global RNG, so a model's masks
+            # would depend on the other models of the chunk; the trainer's hashed dropout is
+            # applied to the encoder output instead (stacked == alone holds with dropout on).
+            encoder_spec = dataclasses.replace(spec, dropout=0.0)
+            self.encoder = build_sequence_encoder(encoder_spec, n_models, generators, embedding)
             out_dim = int(self.encoder.out_dim)
         self.heads = StackedHeads(
             n_models,
@@ -138,6 +143,8 @@ class StackedNetwork(nn.Module):
         else:
             self.encoder.train(train)
             h = self.encoder(x)
+            if dropout is not None:
+                h = dropout(h, 0)
         return self.heads(h, dropout)
 
     def finish_backward(self) -> None:

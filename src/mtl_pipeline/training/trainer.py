@@ -172,14 +172,16 @@ def _to_device(arr: np.ndarray, device: torch.device) -> torch.Tensor:
     return t.to(device)
 
 
-def _embedding(model: ModelSpec, device: torch.device) -> torch.Tensor | None:
+def _embedding(
+    model: ModelSpec, device: torch.device, dtype: torch.dtype = torch.float32
+) -> torch.Tensor | None:
     if model.encoder == "mlp":
         return None
     if model.embedding is None:
         raise ValueError(
             f"ModelSpec.encoder={model.encoder!r} needs ModelSpec.embedding (vocab, dim)"
         )
-    return torch.as_tensor(np.asarray(model.embedding, dtype=np.float32), device=device)
+    return torch.as_tensor(np.asarray(model.embedding), dtype=dtype, device=device)
 
 
 def _run_chunk(
@@ -203,7 +205,7 @@ def _run_chunk(
     generators = [torch.Generator(device=gen_device).manual_seed(s) for s in seeds]
     net = StackedNetwork(
         model, M, inp.dim, n_classes, generators, device, dtype, seed_keys(seeds, device),
-        _embedding(model, device),
+        _embedding(model, device, dtype),
     )  # fmt: skip
     opt = StackedAdam(net.param_groups(), M, 1 + T, lr=train.learning_rate, impl=optimizer_impl)
     manual = [net.weights[0]] if model.encoder == "mlp" else []
