@@ -211,6 +211,13 @@ def test_gpu_stacked_equals_alone_and_matches_cpu(features, input_mode):
         a = stacked.curves[stacked.curves.model_id == j.model_id].test_loss.to_numpy()
         np.testing.assert_allclose(a, r.curves.test_loss.to_numpy(), rtol=1e-8)
     assert stacked.device.startswith("cuda")
+    # Same seeds, same hashed dropout masks: the GPU run is the CPU run up to summation order.
+    on_cpu = train_stacked(features, jobs, spec, tr, device="cpu", **kw)
+    assert on_cpu.device == "cpu"
+    columns = ["train_loss", "test_loss", "test_f1"]
+    np.testing.assert_allclose(
+        stacked.curves[columns].to_numpy(float), on_cpu.curves[columns].to_numpy(float), rtol=1e-7
+    )
 
 
 @pytest.mark.gpu
@@ -264,3 +271,28 @@ def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
             rtol=1e-9,
             atol=1e-12,
         )
+
+
+@pytest.mark.gpu
+@gpu
+@pytest.mark.parametrize("encoder", ["bilstm", "cnn", "bilstm_cnn"])
+def test_gpu_sequence_models_match_cpu(encoder):
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(1, 30, size=(96, 9))
+    tokens[:, 6:][rng.random((96, 3)) < 0.5] = 0
+    y = (tokens == 5).any(axis=1).astype(np.int64)
+    z = (tokens == 7).any(axis=1).astype(np.int64)
+    main = TaskSplit("has5", np.arange(0, 64), y[:64], np.arange(64, 96), y[64:])
+    aux = TaskSplit("has7", np.arange(16, 80), z[16:80], np.arange(80, 96), z[80:])
+    jobs = [ModelJob("stl", "stl", 0, (main,)), ModelJob("mtl", "mtl", 1, (main, aux))]
+    spec = ModelSpec(
+        encoder=encoder, units=4, dropout=0.25, head_hidden=5, embedding=rng.normal(size=(30, 6))
+    )
+    tr = TrainSpec(epochs=2, batch_size=16, schedule="pooled")
+    on_gpu = train_stacked(tokens, jobs, spec, tr, device="cuda", **F64)
+    on_cpu = train_stacked(tokens, jobs, spec, tr, device="cpu", **F64)
+    assert on_gpu.device.startswith("cuda")
+    columns = ["train_loss", "test_loss", "test_accuracy"]
+    np.testing.assert_allclose(
+        on_gpu.curves[columns].to_numpy(float), on_cpu.curves[columns].to_numpy(float), rtol=1e-7
+    )
