@@ -22,6 +22,27 @@ def test_meta_quick_run_produces_every_report_entry(project_copy, newsgroups_arc
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         pngs = list((project_copy / "data/08_reporting" / f"{figure}.png").rglob("*.png"))
         assert len(pngs) == 1 and pngs[0].stat().st_size > 1000, figure
+    _check_kedro_viz_sees_the_run(project_copy)
+
+
+def _check_kedro_viz_sees_the_run(project):
+    """kedro-viz's API (no server): named nodes, and previews of a table and a figure."""
+    from fastapi.testclient import TestClient
+    from kedro_viz.api.apps import create_api_app_from_project
+    from kedro_viz.server import load_and_populate_data
+
+    load_and_populate_data(project, env="quick")
+    client = TestClient(create_api_app_from_project(project))
+    graph = client.get("/api/pipelines/meta").json()
+    by_name = {node["name"]: node for node in graph["nodes"]}
+    assert {"train_mtl_models", "fit_meta_model", "compare_with_paper"} <= set(by_name)
+    for dataset, preview_type in (
+        ("paper_comparison", "TablePreview"),
+        ("fig_relative_gains", "ImagePreview"),
+    ):
+        meta = client.get(f"/api/nodes/{by_name[dataset]['id']}").json()
+        assert meta.get("preview_type") == preview_type, (dataset, meta)
+        assert meta.get("preview"), dataset
 
 
 def test_tweets_quick_run_on_the_shared_tweets(project_copy, tweets_dir):

@@ -242,10 +242,11 @@ def test_gpu_real_oom_halves_chunk(features, monkeypatch):
     np.testing.assert_allclose(ref.curves.test_loss, res.curves.test_loss, rtol=1e-5)
 
 
-@pytest.mark.parametrize("encoder", ["bilstm", "cnn", "bilstm_cnn"])
-def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
-    # Token sequences (0 = padding); dropout 0.25 as in Joshi et al.: masks must not depend on
-    # which other models share the chunk.
+def _token_problem(encoder):
+    """Token sequences (0 = padding), two "contains token k" tasks, an STL and two MTL jobs.
+
+    Dropout 0.25 as in Joshi et al., the pooled (masked) schedule.
+    """
     rng = np.random.default_rng(0)
     tokens = rng.integers(1, 30, size=(120, 7))
     tokens[:, 5:][rng.random((120, 2)) < 0.5] = 0
@@ -260,14 +261,23 @@ def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
     ]
     embedding = rng.normal(size=(30, 6))
     spec = ModelSpec(encoder=encoder, units=4, dropout=0.25, head_hidden=5, embedding=embedding)
-    tr = TrainSpec(epochs=2, batch_size=16, schedule="pooled")
+    return tokens, jobs, spec, TrainSpec(epochs=2, batch_size=16, schedule="pooled")
+
+
+SEQUENCE_CURVE_COLUMNS = ["train_loss", "test_loss", "test_accuracy"]
+
+
+@pytest.mark.parametrize("encoder", ["bilstm", "cnn", "bilstm_cnn"])
+def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
+    # Dropout masks must not depend on which other models share the chunk.
+    tokens, jobs, spec, tr = _token_problem(encoder)
     stacked = train_stacked(tokens, jobs, spec, tr, device="cpu", **F64)
     for job in jobs:
         alone = train_stacked(tokens, [job], spec, tr, device="cpu", **F64)
         mine = stacked.curves[stacked.curves.model_id == job.model_id].reset_index(drop=True)
         np.testing.assert_allclose(
-            mine[["train_loss", "test_loss", "test_accuracy"]].to_numpy(float),
-            alone.curves[["train_loss", "test_loss", "test_accuracy"]].to_numpy(float),
+            mine[SEQUENCE_CURVE_COLUMNS].to_numpy(float),
+            alone.curves[SEQUENCE_CURVE_COLUMNS].to_numpy(float),
             rtol=1e-9,
             atol=1e-12,
         )
@@ -277,22 +287,12 @@ def test_sequence_models_stacked_equal_alone_with_dropout(encoder):
 @gpu
 @pytest.mark.parametrize("encoder", ["bilstm", "cnn", "bilstm_cnn"])
 def test_gpu_sequence_models_match_cpu(encoder):
-    rng = np.random.default_rng(1)
-    tokens = rng.integers(1, 30, size=(96, 9))
-    tokens[:, 6:][rng.random((96, 3)) < 0.5] = 0
-    y = (tokens == 5).any(axis=1).astype(np.int64)
-    z = (tokens == 7).any(axis=1).astype(np.int64)
-    main = TaskSplit("has5", np.arange(0, 64), y[:64], np.arange(64, 96), y[64:])
-    aux = TaskSplit("has7", np.arange(16, 80), z[16:80], np.arange(80, 96), z[80:])
-    jobs = [ModelJob("stl", "stl", 0, (main,)), ModelJob("mtl", "mtl", 1, (main, aux))]
-    spec = ModelSpec(
-        encoder=encoder, units=4, dropout=0.25, head_hidden=5, embedding=rng.normal(size=(30, 6))
-    )
-    tr = TrainSpec(epochs=2, batch_size=16, schedule="pooled")
+    tokens, jobs, spec, tr = _token_problem(encoder)
     on_gpu = train_stacked(tokens, jobs, spec, tr, device="cuda", **F64)
     on_cpu = train_stacked(tokens, jobs, spec, tr, device="cpu", **F64)
     assert on_gpu.device.startswith("cuda")
-    columns = ["train_loss", "test_loss", "test_accuracy"]
     np.testing.assert_allclose(
-        on_gpu.curves[columns].to_numpy(float), on_cpu.curves[columns].to_numpy(float), rtol=1e-7
+        on_gpu.curves[SEQUENCE_CURVE_COLUMNS].to_numpy(float),
+        on_cpu.curves[SEQUENCE_CURVE_COLUMNS].to_numpy(float),
+        rtol=1e-7,
     )
