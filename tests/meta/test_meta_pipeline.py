@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
-from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from mtl_pipeline.pipelines.meta import nodes
+from mtl_pipeline.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = {
@@ -32,15 +31,10 @@ OUTPUTS = {
 
 
 @pytest.fixture
-def meta_stage(monkeypatch):
-    """The meta nodes (the newsgroups pipeline is replaced by an empty one if it is absent)."""
-    try:
-        from mtl_pipeline.pipelines.meta.pipeline import meta_stage
-    except ImportError:  # a branch where the newsgroups pipeline (or the trainer) is absent
-        stub = types.ModuleType("mtl_pipeline.pipelines.newsgroups.pipeline")
-        stub.create_pipeline = lambda **_: Pipeline([])
-        monkeypatch.setitem(sys.modules, "mtl_pipeline.pipelines.newsgroups.pipeline", stub)
-        from mtl_pipeline.pipelines.meta.pipeline import meta_stage
+def meta_stage():
+    """Only the meta nodes (the newsgroups stage in front of them is tested elsewhere)."""
+    from mtl_pipeline.pipelines.meta.pipeline import meta_stage
+
     return meta_stage()
 
 
@@ -51,22 +45,14 @@ class _KeptDataset(MemoryDataset):
         pass
 
 
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = (
-            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-        )
-    return out
+def _params(env: str = "base") -> dict:
+    """The ``meta`` parameters as a run with ``--env env`` sees them (the project's merge)."""
+    loader = OmegaConfigLoader(str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
+    return loader["parameters"]["meta"]
 
 
-def _params(env: str | None = None) -> dict:
-    base = yaml.safe_load((ROOT / "conf/base/parameters_meta.yml").read_text())["meta"]
-    if env is None:
-        return base
-    return _deep_merge(
-        base, yaml.safe_load((ROOT / f"conf/{env}/parameters_meta.yml").read_text())["meta"]
-    )
+def _with_meta_model(params: dict, **meta_model) -> dict:
+    return {**params, "meta_model": {**params["meta_model"], **meta_model}}
 
 
 def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stage):
@@ -107,7 +93,7 @@ def test_paper_parameters_and_environment_switches():
 
 
 def test_unknown_parameter_key_is_named():
-    bad = _deep_merge(_params(), {"meta_model": {"repetitons": 3}})
+    bad = _with_meta_model(_params(), repetitons=3)
     with pytest.raises(ValueError, match="repetitons"):
         nodes.meta_model_config(bad)
 
@@ -238,7 +224,7 @@ def _synthetic_inputs(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize("env", ["quick", "kerinec_code"])
 def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     inputs = _synthetic_inputs(np.random.default_rng(0))
-    params = _deep_merge(_params(env), {"meta_model": {"repetitions": 2}})
+    params = _with_meta_model(_params(env), repetitions=2)
     catalog = DataCatalog({k: MemoryDataset(v) for k, v in inputs.items()})
     catalog["params:meta"] = params
     for name in OUTPUTS:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kedro.framework.context import KedroContext
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -17,14 +19,26 @@ def run_pipeline(
         session.run(pipeline_names=[pipeline])
 
 
-def load(project: Path, name: str, env: str = "quick", version: str | None = None) -> Any:
-    """Load a catalog entry (latest version unless ``version`` is given)."""
+@lru_cache(maxsize=4)
+def _context(project: Path, env: str) -> KedroContext:
+    """One project context per (project, env), kept for the loads of the tests that share it.
+
+    Only the context is kept, never a catalog: ``KedroContext.catalog`` builds a new catalog from
+    the configuration on every access, so each load gets new dataset instances, which resolve a
+    versioned dataset's latest version when they load. (A kept catalog would not do: a dataset
+    caches the version it loaded and would keep returning it after a later run saved a newer one.)
+    """
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env) as session:
-        catalog = session.load_context().catalog
-        if version is None:
-            return catalog.load(name)
-        return catalog.load(name, version=version)
+        return session.load_context()
+
+
+def load(project: Path, name: str, env: str = "quick", version: str | None = None) -> Any:
+    """Load a catalog entry (latest version unless ``version`` is given)."""
+    catalog = _context(Path(project).resolve(), env).catalog
+    if version is None:
+        return catalog.load(name)
+    return catalog.load(name, version=version)
 
 
 def versions(project: Path, relative_path: str) -> list[str]:

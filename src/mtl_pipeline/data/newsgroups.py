@@ -44,6 +44,24 @@ def _strip_post(text: str) -> str:
     return strip_newsgroup_footer(strip_newsgroup_quoting(strip_newsgroup_header(text)))
 
 
+def _document_row(split: str, newsgroup: str, name: str, text: str) -> tuple[str, str, str, str]:
+    """One ``DOCUMENT_COLUMNS`` row; the doc id is ``<split>/<newsgroup>/<file name>``."""
+    return f"{split}/{newsgroup}/{name}", split, newsgroup, text
+
+
+def _document_table(rows: list[tuple[str, str, str, str]], source: str) -> pd.DataFrame:
+    """The documents table, sorted by doc id (the same order whatever the source)."""
+    table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+    table = table.sort_values("doc_id", kind="stable").reset_index(drop=True)
+    logger.info(
+        "Read %d 20 Newsgroups documents (%s) from %s",
+        len(table),
+        ", ".join(f"{k}: {v}" for k, v in table["split"].value_counts().sort_index().items()),
+        source,
+    )
+    return table
+
+
 def _split_member_path(name: str) -> tuple[str, str, str] | None:
     """Return (split, newsgroup, file) for ``.../20news-bydate-<split>/<group>/<file>``, else None."""
     parts = Path(name).parts
@@ -109,7 +127,7 @@ def read_newsgroups(
         text = payload.decode(ENCODING)
         if remove_headers_footers_quotes:
             text = _strip_post(text)
-        rows.append((f"{split}/{newsgroup}/{name}", split, newsgroup, text))
+        rows.append(_document_row(split, newsgroup, name, text))
     found = {row[1] for row in rows}
     missing = [SPLIT_FOLDERS[split] for split in SPLIT_FOLDERS if split not in found]
     if missing:
@@ -117,15 +135,7 @@ def read_newsgroups(
             f"20 Newsgroups source '{path}' has no documents under {', '.join(missing)}/<newsgroup>/; "
             "expected the 20news-bydate layout with 20news-bydate-train/ and 20news-bydate-test/."
         )
-    table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    table = table.sort_values("doc_id", kind="stable").reset_index(drop=True)
-    logger.info(
-        "Read %d 20 Newsgroups documents (%s) from %s",
-        len(table),
-        ", ".join(f"{k}: {v}" for k, v in table["split"].value_counts().sort_index().items()),
-        path,
-    )
-    return table
+    return _document_table(rows, str(path))
 
 
 def download_newsgroups(
@@ -147,6 +157,5 @@ def download_newsgroups(
         for text, target, filename in zip(bunch.data, bunch.target, bunch.filenames, strict=True):
             name = Path(filename).name
             newsgroup = bunch.target_names[target]
-            rows.append((f"{split}/{newsgroup}/{name}", split, newsgroup, text))
-    table = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    return table.sort_values("doc_id", kind="stable").reset_index(drop=True)
+            rows.append(_document_row(split, newsgroup, name, text))
+    return _document_table(rows, "scikit-learn's fetch_20newsgroups")

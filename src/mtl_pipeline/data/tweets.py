@@ -218,12 +218,12 @@ def read_table(
                     )
                 df.columns = list(source.columns)
             # ids/labels stored as int64 stay exact; a float id column would already be lossy
-            for col in df.columns:
-                if pd.api.types.is_float_dtype(df[col]) and col == source.id_column:
-                    raise TweetDataError(
-                        f"{path}: id column {col!r} is stored as float; "
-                        "tweet ids must be stored as strings or integers"
-                    )
+            id_col = source.id_column
+            if id_col in df.columns and pd.api.types.is_float_dtype(df[id_col]):
+                raise TweetDataError(
+                    f"{path}: id column {id_col!r} is stored as float; "
+                    "tweet ids must be stored as strings or integers"
+                )
             df = df.astype(object).where(df.notna(), "").astype(str)
             df["_line"] = range(1, len(df) + 1)
         else:
@@ -272,6 +272,12 @@ def _read_delimited(path: Path, source: TableSource) -> pd.DataFrame:
     return df
 
 
+def _first_flagged(df: pd.DataFrame, mask: pd.Series) -> tuple[int, str]:
+    """Position of the first row where ``mask`` holds, and "file, line n" to name it."""
+    i = int(mask.to_numpy().nonzero()[0][0])
+    return i, f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}"
+
+
 def _validate_labels(df: pd.DataFrame, labels: Sequence[LabelSpec], where: str) -> pd.DataFrame:
     """Strip label values and check them against the declared classes (or parse as numbers)."""
     out = df.copy()
@@ -281,9 +287,9 @@ def _validate_labels(df: pd.DataFrame, labels: Sequence[LabelSpec], where: str) 
             parsed = pd.to_numeric(values, errors="coerce")
             bad = parsed.isna()
             if bad.any():
-                i = bad.to_numpy().nonzero()[0][0]
+                i, at = _first_flagged(out, bad)
                 raise TweetDataError(
-                    f"{out['_file'].iat[i]}, line {out['_line'].iat[i]}: column {spec.column!r} "
+                    f"{at}: column {spec.column!r} "
                     f"has value {values.iat[i]!r}, expected a number (parameter "
                     f"{where}.labels.{spec.column} is 'numeric')"
                 )
@@ -291,9 +297,9 @@ def _validate_labels(df: pd.DataFrame, labels: Sequence[LabelSpec], where: str) 
         else:
             bad = ~values.isin(spec.classes)
             if bad.any():
-                i = bad.to_numpy().nonzero()[0][0]
+                i, at = _first_flagged(out, bad)
                 raise TweetDataError(
-                    f"{out['_file'].iat[i]}, line {out['_line'].iat[i]}: column {spec.column!r} "
+                    f"{at}: column {spec.column!r} "
                     f"has value {values.iat[i]!r}, expected one of {list(spec.classes)} "
                     f"(parameter {where}.labels.{spec.column}); {int(bad.sum())} such rows"
                 )
@@ -305,9 +311,9 @@ def _check_ids(df: pd.DataFrame, id_column: str) -> pd.Series:
     ids = df[id_column].astype(str).str.strip()
     bad = ~ids.str.fullmatch(r"[0-9A-Za-z_\-]+")
     if bad.any():
-        i = bad.to_numpy().nonzero()[0][0]
+        i, at = _first_flagged(df, bad)
         raise TweetDataError(
-            f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: id column "
+            f"{at}: id column "
             f"{id_column!r} has value {ids.iat[i]!r}, expected a tweet id "
             "(digits; never a float such as '1.2e+17')"
         )
@@ -469,9 +475,9 @@ def load_tweet_dataset(
 
     empty = df["_text"].str.strip() == ""
     if empty.any() and config.on_empty_text == "error":
-        i = empty.to_numpy().nonzero()[0][0]
+        i, at = _first_flagged(df, empty)
         raise TweetDataError(
-            f"{df['_file'].iat[i]}, line {df['_line'].iat[i]}: tweet "
+            f"{at}: tweet "
             f"{df[ID].iat[i]} has an empty text (parameter "
             f"{where}.on_empty_text is 'error')"
         )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import PurePosixPath
-
 import pandas as pd
 from kedro.io.core import get_filepath_str
 from kedro_datasets.pandas import ParquetDataset
+
+from mtl_pipeline.datasets.atomic import write_atomically
 
 
 class AtomicParquetDataset(ParquetDataset):
@@ -21,14 +20,5 @@ class AtomicParquetDataset(ParquetDataset):
 
     def save(self, data: pd.DataFrame) -> None:
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        temporary = f"{save_path}.{uuid.uuid4().hex}.partial"
-        self._fs.makedirs(str(PurePosixPath(save_path).parent), exist_ok=True)
-        try:
-            with self._fs.open(temporary, mode="wb") as handle:
-                data.to_parquet(handle, **self._save_args)
-            self._fs.mv(temporary, save_path)
-        except BaseException:
-            if self._fs.exists(temporary):
-                self._fs.rm(temporary)
-            raise
+        write_atomically(self._fs, save_path, lambda h: data.to_parquet(h, **self._save_args))
         self._invalidate_cache()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -15,6 +14,8 @@ from kedro.io.core import (
     get_filepath_str,
     get_protocol_and_path,
 )
+
+from mtl_pipeline.datasets.atomic import write_atomically
 
 
 class SparseMatrixDataset(AbstractVersionedDataset[sp.spmatrix, sp.csr_matrix]):
@@ -69,16 +70,10 @@ class SparseMatrixDataset(AbstractVersionedDataset[sp.spmatrix, sp.csr_matrix]):
                 f"got {type(data).__name__}"
             )
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        temporary = f"{save_path}.{uuid.uuid4().hex}.partial"
-        self._fs.makedirs(str(PurePosixPath(save_path).parent), exist_ok=True)
-        try:
-            with self._fs.open(temporary, mode="wb") as handle:
-                sp.save_npz(handle, data.tocsr(), compressed=self._compressed)
-            self._fs.mv(temporary, save_path)
-        except BaseException:
-            if self._fs.exists(temporary):
-                self._fs.rm(temporary)
-            raise
+        matrix = data.tocsr()
+        write_atomically(
+            self._fs, save_path, lambda h: sp.save_npz(h, matrix, compressed=self._compressed)
+        )
         self._fs.invalidate_cache(save_path)
 
     def _exists(self) -> bool:

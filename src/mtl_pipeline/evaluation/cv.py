@@ -22,8 +22,9 @@ from mtl_pipeline.evaluation.ablation import aux_share_subsets, check_shares
 from mtl_pipeline.evaluation.folds import stratified_folds
 from mtl_pipeline.evaluation.scores import accuracy_f1, score_predictions
 from mtl_pipeline.tasks.tweets import TweetTask
+from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec, train_stacked
+from mtl_pipeline.training.specs import SEQUENCE_ENCODERS as ENCODERS
 
-ENCODERS = ("bilstm", "cnn", "bilstm_cnn")
 Fold = tuple[np.ndarray, np.ndarray]
 
 
@@ -77,8 +78,6 @@ def _split(
     test: np.ndarray,
     train_subset: np.ndarray | None = None,
 ):
-    from mtl_pipeline.training import TaskSplit
-
     tr = train[labels[train] >= 0] if train_subset is None else train_subset
     te = test[labels[test] >= 0]
     return TaskSplit(
@@ -103,8 +102,6 @@ def cv_jobs(
     Model seed = ``model_seed + fold``: the STL and MTL models of one fold start from the same
     seed, so the paired comparison differs only by the auxiliary task.
     """
-    from mtl_pipeline.training import ModelJob
-
     jobs = []
     for p in pairs:
         for k, (train, test) in enumerate(folds[p.name]):
@@ -137,8 +134,6 @@ def ablation_jobs(
     Share 0 is the main task alone (an STL job: no aux rows means no aux head to train). With
     ``both_directions`` each task of a pair is in turn the main task.
     """
-    from mtl_pipeline.training import ModelJob
-
     shares = check_shares(shares)
     jobs = []
     for p in pairs:
@@ -180,8 +175,6 @@ def ablation_jobs(
 
 def model_spec(params: Mapping[str, Any], encoder: str, embedding: np.ndarray):
     """The trainer's ModelSpec from ``tweets.model`` for one encoder."""
-    from mtl_pipeline.training import ModelSpec
-
     if encoder not in ENCODERS:
         raise ValueError(f"parameter tweets.model.encoders: {encoder!r} is not one of {ENCODERS}")
     return ModelSpec(
@@ -198,8 +191,6 @@ def model_spec(params: Mapping[str, Any], encoder: str, embedding: np.ndarray):
 
 def train_spec(params: Mapping[str, Any]):
     """The trainer's TrainSpec from ``tweets.train``."""
-    from mtl_pipeline.training import TrainSpec
-
     return TrainSpec(
         epochs=int(params["epochs"]),
         batch_size=int(params["batch_size"]),
@@ -216,13 +207,6 @@ def _train(
     encoder: str,
     params: Mapping[str, Any],
 ):
-    import torch
-
-    from mtl_pipeline.training import train_stacked
-
-    # Belt and braces for "same seed -> same result": any randomness drawn from torch's global
-    # RNG instead of a job's own generator is pinned too (seeded from tweets.cv.model_seed).
-    torch.manual_seed(int(params["cv"].get("model_seed", 0)))
     return train_stacked(
         features,
         jobs,

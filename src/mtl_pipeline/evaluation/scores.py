@@ -10,6 +10,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import f1_score
 
+from mtl_pipeline.features.ratios import require_columns
+
 METRICS = ("accuracy", "f1")
 FOLD_SCORE_COLUMNS = (
     "pair",
@@ -47,7 +49,7 @@ def results_table(fold_scores: pd.DataFrame) -> pd.DataFrame:
 
     The shape of Joshi et al.'s Tables 1-3; ``*_std`` are the standard deviations over folds.
     """
-    _check_columns(fold_scores)
+    require_columns(fold_scores, FOLD_SCORE_COLUMNS, "tweet_fold_scores")
     wide = _paired(fold_scores)
     rows = []
     for key, g in wide.groupby(KEYS, sort=False):
@@ -97,7 +99,7 @@ def significance_table(fold_scores: pd.DataFrame, alpha: float = 0.05) -> pd.Dat
     """Paired t-test across folds of MTL vs. STL, per pair x task x encoder x metric."""
     if not 0 < alpha < 1:
         raise ValueError(f"parameter tweets.significance.alpha must be in (0, 1), got {alpha}")
-    _check_columns(fold_scores)
+    require_columns(fold_scores, FOLD_SCORE_COLUMNS, "tweet_fold_scores")
     wide = _paired(fold_scores)
     rows = []
     for key, g in wide.groupby(KEYS, sort=False):
@@ -121,12 +123,6 @@ def significance_table(fold_scores: pd.DataFrame, alpha: float = 0.05) -> pd.Dat
                 }
             )
     return pd.DataFrame(rows)
-
-
-def _check_columns(fold_scores: pd.DataFrame) -> None:
-    missing = [c for c in FOLD_SCORE_COLUMNS if c not in fold_scores.columns]
-    if missing:
-        raise ValueError(f"fold scores lack columns {missing}; expected {FOLD_SCORE_COLUMNS}")
 
 
 def _paired(fold_scores: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -114,36 +115,21 @@ def fit_log_curve(
         return failed("constant curve (a = 0, c undetermined)")
     d0 = 1.0 if fit_d is None else float(fit_d)
     slope = np.polyfit(np.log(x + 1.0), y, 1)[0]
-    a0, b0, c0 = float(slope), float(y[0]), 1.0
+    p0 = [float(slope), float(y[0]), 1.0]  # a, b, c
+    lower, upper = [-np.inf, -np.inf, c_bounds[0]], [np.inf, np.inf, c_bounds[1]]
+    if fit_d is None:  # d is fitted too, within [0, max_d]
+        model, p0, lower, upper = _log_model, [*p0, d0], [*lower, 0.0], [*upper, max_d]
+    else:  # d is held at fit_d
+        model = partial(_log_model, d=d0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
-            if fit_d is None:
-                popt, _ = curve_fit(
-                    _log_model,
-                    x,
-                    y,
-                    p0=[a0, b0, c0, d0],
-                    bounds=(
-                        [-np.inf, -np.inf, c_bounds[0], 0.0],
-                        [np.inf, np.inf, c_bounds[1], max_d],
-                    ),
-                    maxfev=maxfev,
-                )
-                a, b, c, d = (float(v) for v in popt)
-            else:
-                popt, _ = curve_fit(
-                    lambda i, a, b, c: _log_model(i, a, b, c, d0),
-                    x,
-                    y,
-                    p0=[a0, b0, c0],
-                    bounds=([-np.inf, -np.inf, c_bounds[0]], [np.inf, np.inf, c_bounds[1]]),
-                    maxfev=maxfev,
-                )
-                (a, b, c), d = (float(v) for v in popt), d0
+            popt, _ = curve_fit(model, x, y, p0=p0, bounds=(lower, upper), maxfev=maxfev)
     except (RuntimeError, ValueError, OptimizeWarning) as err:
         return failed(f"{type(err).__name__}: {err}")
+    a, b, c = (float(v) for v in popt[:3])
+    d = float(popt[3]) if fit_d is None else d0
     if not all(np.isfinite([a, b, c, d])):
         return failed("non-finite parameters")
     return LogFit(a, b, c, d, failed=False)
@@ -216,11 +202,9 @@ def curve_statistics(
 def curve_features(
     task_pairs: pd.DataFrame,
     learning_curves: pd.DataFrame,
-    *,
-    seeds: Sequence[int] | None = None,
     **statistics_kwargs,
 ) -> pd.DataFrame:
-    """Curve features of every pair × seed (seeds: those of the STL curves unless given).
+    """Curve features of every pair × seed (seeds: those of the ``kind`` curves).
 
     Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``, the
     ``main_``/``aux_`` curve statistics, ``ratio_`` for the numeric ones and the boolean
@@ -229,10 +213,9 @@ def curve_features(
     """
     require_columns(task_pairs, ["pair_id", "problem", "main_task", "aux_task"], "task_pairs")
     stats = curve_statistics(learning_curves, **statistics_kwargs)
-    if seeds is None:
-        seeds = sorted({int(s) for s in stats["seed"]})
+    seeds = sorted({int(s) for s in stats["seed"]})
     grid = task_pairs[["pair_id", "problem", "main_task", "aux_task"]].merge(
-        pd.DataFrame({"seed": list(seeds)}, dtype="int64"), how="cross"
+        pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross"
     )
     stat_cols = [c for c in stats.columns if c not in ("task", "seed")]
     ratio_cols = [c for c in stat_cols if c != "curve_fit_failed"]

@@ -42,6 +42,7 @@ from scipy.stats import entropy, kurtosis
 from sklearn.feature_extraction.text import CountVectorizer
 
 from mtl_pipeline.features.ratios import join_task_statistics, require_columns
+from mtl_pipeline.tasks.hierarchy import task_classes
 from mtl_pipeline.text.tokenize import tokenize_document, tokenize_whitespace
 
 logger = logging.getLogger(__name__)
@@ -229,13 +230,16 @@ def task_statistics(
 
 def _label_of(task: str, newsgroup: str, where: str) -> int:
     """Label of a newsgroup in a canonical task "X vs Y" (X → 1, Y → 0)."""
-    parts = task.split(" vs ")
-    if len(parts) != 2 or newsgroup not in parts:
+    try:
+        classes = task_classes(task)
+    except ValueError:
+        classes = ()
+    if newsgroup not in classes:
         raise ValueError(
             f"task_pairs {where}: newsgroup {newsgroup!r} is not a class of task {task!r} "
             "(expected a canonical 'X vs Y' name containing it)"
         )
-    return 1 if newsgroup == parts[0] else 0
+    return 1 if newsgroup == classes[0] else 0
 
 
 def dataset_features(
@@ -268,27 +272,16 @@ def dataset_features(
     grid = pairs.merge(pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross")
     out = join_task_statistics(grid, stats, list(TASK_STATISTICS))
 
-    cross_ac, cross_bd = [], []
-    for i, r in enumerate(grid.itertuples(index=False)):
+    cross_ac, cross_bd = [], []  # in the grid's order: pair by pair, seed by seed
+    for i, r in enumerate(pairs.itertuples(index=False)):
         where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
         la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
         lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
-        cross_ac.append(
-            _sparse_js(
-                counts.row(r.main_task, r.seed, la),
-                counts.row(r.aux_task, r.seed, lc),
-                base,
-                jsd_output,
-            )
-        )
-        cross_bd.append(
-            _sparse_js(
-                counts.row(r.main_task, r.seed, lb),
-                counts.row(r.aux_task, r.seed, ld),
-                base,
-                jsd_output,
-            )
-        )
+        for seed in seeds:
+            main_a, main_b = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
+            aux_c, aux_d = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
+            cross_ac.append(_sparse_js(main_a, aux_c, base, jsd_output))
+            cross_bd.append(_sparse_js(main_b, aux_d, base, jsd_output))
     out["cross_jsd_a_c"] = np.asarray(cross_ac, dtype=float)
     out["cross_jsd_b_d"] = np.asarray(cross_bd, dtype=float)
     return out.drop(columns=["main_a", "main_b", "aux_c", "aux_d"]).reset_index(drop=True)

@@ -13,8 +13,8 @@ logger = logging.getLogger(__name__)
 
 def join_meta_features(
     mtl_gains: pd.DataFrame,
-    dataset_features: pd.DataFrame | None = None,
-    curve_features: pd.DataFrame | None = None,
+    dataset_features: pd.DataFrame,
+    curve_features: pd.DataFrame,
 ) -> pd.DataFrame:
     """One meta-example per ``mtl_gains`` row (pair × seed): outcome columns plus features.
 
@@ -38,8 +38,6 @@ def join_meta_features(
     out = mtl_gains[outcome].copy()
     out["seed"] = out["seed"].astype("int64")
     for name, table in (("dataset_features", dataset_features), ("curve_features", curve_features)):
-        if table is None:
-            continue
         require_columns(table, list(PAIR_KEY), name)
         cols = [c for c in table.columns if c not in (*PAIR_KEY, "main_task", "aux_task")]
         clash = [c for c in cols if c in out.columns]

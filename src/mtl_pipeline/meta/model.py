@@ -29,12 +29,12 @@ column says why. Nothing raises for small data.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -66,7 +66,6 @@ class MetaModelConfig:
     max_iter: int = 1000
     class_weight: str | None = None
     subsets: tuple[str, ...] = FEATURE_SUBSETS
-    target: str = "improved"
 
     def __post_init__(self) -> None:
         if self.scaling not in SCALINGS:
@@ -102,16 +101,16 @@ def feature_columns(frame: pd.DataFrame, subset: str = "all") -> list[str]:
     return cols
 
 
-def pool_examples(frame: pd.DataFrame, pooling: str, target: str = "improved") -> pd.DataFrame:
-    """Meta-examples of one problem: as given (pair × seed) or averaged over seeds per pair."""
+def pool_examples(frame: pd.DataFrame, pooling: str) -> pd.DataFrame:
+    """Meta-examples of one problem: as given (pair × seed) or averaged over seeds per pair.
+
+    Averaged over seeds, a pair is ``improved`` if its mean ``gain`` is positive.
+    """
     if pooling == "pair_seed":
         return frame.reset_index(drop=True)
     feats = feature_columns(frame)
     agg = frame.groupby("pair_id", sort=True)[feats].mean()
-    if "gain" in frame.columns:
-        agg[target] = frame.groupby("pair_id", sort=True)["gain"].mean() > 0
-    else:
-        agg[target] = frame.groupby("pair_id", sort=True)[target].mean() > 0.5
+    agg["improved"] = frame.groupby("pair_id", sort=True)["gain"].mean() > 0
     return agg.reset_index()
 
 
@@ -124,21 +123,20 @@ def _pooling_note(frame: pd.DataFrame, pooling: str) -> str:
 
 
 class _Preprocessor:
-    """Mean imputation then min-max scaling, both fit on the rows given to :meth:`fit`."""
+    """Mean imputation then min-max scaling, both fit on the rows given to :meth:`fit`.
+
+    A column with no value among those rows has no mean: it is imputed with 0 (and kept). This is
+    ``make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), MinMaxScaler())``
+    spelled out so that each step is fit with ``fit(x)`` alone (a Pipeline passes ``y`` too).
+    """
 
     def fit(self, x: np.ndarray) -> _Preprocessor:
-        with warnings.catch_warnings():  # an all-NaN column has no mean: imputed with 0
-            warnings.simplefilter("ignore", RuntimeWarning)
-            means = np.nanmean(x, axis=0)
-        self.means = np.where(np.isfinite(means), means, 0.0)
-        self.scaler = MinMaxScaler().fit(self._impute(x))
+        self.imputer = SimpleImputer(strategy="mean", keep_empty_features=True)
+        self.scaler = MinMaxScaler().fit(self.imputer.fit_transform(x))
         return self
 
-    def _impute(self, x: np.ndarray) -> np.ndarray:
-        return np.where(np.isnan(x), self.means, x)
-
     def transform(self, x: np.ndarray) -> np.ndarray:
-        return self.scaler.transform(self._impute(x))
+        return self.scaler.transform(self.imputer.transform(x))
 
 
 def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -179,14 +177,61 @@ def _nan_scores() -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class _Folds:
+    """The cross-validation folds of one problem; they do not depend on the features used.
+
+    ``repetitions`` holds (random_state, [(train_idx, test_idx), ...]) per repetition (empty if
+    the data allow fewer than two folds) and ``baseline`` the majority-class scores of each
+    repetition per metric.
+    """
+
+    n_splits: int
+    note: str
+    repetitions: list[tuple[int, list[tuple[np.ndarray, np.ndarray]]]]
+    baseline: dict[str, list[float]]
+
+
+def make_folds(
+    y: np.ndarray, groups: np.ndarray | None, config: MetaModelConfig, label: str = ""
+) -> _Folds:
+    """Repeated (grouped) stratified k-fold splits of one problem and their baseline scores.
+
+    The baseline predicts the majority class of the training part of each fold; each repetition
+    is scored on its pooled out-of-fold predictions.
+    """
+    n_splits, note = _n_folds(y, groups, config.folds, label)
+    if n_splits < 2:
+        return _Folds(n_splits, note, [], {})
+    repetitions = []
+    baseline: dict[str, list[float]] = {m: [] for m in METRICS}
+    dummy = np.zeros((len(y), 1))  # the splitters use only the number of rows of x
+    for rep in range(config.repetitions):
+        rs = config.seed + rep
+        if groups is None:
+            splits = StratifiedKFold(n_splits, shuffle=True, random_state=rs).split(dummy, y)
+        else:
+            splits = StratifiedGroupKFold(n_splits, shuffle=True, random_state=rs).split(
+                dummy, y, groups
+            )
+        folds = list(splits)
+        base = np.empty_like(y)
+        for train_idx, test_idx in folds:
+            base[test_idx] = int(y[train_idx].mean() > 0.5)
+        for m, v in _scores(y, base).items():
+            baseline[m].append(v)
+        repetitions.append((rs, folds))
+    return _Folds(n_splits, note, repetitions, baseline)
+
+
 def cross_validate(
     x: np.ndarray,
     y: np.ndarray,
-    groups: np.ndarray | None,
+    folds: _Folds,
     config: MetaModelConfig,
     label: str = "",
 ) -> tuple[dict[str, float], np.ndarray, int, str]:
-    """Repeated (grouped) stratified k-fold CV of the logistic regression.
+    """Repeated (grouped) stratified k-fold CV of the logistic regression over ``folds``.
 
     Returns (scores, coefficients, n_folds, note): scores holds mean and std over repetitions of each
     metric for the model (``<metric>_mean``/``_std``) and the majority-class baseline
@@ -194,34 +239,28 @@ def cross_validate(
     predictions; coefficients is (n_fold_models × n_features); n_folds is the number of folds
     used (0 if none); note explains NaNs or reduced folds.
     """
-    n_splits, note = _n_folds(y, groups, config.folds, label)
-    if n_splits < 2:
+    note = folds.note
+    if folds.n_splits < 2:
         logger.warning("meta-model %s: %s; scores are NaN", label, note)
         return _nan_scores(), np.empty((0, x.shape[1])), 0, note
 
-    global_prep = _Preprocessor().fit(x) if config.scaling == "all_data" else None
-    per_rep: dict[str, list[float]] = {f"{p}{m}": [] for p in ("", "baseline_") for m in METRICS}
+    x_all = _Preprocessor().fit(x).transform(x) if config.scaling == "all_data" else None
+    per_rep: dict[str, list[float]] = {m: [] for m in METRICS}
     coefs: list[np.ndarray] = []
     single_class_folds = 0
-    for rep in range(config.repetitions):
-        rs = config.seed + rep
-        if groups is None:
-            splits = StratifiedKFold(n_splits, shuffle=True, random_state=rs).split(x, y)
-        else:
-            splits = StratifiedGroupKFold(n_splits, shuffle=True, random_state=rs).split(
-                x, y, groups
-            )
+    for rs, splits in folds.repetitions:
         pred = np.empty_like(y)
-        base = np.empty_like(y)
         for train_idx, test_idx in splits:
-            prep = global_prep or _Preprocessor().fit(x[train_idx])
             y_train = y[train_idx]
-            majority = int(y_train.mean() > 0.5)
-            base[test_idx] = majority
             if len(np.unique(y_train)) < 2:
                 single_class_folds += 1
                 pred[test_idx] = y_train[0]
                 continue
+            if x_all is None:
+                prep = _Preprocessor().fit(x[train_idx])
+                x_train, x_test = prep.transform(x[train_idx]), prep.transform(x[test_idx])
+            else:
+                x_train, x_test = x_all[train_idx], x_all[test_idx]
             model = LogisticRegression(
                 C=config.C,
                 solver=config.solver,
@@ -229,23 +268,22 @@ def cross_validate(
                 class_weight=config.class_weight,
                 random_state=rs,
             )
-            model.fit(prep.transform(x[train_idx]), y_train)
-            pred[test_idx] = model.predict(prep.transform(x[test_idx]))
+            model.fit(x_train, y_train)
+            pred[test_idx] = model.predict(x_test)
             coefs.append(model.coef_.ravel().copy())
         for m, v in _scores(y, pred).items():
             per_rep[m].append(v)
-        for m, v in _scores(y, base).items():
-            per_rep[f"baseline_{m}"].append(v)
     if single_class_folds:
         extra = f"{single_class_folds} fold(s) had one class in training: predicted that class"
         logger.warning("meta-model %s: %s", label, extra)
         note = f"{note}; {extra}" if note else extra
+    per_rep.update({f"baseline_{m}": v for m, v in folds.baseline.items()})
     scores = {}
     for m, values in per_rep.items():
         scores[f"{m}_mean"] = float(np.mean(values))
         scores[f"{m}_std"] = float(np.std(values))
     coef_matrix = np.vstack(coefs) if coefs else np.empty((0, x.shape[1]))
-    return scores, coef_matrix, n_splits, note
+    return scores, coef_matrix, folds.n_splits, note
 
 
 def evaluate_meta_model(
@@ -263,15 +301,19 @@ def evaluate_meta_model(
         (1 / rank of |coef| among the subset's features, rank 1 = largest) and ``n_models``.
     """
     config = config or MetaModelConfig()
-    require_columns(meta_features, ["pair_id", "problem", config.target], "meta_features")
+    required = ["pair_id", "problem", "improved"] + (
+        ["gain"] if config.pooling == "pair_mean" else []
+    )
+    require_columns(meta_features, required, "meta_features")
     score_rows, coef_rows = [], []
     for problem in sorted(meta_features["problem"].unique()):
         raw = meta_features.loc[meta_features["problem"] == problem]
-        frame = pool_examples(raw, config.pooling, config.target)
+        frame = pool_examples(raw, config.pooling)
         pooling = _pooling_note(raw, config.pooling)
-        y = frame[config.target].astype(bool).to_numpy().astype(np.int64)
+        y = frame["improved"].astype(bool).to_numpy().astype(np.int64)
         multi_seed = config.pooling == "pair_seed" and frame["pair_id"].duplicated().any()
         groups = frame["pair_id"].to_numpy() if (config.group_by_pair and multi_seed) else None
+        folds = make_folds(y, groups, config, problem)
         for subset in config.subsets:
             cols = feature_columns(frame, subset)
             all_nan = [c for c in cols if frame[c].isna().all()]
@@ -297,7 +339,7 @@ def evaluate_meta_model(
                 scores, coefs, n_folds = _nan_scores(), np.empty((0, 0)), 0
             else:
                 x = frame[cols].to_numpy(dtype=float)
-                scores, coefs, n_folds, note = cross_validate(x, y, groups, config, label)
+                scores, coefs, n_folds, note = cross_validate(x, y, folds, config, label)
             score_rows.append({**row, "n_folds": n_folds, **scores, "note": note})
             if len(coefs):
                 ranks = np.vstack([rankdata(-np.abs(c), method="average") for c in coefs])

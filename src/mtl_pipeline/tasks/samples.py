@@ -38,11 +38,8 @@ def sample_tasks(
         raise ValueError(f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'")
     if train_size < 1:
         raise ValueError(f"newsgroups.train_per_class must be ≥ 1, got {train_size}")
-    positions = pd.Series(np.arange(len(documents)), index=documents.index)
-    by_group_split = {
-        key: positions.loc[frame.index].to_numpy()
-        for key, frame in documents.groupby(["newsgroup", "split"], sort=True)
-    }
+    # (newsgroup, split) -> ascending row positions in ``documents``
+    by_group_split = documents.groupby(["newsgroup", "split"], sort=True).indices
     doc_ids = documents["doc_id"].to_numpy()
     parts = []
     for task in tasks:
@@ -60,6 +57,11 @@ def sample_tasks(
         test_labels = np.concatenate(
             [np.full(len(r), label) for r, label in zip(test_rows, (1, 0), strict=True)]
         )
+        # the per_task pool (both classes together) is the same for every seed
+        pool = np.concatenate(class_rows)
+        pool_labels = np.concatenate(
+            [np.full(len(r), label) for r, label in zip(class_rows, (1, 0), strict=True)]
+        )
         for seed in seeds:
             rng = np.random.default_rng(seed)
             if sampling == "per_class":
@@ -69,10 +71,6 @@ def sample_tasks(
                 train = np.concatenate(picked)
                 train_labels = np.concatenate([np.full(train_size, 1), np.full(train_size, 0)])
             else:
-                pool = np.concatenate(class_rows)
-                pool_labels = np.concatenate(
-                    [np.full(len(r), label) for r, label in zip(class_rows, (1, 0), strict=True)]
-                )
                 if len(pool) < train_size:
                     raise ValueError(
                         f"Task '{task}' has {len(pool)} training documents, fewer than "

@@ -27,7 +27,6 @@ from mtl_pipeline.data.tweets import ID, TEXT
 
 MISSING = -1
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-EXAMPLE_COLUMNS = ("pair", "tweet_id", "text", "main_task", "aux_task", "main_label", "aux_label")
 
 
 class TaskConfigError(ValueError):
@@ -175,9 +174,14 @@ def load_pairs(params: Mapping[str, Any], tasks: Mapping[str, TweetTask]) -> dic
     return pairs
 
 
-def selected_pairs(params: Mapping[str, Any]) -> list[TweetPair]:
-    """The pairs named in ``tweets.run_pairs`` (all pairs when absent), in that order."""
-    pairs = load_pairs(params, load_tasks(params))
+def selected_pairs(
+    params: Mapping[str, Any], tasks: Mapping[str, TweetTask] | None = None
+) -> list[TweetPair]:
+    """The pairs named in ``tweets.run_pairs`` (all pairs when absent), in that order.
+
+    ``tasks`` is ``load_tasks(params)``, parsed here when not given.
+    """
+    pairs = load_pairs(params, load_tasks(params) if tasks is None else tasks)
     names = params.get("run_pairs") or list(pairs)
     missing = [n for n in names if n not in pairs]
     if missing:

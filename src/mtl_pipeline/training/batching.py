@@ -38,6 +38,19 @@ class TaskStream:
         return stream[:k]
 
 
+def _padded_steps(
+    stream: TaskStream, n: int, n_steps: int, batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Take ``n`` positions from ``stream`` laid out as (n_steps, batch_size), -1 past the end.
+
+    Returns the positions and the mask of the real (non-padding) slots.
+    """
+    r = np.full(n_steps * batch_size, -1, dtype=np.int64)
+    r[:n] = stream.take(n)
+    r = r.reshape(n_steps, batch_size)
+    return r, r >= 0
+
+
 @dataclass
 class EpochPlan:
     """One epoch of a chunk: S steps x M models x R rows.
@@ -96,11 +109,7 @@ class _ModelSchedule:
         if self.schedule == "joint":
             n_max = int(self.sizes.max())
             for t in range(T):
-                pos = self.streams[t].take(n_max)
-                r = np.full(S * B, -1, dtype=np.int64)
-                r[:n_max] = pos
-                r = r.reshape(S, B)
-                ok = r >= 0
+                r, ok = _padded_steps(self.streams[t], n_max, S, B)
                 rows[:S, t * B : (t + 1) * B][ok] = self.rows[t][r[ok]]
                 labels[:S, t * B : (t + 1) * B, t][ok] = self.labels[t][r[ok]]
             update[:S] = True
@@ -108,11 +117,7 @@ class _ModelSchedule:
             n_max = int(self.sizes.max())
             per_task = S // T
             for t in range(T):
-                pos = self.streams[t].take(n_max)
-                r = np.full(per_task * B, -1, dtype=np.int64)
-                r[:n_max] = pos
-                r = r.reshape(per_task, B)
-                ok = r >= 0
+                r, ok = _padded_steps(self.streams[t], n_max, per_task, B)
                 steps = np.arange(per_task) * T + t
                 blk_rows = rows[steps]
                 blk_lab = labels[steps]
@@ -137,12 +142,7 @@ class _ModelSchedule:
                 update[steps, 0] = True
                 update[steps, 1 + t] = True
         else:  # pooled
-            U = self.pool_rows.size
-            pos = self.streams[0].take(U)
-            r = np.full(S * B, -1, dtype=np.int64)
-            r[:U] = pos
-            r = r.reshape(S, B)
-            ok = r >= 0
+            r, ok = _padded_steps(self.streams[0], self.pool_rows.size, S, B)
             rows[:S][ok] = self.pool_rows[r[ok]]
             labels[:S][ok] = self.pool_labels[r[ok]]
             update[:S] = True

@@ -31,6 +31,24 @@ def init_uniform_(param: torch.Tensor, generators: Sequence[torch.Generator], fa
                 param[m].copy_(draw.uniform_(-bound, bound, generator=g))
 
 
+def stacked_linear(
+    n_models: int,
+    d_in: int,
+    d_out: int,
+    generators: Sequence[torch.Generator],
+    **kw,
+) -> tuple[nn.Parameter, nn.Parameter]:
+    """Weight (M, d_in, d_out) and bias (M, d_out) of M linear layers, nn.Linear's init.
+
+    The weight is drawn before the bias, both from ``generators`` (see ``init_uniform_``).
+    """
+    w = nn.Parameter(torch.empty(n_models, d_in, d_out, **kw))
+    b = nn.Parameter(torch.empty(n_models, d_out, **kw))
+    init_uniform_(w, generators, d_in)
+    init_uniform_(b, generators, d_in)
+    return w, b
+
+
 class StackedHeads(nn.Module):
     """Per task slot: optional Dense(head_hidden)+activation(+dropout), then a linear output."""
 
@@ -57,17 +75,11 @@ class StackedHeads(nn.Module):
         for c in n_classes:
             d = in_dim
             if head_hidden > 0:
-                w = nn.Parameter(torch.empty(n_models, d, head_hidden, **kw))
-                b = nn.Parameter(torch.empty(n_models, head_hidden, **kw))
-                init_uniform_(w, generators, d)
-                init_uniform_(b, generators, d)
+                w, b = stacked_linear(n_models, d, head_hidden, generators, **kw)
                 self.hidden_w.append(w)
                 self.hidden_b.append(b)
                 d = head_hidden
-            w = nn.Parameter(torch.empty(n_models, d, c, **kw))
-            b = nn.Parameter(torch.empty(n_models, c, **kw))
-            init_uniform_(w, generators, d)
-            init_uniform_(b, generators, d)
+            w, b = stacked_linear(n_models, d, c, generators, **kw)
             self.out_w.append(w)
             self.out_b.append(b)
 

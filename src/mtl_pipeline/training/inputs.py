@@ -3,9 +3,11 @@
 Every adapter appends one padding row (index ``pad_row``) that padded batch slots point to:
 an empty sparse row, a zero dense row, or an all-padding token row.
 
-The sparse adapter keeps the CSR arrays on the device and gathers a step's rows there; the only
-host input is the step's total number of non-zeros (computed from host-side row lengths, so no
-device->host sync is needed for ``repeat_interleave``'s output size).
+``nnz_of(rows_host)`` is a host-side hint for ``gather``, computed from host copies so that no
+device->host sync is needed: the sparse adapter keeps the CSR arrays on the device and gathers a
+step's rows there, the hint being the step's total number of non-zeros (``repeat_interleave``'s
+output size); the token adapter's hint is the step's width (trailing all-padding columns are cut);
+the dense adapter needs none (0).
 """
 
 from __future__ import annotations
@@ -87,7 +89,12 @@ class DenseInput:
 
 
 class TokenInput:
-    """Token-id matrix (N, L) int64, 0 = padding, for the sequence encoders."""
+    """Token-id matrix (N, L) int64, 0 = padding, for the sequence encoders.
+
+    A batch is cut after its last column that holds a real token (at least 1 column): trailing
+    all-padding columns change nothing (the encoders mask padding) but cost LSTM steps. The width
+    comes from host-side per-row lengths, so the encoder need not find it on the device.
+    """
 
     kind = "tokens"
 
@@ -101,9 +108,14 @@ class TokenInput:
         self.pad_row = self.n_rows
         self.X = torch.zeros((self.n_rows + 1, self.dim), dtype=torch.int64, device=device)
         self.X[: self.n_rows] = torch.as_tensor(arr.astype(np.int64)).to(device)
+        # per row: 1 + column of its last real token (0 = no real token); then the pad row
+        last = ((arr != 0) * np.arange(1, self.dim + 1)).max(axis=1, initial=0)
+        self.width_host = np.append(last, 0).astype(np.int64)
 
     def nnz_of(self, rows_host: np.ndarray) -> int:
-        return 0
+        """Width of the batch of these rows: 1 + its last column holding a real token, >= 1."""
+        return max(1, int(self.width_host[rows_host].max())) if rows_host.size else 1
 
-    def gather(self, rows: torch.Tensor, total: int = 0) -> torch.Tensor:
-        return self.X[rows]
+    def gather(self, rows: torch.Tensor, total: int | None = None) -> torch.Tensor:
+        """rows: (M, R) int64 on device -> (M, R, total) ids; total from ``nnz_of`` (None = all)."""
+        return self.X[rows] if total is None else self.X[rows, :total]

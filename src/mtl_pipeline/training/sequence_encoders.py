@@ -52,6 +52,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .heads import ACT as ACTIVATIONS  # activations allowed for the CNN (``ModelSpec.activation``)
+from .specs import SEQUENCE_ENCODERS  # encoder names this module builds
+
 __all__ = [
     "ACTIVATIONS",
     "SEQUENCE_ENCODERS",
@@ -61,16 +64,6 @@ __all__ = [
     "StackedEncoder",
     "build_sequence_encoder",
 ]
-
-#: Encoder names this module builds (``ModelSpec.encoder`` also allows "mlp", built elsewhere).
-SEQUENCE_ENCODERS: tuple[str, ...] = ("bilstm", "cnn", "bilstm_cnn")
-
-#: Activations allowed for the CNN (``ModelSpec.activation``).
-ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-}
 
 
 def _check_generators(n_models: int, generators: Sequence[torch.Generator]) -> None:
@@ -405,7 +398,10 @@ class StackedEncoder(nn.Module):
         # Parameters are drawn on the CPU (generator order is what matters); live beside the table.
         self.to(embedding.device)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, trimmed: bool = False) -> torch.Tensor:
+        """``trimmed``: the caller has already cut the trailing columns that are padding for every
+        sequence (as the trainer's ``TokenInput.gather`` does on the host); otherwise they are
+        found here, which costs a device->host sync."""
         if x.ndim != 3 or x.shape[0] != self.n_models:
             raise ValueError(
                 f"x must have shape (n_models={self.n_models}, batch, length), got {tuple(x.shape)}"
@@ -413,11 +409,12 @@ class StackedEncoder(nn.Module):
         if x.dtype not in (torch.int64, torch.int32):
             raise ValueError(f"x must hold integer token ids (int64), got dtype {x.dtype}")
         mask = x != 0
-        # Trailing columns that are padding for every sequence change nothing (masks); drop them
-        # so the LSTM loop runs only as long as the longest real sequence in the batch.
-        real_cols = mask.any(dim=1).any(dim=0)
-        length = int(real_cols.nonzero().max().item()) + 1 if bool(real_cols.any()) else 1
-        x, mask = x[..., :length], mask[..., :length]
+        if not trimmed:
+            # Trailing columns that are padding for every sequence change nothing (masks); drop
+            # them so the LSTM loop runs only as long as the longest real sequence in the batch.
+            real_cols = mask.any(dim=1).any(dim=0)
+            length = int(real_cols.nonzero().max().item()) + 1 if bool(real_cols.any()) else 1
+            x, mask = x[..., :length], mask[..., :length]
 
         h = self.embedding(x)
         if self.lstm is not None:
@@ -462,11 +459,6 @@ def build_sequence_encoder(
 ) -> StackedEncoder:
     """Factory used by the trainer: a ``StackedEncoder`` for ``spec.encoder`` in
     ``SEQUENCE_ENCODERS``. ``embedding`` is the ONE ``(vocab, dim)`` table shared by all models
-    (row 0 = padding); it is frozen unless ``spec.train_embedding``."""
-    encoder = _spec_attr(spec, "encoder")
-    if encoder not in SEQUENCE_ENCODERS:
-        raise ValueError(
-            f"encoder must be one of {list(SEQUENCE_ENCODERS)} for a sequence encoder, "
-            f"got {encoder!r}"
-        )
+    (row 0 = padding); it is frozen unless ``spec.train_embedding``. ``StackedEncoder`` checks
+    ``spec.encoder``."""
     return StackedEncoder(n_models, generators, spec, embedding, dropout_generators)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-ENCODERS = ("mlp", "bilstm", "cnn", "bilstm_cnn")
+#: Encoders built by ``sequence_encoders`` (token-id input); ``ModelSpec.encoder`` also allows "mlp".
+SEQUENCE_ENCODERS = ("bilstm", "cnn", "bilstm_cnn")
+ENCODERS = ("mlp", *SEQUENCE_ENCODERS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SCHEDULES = ("joint", "alternating", "proportional", "pooled")
 

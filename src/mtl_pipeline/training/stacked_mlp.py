@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .dropout import HashedDropout, step_keys
-from .heads import ACT, StackedHeads, init_uniform_
+from .heads import ACT, StackedHeads, stacked_linear
 from .inputs import SparseBatch
 from .specs import ModelSpec
 
@@ -55,10 +55,7 @@ class StackedNetwork(nn.Module):
             self.weights = nn.ParameterList()
             self.biases = nn.ParameterList()
             for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
-                w = nn.Parameter(torch.empty(n_models, d_in, d_out, **kw))
-                b = nn.Parameter(torch.empty(n_models, d_out, **kw))
-                init_uniform_(w, generators, d_in)
-                init_uniform_(b, generators, d_in)
+                w, b = stacked_linear(n_models, d_in, d_out, generators, **kw)
                 self.weights.append(w)
                 self.biases.append(b)
             # first-layer weight gets its gradient by hand (see module docstring)
@@ -140,9 +137,8 @@ class StackedNetwork(nn.Module):
                 h = self.act(torch.baddbmm(self.biases[i].unsqueeze(1), h, self.weights[i]))
                 if dropout is not None:
                     h = dropout(h, i)
-        else:
-            self.encoder.train(train)
-            h = self.encoder(x)
+        else:  # token ids from TokenInput.gather, already cut to the batch's width on the host
+            h = self.encoder(x, trimmed=True)
             if dropout is not None:
                 h = dropout(h, 0)
         return self.heads(h, dropout)

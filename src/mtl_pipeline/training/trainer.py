@@ -151,13 +151,17 @@ def _bytes_per_model(
         torch.float32, seed_keys([0], torch.device("cpu")), _embedding(model, torch.device("cpu")),
     )  # fmt: skip
     n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
-    width = (sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim) + 64
-    act = rows_per_step * width * itemsize * 8
+    act = rows_per_step * _activation_width(model, inp) * itemsize * 8
     if inp.kind == "sparse":  # gathered bag indices/values + the sorted transpose (~80 B/nnz)
         act += int(rows_per_step * _avg_nnz(inp) * 80)
     elif inp.kind == "dense":
         act += rows_per_step * inp.dim * itemsize * 2
     return 4 * n_params * itemsize + act
+
+
+def _activation_width(model: ModelSpec, inp) -> int:
+    """Activation values per row (all hidden layers, or the sequence encoder) + a margin."""
+    return (sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim) + 64
 
 
 def _avg_nnz(inp) -> float:
@@ -368,9 +372,9 @@ def train_stacked(
         plan: list[tuple[list[ModelJob], int]] = []
         for sig, group in groups.items():
             rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
-            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
             budget = _available_bytes(dev, memory_budget_bytes)
             if chunk_size is None:
+                per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
                 cap = CUDA_MAX_CHUNK if dev.type == "cuda" else CPU_MAX_CHUNK
                 size = int(max(1, min(cap, budget // max(per_model, 1))))
             else:
@@ -378,10 +382,7 @@ def train_stacked(
             # eval blocks: keep M x block activations to about a quarter of the budget; on CPU
             # small blocks stay in cache (measured: 128 rows is ~25% faster than 4096)
             eval_cap = 4096 if dev.type == "cuda" else 128
-            width = (
-                sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim
-            ) + 64
-            per_row = width * itemsize * 4 + _avg_nnz(inp) * 48
+            per_row = _activation_width(model, inp) * itemsize * 4 + _avg_nnz(inp) * 48
             eval_block = int(
                 max(16, min(eval_cap, budget // 4 // (min(size, len(group)) * per_row)))
             )

@@ -52,7 +52,7 @@ def build_tweet_examples(
     """Examples of every pair in ``tweets.run_pairs``, stacked (row i = feature row i)."""
     by_name = dict(zip(names, tables, strict=True))
     tasks = load_tasks(params)
-    parts = [build_pair_examples(p, tasks, by_name) for p in selected_pairs(params)]
+    parts = [build_pair_examples(p, tasks, by_name) for p in selected_pairs(params, tasks)]
     for part in parts:
         logger.info(
             "pair %s: %d tweets, %d with both labels",
@@ -77,8 +77,10 @@ def encode_tweet_sequences(
     examples: pd.DataFrame, vocabulary: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Labels plus padded token ids (columns t000, t001, ...) of every example."""
+    # A tweet in several pairs (or retweeted under several ids) is tokenised once.
+    tokens = {text: tokenize_tweet(text) for text in examples["text"].unique()}
     ids = encode_sequences(
-        (tokenize_tweet(t) for t in examples["text"]), vocabulary, int(params["max_length"])
+        (tokens[t] for t in examples["text"]), vocabulary, int(params["max_length"])
     )
     width = len(str(ids.shape[1] - 1))
     cols = [f"{TOKEN_PREFIX}{i:0{max(width, 3)}d}" for i in range(ids.shape[1])]
@@ -115,12 +117,19 @@ def _embedding(table: pd.DataFrame) -> np.ndarray:
     return table[cols].to_numpy(dtype=np.float32)
 
 
+def _cv_inputs(
+    sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
+) -> tuple[np.ndarray, list, np.ndarray]:
+    """(token ids, pairs, embedding matrix): what cross-validation and the ablation take."""
+    pairs = pairs_from_table(sequences, load_tasks(params))
+    return _features(sequences), pairs, _embedding(embedding)
+
+
 def evaluate_tweet_pairs(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """K-fold STL vs. MTL scores per fold (one stacked training call per encoder) + curves."""
-    pairs = pairs_from_table(sequences, load_tasks(params))
-    return run_cross_validation(_features(sequences), pairs, _embedding(embedding), params)
+    return run_cross_validation(*_cv_inputs(sequences, embedding, params), params)
 
 
 def summarise_tweet_results(
@@ -136,8 +145,7 @@ def run_tweet_aux_ablation(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Main-task accuracy vs. share of the auxiliary task's training data, per fold."""
-    pairs = pairs_from_table(sequences, load_tasks(params))
-    return run_aux_ablation(_features(sequences), pairs, _embedding(embedding), params)
+    return run_aux_ablation(*_cv_inputs(sequences, embedding, params), params)
 
 
 def plot_tweet_aux_ablation(ablation: pd.DataFrame) -> plt.Figure:
