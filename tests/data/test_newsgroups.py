@@ -75,6 +75,21 @@ def test_remove_headers_footers_quotes(small_archive):
     assert "The real body of the post." in stripped
 
 
+def test_removal_matches_scikit_learn_order(tmp_path):
+    # fetch_20newsgroups(remove=...) strips headers, then footers, then quotes; quoting first
+    # would leave the blank lines of a trailing quote in place.
+    post = "From: a\nSubject: s\n\nbody\n\n> quoted\n\n"
+    archive = write_archive(
+        tmp_path / "order.tar.gz",
+        {
+            "20news-bydate-train/rec.autos/1": post,
+            "20news-bydate-test/rec.autos/2": "Subject: t\n\nbody",
+        },
+    )
+    documents = read_newsgroups(archive, remove_headers_footers_quotes=True)
+    assert documents.set_index("doc_id").loc["train/rec.autos/1", "text"] == "body"
+
+
 def test_missing_path_names_the_file(tmp_path):
     missing = tmp_path / "nope.tar.gz"
     with pytest.raises(

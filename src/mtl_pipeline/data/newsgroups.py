@@ -41,7 +41,8 @@ def _strip_post(text: str) -> str:
         strip_newsgroup_quoting,
     )
 
-    return strip_newsgroup_footer(strip_newsgroup_quoting(strip_newsgroup_header(text)))
+    # the order fetch_20newsgroups(remove=...) applies them: headers, footers, then quotes
+    return strip_newsgroup_quoting(strip_newsgroup_footer(strip_newsgroup_header(text)))
 
 
 def _document_row(split: str, newsgroup: str, name: str, text: str) -> tuple[str, str, str, str]:
