@@ -6,6 +6,9 @@ import yaml
 
 from mtl_pipeline.tasks.hierarchy import (
     HierarchyError,
+    assign_seeds,
+    pair_seeds,
+    task_seeds,
     generate_task_pairs,
     parse_hierarchy,
     select_pairs,
@@ -64,29 +67,115 @@ def test_pair_rules_hold_on_every_paper_pair(paper_pairs):
     assert same_top == set(paper_pairs.loc[paper_pairs.problem == "related", "pair_id"])
 
 
+def tree(*fathers: tuple[str, str, list[str]]) -> list[dict]:
+    return [{"top": t, "father": f, "newsgroups": list(n)} for t, f, n in fathers]
+
+
 def test_small_hand_made_hierarchy_has_known_count():
     # Two tops; fathers f1={a1,a2}, f2={b1,b2} under T1 and f3={c1,c2,c3} under T2.
     # Unordered main pairs across fathers: f1×f2 = 4, f1×f3 = 6, f2×f3 = 6.
     # Aux choices: 1 sibling in f1/f2, 2 in f3 → 4·1·1 + 6·1·2 + 6·1·2 = 28 unrelated;
     # related (same top): only f1×f2 → 4.
-    hierarchy = {
-        "T1": {"f1": ["a1", "a2"], "f2": ["b1", "b2"]},
-        "T2": {"f3": ["c1", "c2", "c3"]},
-    }
+    hierarchy = tree(
+        ("T1", "f1", ["a1", "a2"]), ("T1", "f2", ["b1", "b2"]), ("T2", "f3", ["c1", "c2", "c3"])
+    )
     pairs = generate_task_pairs(parse_hierarchy(hierarchy))
     assert (pairs.problem == "unrelated").sum() == 28
     assert (pairs.problem == "related").sum() == 4
     assert set(pairs.loc[pairs.problem == "related", "main_a"]) <= {"a1", "a2", "b1", "b2"}
 
 
+# The 12 related comp pairs of the released code (exp1_0/results200/multi/ file names:
+# main A, main B, aux C, aux D), i.e. the paper's Figure 1: comp → sys = {ibm.pc.hardware,
+# mac.hardware}, others = {graphics, os.ms-windows.misc, windows.x}.
+RELEASED_COMP_RELATED = [
+    ("graphics", "sys.ibm.pc.hardware", "os.ms-windows.misc", "sys.mac.hardware"),
+    ("graphics", "sys.ibm.pc.hardware", "windows.x", "sys.mac.hardware"),
+    ("graphics", "sys.mac.hardware", "os.ms-windows.misc", "sys.ibm.pc.hardware"),
+    ("graphics", "sys.mac.hardware", "windows.x", "sys.ibm.pc.hardware"),
+    ("os.ms-windows.misc", "sys.ibm.pc.hardware", "graphics", "sys.mac.hardware"),
+    ("os.ms-windows.misc", "sys.ibm.pc.hardware", "windows.x", "sys.mac.hardware"),
+    ("os.ms-windows.misc", "sys.mac.hardware", "graphics", "sys.ibm.pc.hardware"),
+    ("os.ms-windows.misc", "sys.mac.hardware", "windows.x", "sys.ibm.pc.hardware"),
+    ("windows.x", "sys.ibm.pc.hardware", "graphics", "sys.mac.hardware"),
+    ("windows.x", "sys.ibm.pc.hardware", "os.ms-windows.misc", "sys.mac.hardware"),
+    ("windows.x", "sys.mac.hardware", "graphics", "sys.ibm.pc.hardware"),
+    ("windows.x", "sys.mac.hardware", "os.ms-windows.misc", "sys.ibm.pc.hardware"),
+]
+
+# The 8 of them that the earlier tree (ms-windows.misc among the hardware groups) did not have.
+CHANGED_COMP_RELATED = {
+    ("comp.graphics vs comp.sys.ibm.pc.hardware", "comp.os.ms-windows.misc vs comp.sys.mac.hardware"),
+    ("comp.graphics vs comp.sys.mac.hardware", "comp.os.ms-windows.misc vs comp.sys.ibm.pc.hardware"),
+    ("comp.os.ms-windows.misc vs comp.sys.ibm.pc.hardware", "comp.graphics vs comp.sys.mac.hardware"),
+    ("comp.os.ms-windows.misc vs comp.sys.ibm.pc.hardware", "comp.sys.mac.hardware vs comp.windows.x"),
+    ("comp.os.ms-windows.misc vs comp.sys.mac.hardware", "comp.graphics vs comp.sys.ibm.pc.hardware"),
+    ("comp.os.ms-windows.misc vs comp.sys.mac.hardware", "comp.sys.ibm.pc.hardware vs comp.windows.x"),
+    ("comp.sys.ibm.pc.hardware vs comp.windows.x", "comp.os.ms-windows.misc vs comp.sys.mac.hardware"),
+    ("comp.sys.mac.hardware vs comp.windows.x", "comp.os.ms-windows.misc vs comp.sys.ibm.pc.hardware"),
+}  # fmt: skip
+
+
+def _related_comp(pairs: pd.DataFrame) -> set[tuple[str, str]]:
+    rows = pairs[(pairs.problem == "related") & pairs.main_a.str.startswith("comp.")]
+    return set(zip(rows.main_task, rows.aux_task, strict=True))
+
+
+def test_comp_related_pairs_are_the_released_codes(paper_pairs):
+    released = {
+        (task_name(f"comp.{a}", f"comp.{b}"), task_name(f"comp.{c}", f"comp.{d}"))
+        for a, b, c, d in RELEASED_COMP_RELATED
+    }
+    assert _related_comp(paper_pairs) == released
+
+
+def test_the_earlier_comp_tree_differs_in_8_related_pairs(paper_pairs):
+    earlier = yaml.safe_load(CONF.read_text())["newsgroups"]["hierarchy"]
+    earlier = [e for e in earlier if e["top"] != "comp"] + tree(
+        ("comp", "hardware", ["comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware", "comp.sys.mac.hardware"]),
+        ("comp", "software", ["comp.graphics", "comp.windows.x"]),
+    )  # fmt: skip
+    earlier_pairs = generate_task_pairs(parse_hierarchy(earlier))
+    assert _related_comp(paper_pairs) - _related_comp(earlier_pairs) == CHANGED_COMP_RELATED
+    key = ["main_task", "aux_task"]
+    ours = set(map(tuple, paper_pairs.loc[paper_pairs.problem == "unrelated", key].to_numpy()))
+    theirs = set(
+        map(tuple, earlier_pairs.loc[earlier_pairs.problem == "unrelated", key].to_numpy())
+    )
+    assert len(ours - theirs) == 120
+
+
+def test_fathers_are_identified_by_full_path():
+    # Two fathers named "x" under different tops are two families: no pair may take its
+    # auxiliary newsgroup from the other top's "x".
+    hierarchy = tree(
+        ("T1", "x", ["a1", "a2"]), ("T1", "y", ["b1", "b2"]),
+        ("T2", "x", ["c1", "c2"]), ("T2", "y", ["d1", "d2"]),
+    )  # fmt: skip
+    leaves = parse_hierarchy(hierarchy)
+    pairs = generate_task_pairs(leaves)
+    # 4 families of 2: 6 family pairs × 4 main pairs × 1 aux each = 24 unrelated; related: T1 x×y
+    # and T2 x×y, 4 each = 8. Merging the two "x" (and "y") families would give other counts.
+    assert (pairs.problem == "unrelated").sum() == 24
+    assert (pairs.problem == "related").sum() == 8
+    for row in pairs.itertuples():
+        assert leaves[row.aux_c].family == leaves[row.main_a].family
+        assert leaves[row.aux_d].family == leaves[row.main_b].family
+
+
+def test_a_tree_without_pairs_is_an_error_naming_it():
+    with pytest.raises(HierarchyError, match=r"newsgroups.hierarchy yields no task pair.*T/f1"):
+        generate_task_pairs(parse_hierarchy(tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c"]))))
+
+
 def test_leaf_named_twice_is_rejected():
-    hierarchy = {"T": {"f1": ["a", "b"], "f2": ["c", "a"]}}
-    with pytest.raises(HierarchyError, match=r"'a' appears twice.*T\.f1.*T\.f2"):
+    hierarchy = tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c", "a"]))
+    with pytest.raises(HierarchyError, match=r"'a' appears twice.*T/f1.*T/f2"):
         parse_hierarchy(hierarchy)
 
 
 def test_unknown_newsgroup_is_rejected_with_its_name():
-    hierarchy = {"T": {"f1": ["a", "b"], "f2": ["c", "not.a.group"]}}
+    hierarchy = tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c", "not.a.group"]))
     with pytest.raises(HierarchyError, match=r"not in the data: \['not.a.group'\]"):
         parse_hierarchy(hierarchy, known_newsgroups=["a", "b", "c"])
 
@@ -94,10 +183,15 @@ def test_unknown_newsgroup_is_rejected_with_its_name():
 @pytest.mark.parametrize(
     "hierarchy, message",
     [
-        ({}, "non-empty mapping"),
-        ({"T": ["a", "b"]}, r"newsgroups.hierarchy.T must be a non-empty mapping"),
-        ({"T": {"f": "a"}}, r"newsgroups.hierarchy.T.f must be a non-empty list"),
-        ({"T": {"f": []}}, r"newsgroups.hierarchy.T.f must be a non-empty list"),
+        ([], "non-empty list of fathers"),
+        ({"T": {"f": ["a", "b"]}}, r"must be a list of fathers.*not a mapping"),
+        ([{"top": "T", "newsgroups": ["a"]}], r"newsgroups.hierarchy\[0\] must have exactly"),
+        (
+            [{"top": "T", "father": "f", "newsgroups": "a"}],
+            r"newsgroups.hierarchy\[0\] \(T/f\).newsgroups must be a non-empty list",
+        ),
+        (tree(("T", "f", [])), r"\(T/f\).newsgroups must be a non-empty list"),
+        (tree(("T", "f", ["a"]), ("T", "f", ["b"])), r"hierarchy\[1\]: father T/f is listed twice"),
     ],
 )
 def test_malformed_hierarchy_is_rejected(hierarchy, message):
@@ -119,3 +213,29 @@ def test_select_pairs_is_seeded_and_per_problem(paper_pairs):
     assert first["problem"].value_counts().to_dict() == {"related": 3, "unrelated": 3}
     assert select_pairs(paper_pairs, None, seed=0) is paper_pairs
     assert set(tasks_of_pairs(first)) == set(first.main_task) | set(first.aux_task)
+
+
+def test_seeds_per_problem(paper_pairs):
+    pairs = assign_seeds(select_pairs(paper_pairs, 2, seed=0), [0, 1, 2], {"unrelated": [0]})
+    assert {tuple(s) for s in pairs.loc[pairs.problem == "related", "seeds"]} == {(0, 1, 2)}
+    assert {tuple(s) for s in pairs.loc[pairs.problem == "unrelated", "seeds"]} == {(0,)}
+    long = pair_seeds(pairs)
+    assert len(long) == 2 * 3 + 2 * 1
+    combos = task_seeds(pairs)
+    assert len(combos) == len(set(combos))
+    assert {seed for task, seed in combos if task in set(pairs.main_task)} == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    "seeds, problem_seeds, message",
+    [
+        ([], None, r"newsgroups.seeds must be a non-empty list"),
+        ([0, 0], None, r"newsgroups.seeds lists a seed twice"),
+        ([0], {"unrelated": []}, r"newsgroups.problem_seeds.unrelated must be a non-empty list"),
+        ([0], {"other": [1]}, r"newsgroups.problem_seeds names \['other'\]"),
+        (["a"], None, r"newsgroups.seeds must hold non-negative integers"),
+    ],
+)
+def test_bad_seeds_name_the_parameter(paper_pairs, seeds, problem_seeds, message):
+    with pytest.raises(ValueError, match=message):
+        assign_seeds(paper_pairs, seeds, problem_seeds)

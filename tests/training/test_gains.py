@@ -30,6 +30,7 @@ def pairs() -> pd.DataFrame:
             "problem": ["related", "unrelated", "unrelated"],
             "main_task": ["a vs b", "a vs b", "a vs c"],
             "aux_task": ["x vs y", "x vs y", "x vs z"],
+            "seeds": [[0, 1], [0, 1], [0, 1]],
         }
     )
 
@@ -75,3 +76,16 @@ def test_missing_models_and_bad_parameters_are_named(pairs, curves):
         compute_gains(pairs, curves, metric="auc")
     with pytest.raises(ValueError, match="stl_eval_epoch=9"):
         compute_gains(pairs, curves, stl_epoch=9)
+
+
+def test_each_problem_is_judged_on_its_own_seeds(pairs, curves):
+    # The released protocol: related on every seed, unrelated on seed 0 only.
+    pairs = pairs.assign(seeds=[[0, 1], [0], [0]])
+    gains = compute_gains(pairs, curves)
+    assert gains.groupby("problem")["seed"].apply(sorted).to_dict() == {
+        "related": [0, 1],
+        "unrelated": [0, 0],
+    }
+    summary = summarise_gains(gains).set_index("problem")
+    assert summary.loc["unrelated", "n_seeds"] == 1
+    assert summary.loc["unrelated", "stl_mean"] == pytest.approx((0.8 + 0.7) / 2)

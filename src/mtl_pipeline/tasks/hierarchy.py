@@ -1,7 +1,7 @@
 """Topic hierarchy → binary tasks → (main, auxiliary) task pairs (Kerinec et al. 2018, §3).
 
 The hierarchy is data (``conf/base/parameters_newsgroups.yml``): three levels,
-``top level → second-level father → leaf newsgroups``. A pair is a main task "A vs B" and an
+``top level → second-level father → leaf newsgroups``, written as a list of fathers. A pair is a main task "A vs B" and an
 auxiliary task "C vs D" with
 
 * A and B under different second-level fathers;
@@ -39,6 +39,11 @@ class Leaf:
     father: str
     top: str
 
+    @property
+    def family(self) -> tuple[str, str]:
+        """The father's full path: fathers are told apart by (top, father), not by name."""
+        return (self.top, self.father)
+
 
 def task_name(first: str, second: str) -> str:
     """Canonical name of the binary task between two newsgroups: ``"X vs Y"`` with X < Y.
@@ -60,38 +65,56 @@ def task_classes(name: str) -> tuple[str, str]:
 
 
 def parse_hierarchy(
-    hierarchy: Mapping[str, Mapping[str, Sequence[str]]],
+    hierarchy: Sequence[Mapping[str, object]],
     known_newsgroups: Iterable[str] | None = None,
     parameter: str = "newsgroups.hierarchy",
 ) -> dict[str, Leaf]:
-    """Validate the nested mapping and return its leaves by newsgroup name.
+    """Validate the tree and return its leaves by newsgroup name.
+
+    The tree is a *list* of second-level fathers, each ``{top, father, newsgroups}``. A list, not
+    a nested mapping, because Kedro deep-merges mappings across ``conf/base``, ``conf/local``,
+    ``--env`` and ``--params``: a user's tree given as a mapping would be merged into the shipped
+    one, while a list replaces it whole. A father is identified by its full path (top, father),
+    so two fathers of the same name under different tops stay two families.
 
     Raises:
-        HierarchyError: naming the parameter and the offending entry when a level is not a
-            mapping/list, a leaf appears twice, or a leaf is not a newsgroup of the data.
+        HierarchyError: naming the parameter and the offending entry when an entry is malformed,
+            a (top, father) path or a leaf appears twice, or a leaf is not a newsgroup of the data.
     """
-    if not isinstance(hierarchy, Mapping) or not hierarchy:
-        raise HierarchyError(f"{parameter} must be a non-empty mapping top level → father → leaves")
+    if isinstance(hierarchy, Mapping):
+        raise HierarchyError(
+            f"{parameter} must be a list of fathers, each {{top: ..., father: ..., newsgroups: "
+            f"[...]}}, not a mapping (a mapping would be deep-merged with the shipped tree "
+            f"instead of replacing it); see conf/base/parameters_newsgroups.yml"
+        )
+    if isinstance(hierarchy, str | bytes) or not isinstance(hierarchy, Sequence) or not hierarchy:
+        raise HierarchyError(
+            f"{parameter} must be a non-empty list of fathers, each {{top: ..., father: ..., "
+            f"newsgroups: [...]}}"
+        )
     leaves: dict[str, Leaf] = {}
-    for top, fathers in hierarchy.items():
-        if not isinstance(fathers, Mapping) or not fathers:
+    paths: set[tuple[str, str]] = set()
+    for index, entry in enumerate(hierarchy):
+        where = f"{parameter}[{index}]"
+        if not isinstance(entry, Mapping) or set(entry) != {"top", "father", "newsgroups"}:
+            keys = sorted(entry) if isinstance(entry, Mapping) else type(entry).__name__
             raise HierarchyError(
-                f"{parameter}.{top} must be a non-empty mapping of second-level fathers to "
-                f"lists of newsgroups, got {type(fathers).__name__}"
+                f"{where} must have exactly the keys top, father, newsgroups; got {keys}"
             )
-        for father, members in fathers.items():
-            if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+        top, father, members = str(entry["top"]), str(entry["father"]), entry["newsgroups"]
+        if (top, father) in paths:
+            raise HierarchyError(f"{where}: father {top}/{father} is listed twice")
+        paths.add((top, father))
+        if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+            raise HierarchyError(f"{where} ({top}/{father}).newsgroups must be a non-empty list")
+        for newsgroup in members:
+            if newsgroup in leaves:
+                first = leaves[newsgroup]
                 raise HierarchyError(
-                    f"{parameter}.{top}.{father} must be a non-empty list of newsgroups"
+                    f"{parameter}: newsgroup '{newsgroup}' appears twice, under "
+                    f"{first.top}/{first.father} and {top}/{father}; each leaf must appear once"
                 )
-            for newsgroup in members:
-                if newsgroup in leaves:
-                    first = leaves[newsgroup]
-                    raise HierarchyError(
-                        f"{parameter}: newsgroup '{newsgroup}' appears twice, under "
-                        f"{first.top}.{first.father} and {top}.{father}; each leaf must appear once"
-                    )
-                leaves[newsgroup] = Leaf(str(newsgroup), str(father), str(top))
+            leaves[newsgroup] = Leaf(str(newsgroup), father, top)
     if known_newsgroups is not None:
         known = set(known_newsgroups)
         unknown = sorted(set(leaves) - known)
@@ -103,30 +126,39 @@ def parse_hierarchy(
     return leaves
 
 
-def generate_task_pairs(leaves: Mapping[str, Leaf]) -> pd.DataFrame:
+def generate_task_pairs(
+    leaves: Mapping[str, Leaf], parameter: str = "newsgroups.hierarchy"
+) -> pd.DataFrame:
     """All (main, auxiliary) pairs of the hierarchy, one row per pair and problem.
 
     A pair that is "related" appears twice (problem ``related`` and ``unrelated``) with the same
     ``pair_id``: the unrelated problem is every pair, the related one its same-top-level subset.
     """
-    families: dict[str, list[str]] = {}
+    families: dict[tuple[str, str], list[str]] = {}
     for leaf in leaves.values():
-        families.setdefault(leaf.father, []).append(leaf.newsgroup)
+        families.setdefault(leaf.family, []).append(leaf.newsgroup)
     rows = []
     for main_a, main_b in itertools.combinations(sorted(leaves), 2):
         leaf_a, leaf_b = leaves[main_a], leaves[main_b]
-        if leaf_a.father == leaf_b.father:
+        if leaf_a.family == leaf_b.family:
             continue
-        for aux_c in sorted(families[leaf_a.father]):
+        for aux_c in sorted(families[leaf_a.family]):
             if aux_c == main_a:
                 continue
-            for aux_d in sorted(families[leaf_b.father]):
+            for aux_d in sorted(families[leaf_b.family]):
                 if aux_d == main_b:
                     continue
                 quadruple = (main_a, main_b, aux_c, aux_d)
                 problems = ["unrelated"] + (["related"] if leaf_a.top == leaf_b.top else [])
                 for problem in problems:
                     rows.append((problem, *quadruple))
+    if not rows:
+        fathers = sorted({f"{leaf.top}/{leaf.father}" for leaf in leaves.values()})
+        raise HierarchyError(
+            f"{parameter} yields no task pair: a pair needs two fathers with at least two "
+            f"newsgroups each (the main task takes one newsgroup of each, the auxiliary task a "
+            f"sibling of each); the tree has fathers {fathers}"
+        )
     table = pd.DataFrame(rows, columns=["problem", "main_a", "main_b", "aux_c", "aux_d"])
     quadruples = table[["main_a", "main_b", "aux_c", "aux_d"]].drop_duplicates()
     ids = {
@@ -156,6 +188,62 @@ def select_pairs(pairs: pd.DataFrame, per_problem: int | None, seed: int) -> pd.
         for _, group in pairs.groupby("problem", sort=True)
     ]
     return pd.concat(kept).sort_values(["problem", "pair_id"]).reset_index(drop=True)
+
+
+def assign_seeds(
+    pairs: pd.DataFrame,
+    seeds: Sequence[int],
+    problem_seeds: Mapping[str, Sequence[int]] | None = None,
+) -> pd.DataFrame:
+    """Add a ``seeds`` column: the seeds each pair row is trained and judged with.
+
+    ``seeds`` applies to every problem unless ``problem_seeds`` names the problem (the released
+    code ran the related problem with 5 seeds and the unrelated one with seed 0 only). A pair
+    of both problems is trained once per seed of either; each problem judges its own seeds.
+    """
+    overrides = dict(problem_seeds or {})
+    unknown = sorted(set(overrides) - set(pairs["problem"]))
+    if unknown:
+        raise ValueError(
+            f"newsgroups.problem_seeds names {unknown}, which are not problems of task_pairs "
+            f"({sorted(set(pairs['problem']))})"
+        )
+    plan = {}
+    for problem in sorted(set(pairs["problem"])):
+        parameter = (
+            f"newsgroups.problem_seeds.{problem}" if problem in overrides else "newsgroups.seeds"
+        )
+        chosen = overrides.get(problem, seeds)
+        if isinstance(chosen, str | bytes) or not isinstance(chosen, Sequence) or not chosen:
+            raise ValueError(f"{parameter} must be a non-empty list of seeds, got {chosen!r}")
+        if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in chosen):
+            raise ValueError(f"{parameter} must hold non-negative integers, got {list(chosen)}")
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"{parameter} lists a seed twice: {list(chosen)}")
+        plan[problem] = sorted(int(s) for s in chosen)
+    out = pairs.copy()
+    out["seeds"] = [plan[problem] for problem in out["problem"]]
+    return out
+
+
+def pair_seeds(pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair row × seed (``pairs`` with its ``seeds`` list column exploded)."""
+    if "seeds" not in pairs.columns:
+        raise ValueError("task_pairs has no 'seeds' column: rebuild it with build_task_pairs")
+    long = pairs.explode("seeds").rename(columns={"seeds": "seed"})
+    return long.astype({"seed": "int64"}).reset_index(drop=True)
+
+
+def task_seeds(pairs: pd.DataFrame) -> list[tuple[str, int]]:
+    """The distinct (task, seed) combinations the pairs need: main and auxiliary tasks alike
+    (auxiliary STL curves feed the meta-features)."""
+    long = pair_seeds(pairs)
+    combos = {
+        (str(task), int(seed))
+        for column in ("main_task", "aux_task")
+        for task, seed in zip(long[column], long["seed"], strict=True)
+    }
+    return sorted(combos)
 
 
 def tasks_of_pairs(pairs: pd.DataFrame) -> list[str]:

@@ -3,10 +3,12 @@ per pair × seed)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.tasks.hierarchy import tasks_of_pairs
+from mtl_pipeline.tasks.hierarchy import pair_seeds, task_seeds
 from mtl_pipeline.training import ModelJob, TaskSplit
 
 
@@ -36,9 +38,8 @@ def _split(splits: dict[tuple[str, int], TaskSplit], task: str, seed: int) -> Ta
 
 
 def stl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame) -> list[ModelJob]:
-    """One single-task job per task the pairs use and per seed of the samples."""
+    """One single-task job per (task, seed) the pairs need (main and auxiliary tasks)."""
     splits = _task_splits(task_samples)
-    seeds = sorted({seed for _, seed in splits})
     return [
         ModelJob(
             model_id=f"stl|{task}|s{seed}",
@@ -47,24 +48,48 @@ def stl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame) -> list[Model
             tasks=(_split(splits, task, seed),),
             meta={"pair_id": None, "aux_task": None},
         )
-        for task in tasks_of_pairs(task_pairs)
-        for seed in seeds
+        for task, seed in task_seeds(task_pairs)
     ]
 
 
-def mtl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame) -> list[ModelJob]:
+def _cut_to_shorter(main: TaskSplit, aux: TaskSplit, seed: int) -> tuple[TaskSplit, TaskSplit]:
+    """Both test sets cut to the shorter one's length, as the released code does
+    (``run_models.py``: ``MtestX[:len(AtestX)]``). The kept documents are a seeded random subset:
+    our test rows are sorted by newsgroup, so a plain head would drop one class first."""
+    size = min(len(main.test_rows), len(aux.test_rows))
+
+    def cut(split: TaskSplit) -> TaskSplit:
+        if len(split.test_rows) == size:
+            return split
+        kept = np.sort(
+            np.random.default_rng(seed).choice(len(split.test_rows), size, replace=False)
+        )
+        return replace(split, test_rows=split.test_rows[kept], test_labels=split.test_labels[kept])
+
+    return cut(main), cut(aux)
+
+
+def mtl_jobs(
+    task_pairs: pd.DataFrame, task_samples: pd.DataFrame, cut_test_to_shorter_task: bool = False
+) -> list[ModelJob]:
     """One multi-task job per distinct pair (a related pair is trained once) and per seed."""
     splits = _task_splits(task_samples)
-    seeds = sorted({seed for _, seed in splits})
-    distinct = task_pairs.drop_duplicates("pair_id").sort_values("pair_id")
-    return [
-        ModelJob(
-            model_id=f"mtl|{pair.pair_id}|s{seed}",
-            kind="mtl",
-            seed=seed,
-            tasks=(_split(splits, pair.main_task, seed), _split(splits, pair.aux_task, seed)),
-            meta={"pair_id": pair.pair_id, "aux_task": pair.aux_task},
+    distinct = (
+        pair_seeds(task_pairs).drop_duplicates(["pair_id", "seed"]).sort_values(["pair_id", "seed"])
+    )
+    jobs = []
+    for pair in distinct.itertuples(index=False):
+        main = _split(splits, pair.main_task, pair.seed)
+        aux = _split(splits, pair.aux_task, pair.seed)
+        if cut_test_to_shorter_task:
+            main, aux = _cut_to_shorter(main, aux, pair.seed)
+        jobs.append(
+            ModelJob(
+                model_id=f"mtl|{pair.pair_id}|s{pair.seed}",
+                kind="mtl",
+                seed=int(pair.seed),
+                tasks=(main, aux),
+                meta={"pair_id": pair.pair_id, "aux_task": pair.aux_task},
+            )
         )
-        for pair in distinct.itertuples(index=False)
-        for seed in seeds
-    ]
+    return jobs

@@ -15,34 +15,46 @@ SAMPLING_MODES = ("per_class", "per_task")
 
 def sample_tasks(
     documents: pd.DataFrame,
-    tasks: Sequence[str],
-    seeds: Sequence[int],
+    task_seeds: Sequence[tuple[str, int]],
     train_size: int,
     sampling: str = "per_class",
+    test_size: int | None = None,
 ) -> pd.DataFrame:
-    """Sample training documents per task and seed; take every test document of the task.
+    """Sample training (and optionally test) documents per task and seed.
 
     Args:
         documents: the ``newsgroups_documents`` table (its row position is the feature row).
-        tasks: canonical task names ``"X vs Y"`` (label 1 = X).
-        seeds: one sample per seed, drawn with ``numpy.random.default_rng(seed)``.
+        task_seeds: the (task, seed) samples to draw; tasks are canonical names ``"X vs Y"``
+            (label 1 = X); each sample is drawn with ``numpy.random.default_rng(seed)``.
         train_size: documents per class (``per_class``, the paper: 200) or per task
             (``per_task``, the released code: 200 drawn from both classes together).
         sampling: ``per_class`` or ``per_task``.
+        test_size: None = every test document of the task; an integer = that many test
+            documents drawn per task and seed from both classes together (all of them when the
+            task has fewer; the released code: 700, ``run_models.py: nb_ex``).
 
     Raises:
-        ValueError: naming the parameter when ``sampling`` is unknown, ``train_size`` is not
-            positive, or a class has fewer training documents than asked.
+        ValueError: naming the parameter when ``sampling`` is unknown, a size is not positive,
+            or a class has fewer training documents than asked.
     """
     if sampling not in SAMPLING_MODES:
         raise ValueError(f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'")
-    if train_size < 1:
-        raise ValueError(f"newsgroups.train_per_class must be ≥ 1, got {train_size}")
+    if isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1:
+        raise ValueError(f"newsgroups.train_per_class must be an integer ≥ 1, got {train_size!r}")
+    if test_size is not None and (
+        isinstance(test_size, bool) or not isinstance(test_size, int) or test_size < 1
+    ):
+        raise ValueError(
+            f"newsgroups.test_per_task must be null or an integer ≥ 1, got {test_size!r}"
+        )
+    seeds_of: dict[str, list[int]] = {}
+    for task, seed in task_seeds:
+        seeds_of.setdefault(task, []).append(seed)
     # (newsgroup, split) -> ascending row positions in ``documents``
     by_group_split = documents.groupby(["newsgroup", "split"], sort=True).indices
     doc_ids = documents["doc_id"].to_numpy()
     parts = []
-    for task in tasks:
+    for task, seeds in seeds_of.items():
         classes = task_classes(task)
         class_rows = [by_group_split.get((group, "train"), np.array([], int)) for group in classes]
         test_rows = [by_group_split.get((group, "test"), np.array([], int)) for group in classes]
@@ -53,8 +65,8 @@ def sample_tasks(
                     f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
                     f"fewer than newsgroups.train_per_class={train_size}"
                 )
-        test = np.concatenate(test_rows)
-        test_labels = np.concatenate(
+        test_pool = np.concatenate(test_rows)
+        test_pool_labels = np.concatenate(
             [np.full(len(r), label) for r, label in zip(test_rows, (1, 0), strict=True)]
         )
         # the per_task pool (both classes together) is the same for every seed
@@ -78,6 +90,11 @@ def sample_tasks(
                     )
                 chosen = np.sort(rng.choice(len(pool), size=train_size, replace=False))
                 train, train_labels = pool[chosen], pool_labels[chosen]
+            if test_size is None or test_size >= len(test_pool):
+                test, test_labels = test_pool, test_pool_labels
+            else:
+                kept = np.sort(rng.choice(len(test_pool), size=test_size, replace=False))
+                test, test_labels = test_pool[kept], test_pool_labels[kept]
             for split, rows, labels in (
                 ("train", train, train_labels),
                 ("test", test, test_labels),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mtl_pipeline.tasks.hierarchy import pair_seeds
+
 GAIN_COLUMNS = [
     "pair_id",
     "problem",
@@ -54,11 +56,11 @@ def compute_gains(
     mtl = mtl[["pair_id", "seed", "epoch", metric]].rename(
         columns={"epoch": "mtl_epoch", metric: "mtl_score"}
     )
-    pairs = task_pairs[["pair_id", "problem", "main_task", "aux_task"]]
-    gains = pairs.merge(mtl, on="pair_id", how="inner").merge(
+    pairs = pair_seeds(task_pairs)[["pair_id", "problem", "seed", "main_task", "aux_task"]]
+    gains = pairs.merge(mtl, on=["pair_id", "seed"], how="inner").merge(
         stl, on=["main_task", "seed"], how="inner"
     )
-    expected = len(pairs) * learning_curves["seed"].nunique()
+    expected = len(pairs)
     if len(gains) != expected:
         raise ValueError(
             f"learning_curves cover {len(gains)} of {expected} pair × seed rows: train the STL "

@@ -10,10 +10,11 @@ import scipy.sparse as sp
 
 from mtl_pipeline.data.newsgroups import download_newsgroups, read_newsgroups
 from mtl_pipeline.tasks.hierarchy import (
+    assign_seeds,
     generate_task_pairs,
     parse_hierarchy,
     select_pairs,
-    tasks_of_pairs,
+    task_seeds,
 )
 from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import sample_tasks
@@ -46,14 +47,17 @@ def build_tfidf(
 
 
 def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Task pairs from the configured hierarchy, optionally a seeded subset per problem."""
+    """Task pairs from the configured hierarchy, optionally a seeded subset per problem, each
+    with the seeds it is trained and judged with."""
     leaves = parse_hierarchy(params["hierarchy"], known_newsgroups=documents["newsgroup"].unique())
     pairs = generate_task_pairs(leaves)
     selected = select_pairs(pairs, params.get("pairs_per_problem"), params["pair_selection_seed"])
+    selected = assign_seeds(selected, params["seeds"], params.get("problem_seeds"))
     logger.info(
-        "Task pairs: %s (of %s)",
+        "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),
         pairs["problem"].value_counts().sort_index().to_dict(),
+        selected.drop_duplicates("problem").set_index("problem")["seeds"].to_dict(),
     )
     return selected
 
@@ -64,10 +68,10 @@ def build_task_samples(
     """Seeded training samples and test sets of every task the pairs use."""
     return sample_tasks(
         documents,
-        tasks_of_pairs(task_pairs),
-        params["seeds"],
+        task_seeds(task_pairs),
         params["train_per_class"],
         params.get("sampling", "per_class"),
+        params.get("test_per_task"),
     )
 
 
@@ -120,7 +124,10 @@ def train_mtl_models(
     params: dict[str, Any],
 ) -> pd.DataFrame:
     """Multi-task models: one per distinct pair and seed, trained stacked. Returns their curves."""
-    return _train(tfidf_matrix, mtl_jobs(task_pairs, task_samples), params, "mtl_epochs")
+    jobs = mtl_jobs(
+        task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
+    )
+    return _train(tfidf_matrix, jobs, params, "mtl_epochs")
 
 
 def combine_learning_curves(stl_curves: pd.DataFrame, mtl_curves: pd.DataFrame) -> pd.DataFrame:
