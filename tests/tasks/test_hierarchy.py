@@ -7,13 +7,13 @@ import yaml
 from mtl_pipeline.tasks.hierarchy import (
     HierarchyError,
     assign_seeds,
-    pair_seeds,
-    task_seeds,
     generate_task_pairs,
+    pair_seeds,
     parse_hierarchy,
     select_pairs,
     task_classes,
     task_name,
+    task_seeds,
     tasks_of_pairs,
 )
 
