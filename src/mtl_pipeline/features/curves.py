@@ -2,15 +2,24 @@
 
 From the single-task (STL) training-loss curve of each task and seed:
 
-- ``curve_grad_<p>``: the gradient of the loss over epochs (``numpy.gradient``) read at
-  ``p`` % of training (epoch ``p/100 · E``, linearly interpolated between epochs),
+- ``curve_grad_<p>``: the gradient of the loss over epochs read at ``p`` % of training. Two
+  methods (``gradient_method``): ``interpolated`` (``numpy.gradient`` read at epoch ``p · E``,
+  linearly interpolated between epochs) and ``central_difference`` (the released code,
+  ``utils.py: get_curve_gradients``: ``(y[i+1] − y[i−1]) / (x[i+1] − x[i−1])`` at index
+  ``i = int(n · p)`` of the first ``n = gradient_epochs`` epochs),
 - ``curve_fit_a``, ``curve_fit_c``: parameters of the fit
-  ``loss(i) ≈ a · ln(c · i + d) + b`` (``scipy.optimize.curve_fit``, bounded).
+  ``loss(i) ≈ a · ln(c · i + d) + b`` (``scipy.optimize.curve_fit``). ``a`` is the coefficient of
+  the logarithm: the released code writes ``a + b·ln(c·x + d)`` and returns ``b`` and ``c``
+  (``utils.py: get_curve_params``), the same two numbers under other letters.
 
 Identifiability: ``a·ln(c·i + d) + b = a·ln(i + d/c) + (b + a·ln c)``, so with ``d`` free the
 split between ``c`` and ``b`` is not determined by the data and the reported ``c`` depends on the
 optimiser's path. By default ``d`` is therefore held at ``fit_d`` (1.0), which makes ``a`` and
 ``c`` unique; ``fit_d=None`` fits ``d`` too (bounded to ``[0, max_d]``), as the formula is written.
+
+Released-code fit (``fit_d=None, fit_start="ones", fit_bounded=False, epoch_origin=0``): all four
+parameters free, scipy's default start (every parameter 1) and its unbounded Levenberg–Marquardt,
+x = the 0-based epoch index of the Keras log.
 
 A fit that cannot be made (missing or non-finite losses, a constant curve, fewer than four
 epochs, or the optimiser failing) yields NaN parameters, a logged warning, and
@@ -37,6 +46,8 @@ from mtl_pipeline.features.ratios import join_task_statistics, require_columns
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRADIENT_POINTS = (0.1, 0.25, 0.5, 0.75)
+GRADIENT_METHODS = ("interpolated", "central_difference")
+FIT_STARTS = ("heuristic", "ones")
 
 
 @dataclass(frozen=True)
@@ -57,13 +68,20 @@ def gradient_name(point: float) -> str:
 
 
 def curve_gradients(
-    epochs: np.ndarray, loss: np.ndarray, points: Sequence[float] = DEFAULT_GRADIENT_POINTS
+    epochs: np.ndarray,
+    loss: np.ndarray,
+    points: Sequence[float] = DEFAULT_GRADIENT_POINTS,
+    method: str = "interpolated",
 ) -> dict[str, float]:
-    """Gradient d loss / d epoch (``numpy.gradient``) read at fractions of training.
+    """Gradient d loss / d epoch read at fractions ``points`` of training.
 
-    The gradient at fraction ``p`` is read at epoch ``p · E`` (``E`` = last epoch), clipped to
+    ``interpolated``: ``numpy.gradient`` read at epoch ``p · E`` (``E`` = last epoch), clipped to
     the epochs present, interpolating linearly between neighbouring epochs.
+    ``central_difference`` (released code): ``(y[i+1] − y[i−1]) / (x[i+1] − x[i−1])`` at index
+    ``i = int(len(x) · p)``; NaN where ``i − 1`` or ``i + 1`` falls outside the curve.
     """
+    if method not in GRADIENT_METHODS:
+        raise ValueError(f"gradient_method must be one of {GRADIENT_METHODS}, got {method!r}")
     epochs = np.asarray(epochs, dtype=float)
     loss = np.asarray(loss, dtype=float)
     for p in points:
@@ -71,6 +89,17 @@ def curve_gradients(
             raise ValueError(f"gradient_points must be fractions in [0, 1], got {p!r}")
     if len(epochs) < 2:
         return {gradient_name(p): float("nan") for p in points}
+    if method == "central_difference":
+        out = {}
+        for p in points:
+            i = int(len(epochs) * p)
+            if 1 <= i <= len(epochs) - 2:
+                out[gradient_name(p)] = float(
+                    (loss[i + 1] - loss[i - 1]) / (epochs[i + 1] - epochs[i - 1])
+                )
+            else:
+                out[gradient_name(p)] = float("nan")
+        return out
     grad = np.gradient(loss, epochs)
     last = epochs.max()
     return {
@@ -91,14 +120,20 @@ def fit_log_curve(
     c_bounds: tuple[float, float] = (1e-6, 1e3),
     max_d: float = 1e3,
     maxfev: int = 10_000,
+    start: str = "heuristic",
+    bounded: bool = True,
     label: str = "curve",
 ) -> LogFit:
     """Fit ``loss(i) ≈ a·ln(c·i + d) + b``; never raises (see the module docstring).
 
-    Starts: ``c = 1``, ``d = fit_d`` (or 1), ``a`` from the slope of the loss against
-    ``ln(i + 1)``, ``b`` = the first loss. ``c`` is bounded to ``c_bounds`` (positive, so the
-    logarithm's argument stays positive for ``i ≥ 1``); ``a`` and ``b`` are free.
+    ``start="heuristic"``: ``c = 1``, ``d = fit_d`` (or 1), ``a`` from the slope of the loss
+    against ``ln(i + 1)``, ``b`` = the first loss. ``start="ones"``: every parameter starts at 1
+    (scipy's default, the released code). ``bounded``: ``c`` within ``c_bounds`` (positive, so the
+    logarithm's argument stays positive for ``i ≥ 0``) and ``d`` within ``[0, max_d]``; unbounded
+    is scipy's Levenberg–Marquardt, as released (a covariance warning is then not a failure).
     """
+    if start not in FIT_STARTS:
+        raise ValueError(f"fit_start must be one of {FIT_STARTS}, got {start!r}")
 
     def failed(reason: str) -> LogFit:
         logger.warning("log-curve fit failed for %s: %s (features set to NaN)", label, reason)
@@ -114,18 +149,22 @@ def fit_log_curve(
     if np.ptp(y) == 0:
         return failed("constant curve (a = 0, c undetermined)")
     d0 = 1.0 if fit_d is None else float(fit_d)
-    slope = np.polyfit(np.log(x + 1.0), y, 1)[0]
-    p0 = [float(slope), float(y[0]), 1.0]  # a, b, c
+    if start == "ones":
+        p0 = [1.0, 1.0, 1.0]  # a, b, c
+    else:
+        slope = np.polyfit(np.log(x + 1.0), y, 1)[0]
+        p0 = [float(slope), float(y[0]), 1.0]
     lower, upper = [-np.inf, -np.inf, c_bounds[0]], [np.inf, np.inf, c_bounds[1]]
-    if fit_d is None:  # d is fitted too, within [0, max_d]
+    if fit_d is None:  # d is fitted too, within [0, max_d] when bounded
         model, p0, lower, upper = _log_model, [*p0, d0], [*lower, 0.0], [*upper, max_d]
     else:  # d is held at fit_d
         model = partial(_log_model, d=d0)
+    kwargs = {"bounds": (lower, upper)} if bounded else {}
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", OptimizeWarning)
+            warnings.simplefilter("error" if bounded else "ignore", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
-            popt, _ = curve_fit(model, x, y, p0=p0, bounds=(lower, upper), maxfev=maxfev)
+            popt, _ = curve_fit(model, x, y, p0=p0, maxfev=maxfev, **kwargs)
     except (RuntimeError, ValueError, OptimizeWarning) as err:
         return failed(f"{type(err).__name__}: {err}")
     a, b, c = (float(v) for v in popt[:3])
@@ -145,8 +184,24 @@ def curve_statistics(
     c_bounds: tuple[float, float] = (1e-6, 1e3),
     max_d: float = 1e3,
     maxfev: int = 10_000,
+    gradient_method: str = "interpolated",
+    gradient_epochs: int | None = None,
+    fit_start: str = "heuristic",
+    fit_bounded: bool = True,
+    fit_epochs: int | None = None,
+    epoch_origin: int = 1,
 ) -> pd.DataFrame:
-    """One row per (task, seed) of the ``kind`` models: gradients, fit a and c, fit flag."""
+    """One row per (task, seed) of the ``kind`` models: gradients, fit a and c, fit flag.
+
+    ``gradient_epochs`` / ``fit_epochs``: use only the first that many epochs (None = all).
+    ``epoch_origin``: the x of the first epoch in the fit (our curves count epochs from 1; the
+    released code fitted Keras' 0-based epoch index). Gradients do not depend on it.
+    """
+    if epoch_origin not in (0, 1):
+        raise ValueError(f"epoch_origin must be 0 or 1, got {epoch_origin!r}")
+    for name, n in (("gradient_epochs", gradient_epochs), ("fit_epochs", fit_epochs)):
+        if n is not None and int(n) < 1:
+            raise ValueError(f"{name} must be a positive number of epochs or null, got {n!r}")
     require_columns(
         learning_curves, ["kind", "seed", "task", "epoch", loss_column], "learning_curves"
     )
@@ -164,19 +219,24 @@ def curve_statistics(
         grp = grp.sort_values("epoch")
         if grp["epoch"].duplicated().any():
             raise ValueError(f"learning_curves: task {task!r} seed {seed} repeats an epoch")
-        x = grp["epoch"].to_numpy(dtype=float)
+        x = grp["epoch"].to_numpy(dtype=float) - 1 + epoch_origin
         y = grp[loss_column].to_numpy(dtype=float)
+        n_fit = len(x) if fit_epochs is None else int(fit_epochs)
         fit = fit_log_curve(
-            x,
-            y,
+            x[:n_fit],
+            y[:n_fit],
             fit_d=fit_d,
             c_bounds=c_bounds,
             max_d=max_d,
             maxfev=maxfev,
+            start=fit_start,
+            bounded=fit_bounded,
             label=f"{kind} task {task!r} seed {seed}",
         )
-        finite = np.isfinite(y)
-        grads = curve_gradients(x[finite], y[finite], gradient_points)
+        n_grad = len(x) if gradient_epochs is None else int(gradient_epochs)
+        xg, yg = x[:n_grad], y[:n_grad]
+        finite = np.isfinite(yg)
+        grads = curve_gradients(xg[finite], yg[finite], gradient_points, gradient_method)
         records.append(
             {
                 "task": task,
@@ -202,6 +262,8 @@ def curve_statistics(
 def curve_features(
     task_pairs: pd.DataFrame,
     learning_curves: pd.DataFrame,
+    *,
+    ratio_when_aux_is_zero: str = "nan",
     **statistics_kwargs,
 ) -> pd.DataFrame:
     """Curve features of every pair × seed (seeds: those of the ``kind`` curves).
@@ -219,7 +281,9 @@ def curve_features(
     )
     stat_cols = [c for c in stats.columns if c not in ("task", "seed")]
     ratio_cols = [c for c in stat_cols if c != "curve_fit_failed"]
-    out = join_task_statistics(grid, stats, stat_cols, ratio_cols)
+    out = join_task_statistics(
+        grid, stats, stat_cols, ratio_cols, when_aux_is_zero=ratio_when_aux_is_zero
+    )
     for role in ("main", "aux"):  # a missing curve counts as a failed fit
         out[f"{role}_curve_fit_failed"] = out[f"{role}_curve_fit_failed"].fillna(True).astype(bool)
     return out.reset_index(drop=True)

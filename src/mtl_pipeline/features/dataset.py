@@ -7,24 +7,39 @@ documents only: test labels are never read.
 Jensen–Shannon: scipy's ``jensenshannon`` returns the Jensen–Shannon *distance*, the square root
 of the divergence. The paper speaks of the divergence, so by default we report the divergence
 (the square of scipy's value) in bits (base 2), which lies in [0, 1]; ``jsd_output="distance"``
-reports scipy's distance instead. Both are monotone in each other, so the choice only changes the
-meta-model through the min-max scaling.
+reports scipy's distance instead; ``jsd_base`` e gives nats, as the released code
+(``utils.py: JSD``, scipy's ``entropy``). The distribution of a group of documents is the count
+of its tokens (``jsd_tokenizer``); ``jsd_join="concatenated"`` counts the tokens of the documents
+concatenated WITHOUT a separator, as the released code did (the last word of a document and the
+first of the next fuse into one token unless white space separates them).
+
+Vocabulary statistics (``n_words``, ``vocab_size``, ``test_vocab_size``, ``oov_rate``) use
+``vocabulary_tokenizer``; the released code split on ``\\W+`` (``utils.py: charge_params``).
 
 Per-task statistics (computed once per (task, seed), then joined onto pairs):
 
 - ``jsd_classes``: JSD of the unigram distributions of the task's two classes,
 - ``jsd_test_train``: JSD of the unigram distributions of test and training documents,
+- ``jsd_test_first_class`` / ``jsd_test_second_class``: JSD of the test documents and the
+  training documents of class X / Y of the task "X vs Y" (released: "JSD test vs training set
+  cat. 0 / cat. 1"; scikit-learn numbers the classes in alphabetical order, so cat. 0 is X),
 - ``n_words``: number of tokens in the training documents (``n_words="tokens"``) or, as in the
   authors' released code, the vocabulary size (``n_words="types"``),
 - ``vocab_size``: number of distinct tokens in the training documents,
+- ``test_vocab_size``: number of distinct tokens in the test documents (released "nb words test
+  set"),
 - ``type_token_ratio``: ``vocab_size / tokens``,
-- ``oov_rate``: share of test tokens whose type does not occur in the training documents,
+- ``oov_rate``: share of test tokens (``oov_rate="tokens"``) or of test types (``"types"``, the
+  released code) that do not occur in the training documents,
 - ``label_entropy``: entropy (base 2) of the training label distribution,
 - ``label_kurtosis``: Fisher kurtosis of the training labels (as 0/1 values).
 
-Pair statistics: ``cross_jsd_a_c`` (main class A vs auxiliary class C) and ``cross_jsd_b_d``.
-Unigram distributions of a class are the summed token counts of its documents, which equals the
-distribution of the concatenated documents (joined with white space), as the released code did.
+Pair statistics (``cross_jsd_pairing``): ``by_father`` gives ``cross_jsd_a_c`` (main class A vs
+auxiliary class C, both under A's father) and ``cross_jsd_b_d``; ``by_label`` gives
+``cross_jsd_first_classes`` (class X of the main task vs class X of the auxiliary task) and
+``cross_jsd_second_classes``, the released code's "cat. 0 main vs cat. 0 aux" — with classes
+numbered alphabetically, which pairs classes under different fathers for some pairs (e.g. main
+``talk.politics.guns vs alt.atheism``: cat. 0 = alt.atheism).
 """
 
 from __future__ import annotations
@@ -43,20 +58,31 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from mtl_pipeline.features.ratios import join_task_statistics, require_columns
 from mtl_pipeline.tasks.hierarchy import task_classes
-from mtl_pipeline.text.tokenize import tokenize_document, tokenize_whitespace
+from mtl_pipeline.text.tokenize import (
+    tokenize_document,
+    tokenize_nonword_split,
+    tokenize_whitespace,
+)
 
 logger = logging.getLogger(__name__)
 
 TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
     "document": tokenize_document,
     "whitespace": tokenize_whitespace,
+    "nonword_split": tokenize_nonword_split,
 }
+JSD_JOINS = ("separate", "concatenated")
+OOV_UNITS = ("tokens", "types")
+CROSS_PAIRINGS = ("by_father", "by_label")
 
 TASK_STATISTICS = (
     "jsd_classes",
     "jsd_test_train",
+    "jsd_test_first_class",
+    "jsd_test_second_class",
     "n_words",
     "vocab_size",
+    "test_vocab_size",
     "type_token_ratio",
     "oov_rate",
     "label_entropy",
@@ -114,16 +140,27 @@ class TaskCounts:
 
 
 def build_task_counts(
-    task_samples: pd.DataFrame, documents: pd.DataFrame, *, tokenizer: str = "document"
+    task_samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    tokenizer: str = "document",
+    join: str = "separate",
 ) -> TaskCounts:
     """Tokenise each used document once and sum token counts per (task, seed, label / test).
 
     Args:
         task_samples: the ``task_samples`` table (task, seed, split, doc_id, row, label).
         documents: the ``newsgroups_documents`` table; row i holds document i's ``text``.
-        tokenizer: ``"document"`` (the project's shared tokeniser) or ``"whitespace"``
-            (the authors' released code).
+        tokenizer: ``"document"`` (the project's shared tokeniser), ``"whitespace"`` or
+            ``"nonword_split"`` (the released code's two tokenisations).
+        join: ``"separate"`` (each document tokenised alone) or ``"concatenated"`` (the
+            documents of a group, in ``task_samples`` order, concatenated without a separator
+            before a ``whitespace`` split, as the released code's ``JSD``).
     """
+    if join not in JSD_JOINS:
+        raise ValueError(f"jsd_join must be one of {JSD_JOINS}, got {join!r}")
+    if join == "concatenated" and tokenizer != "whitespace":
+        raise ValueError("jsd_join 'concatenated' needs jsd_tokenizer 'whitespace' (released code)")
     require_columns(task_samples, ["task", "seed", "split", "row", "label"], "task_samples")
     require_columns(documents, ["text"], "newsgroups_documents")
     if tokenizer not in TOKENIZERS:
@@ -169,6 +206,8 @@ def build_task_counts(
         (np.ones(len(group_id)), (group_id, doc_index)), shape=(n_groups, len(used))
     )
     counts = (aggregate @ doc_counts).tocsr()
+    if join == "concatenated":
+        counts = _fuse_boundaries(counts, vectorizer.vocabulary_, group_id, doc_index, texts)
     first = keys.assign(gid=group_id).drop_duplicates("gid")
     row_of = {
         (t, int(s), int(g)): int(i)
@@ -181,30 +220,96 @@ def build_task_counts(
     return TaskCounts(counts=counts, rows=row_of, train_labels=train_labels)
 
 
+def _fuse_boundaries(
+    counts: sp.csr_matrix,
+    vocabulary: dict[str, int],
+    group_id: np.ndarray,
+    doc_index: np.ndarray,
+    texts: list[str],
+) -> sp.csr_matrix:
+    """Correct summed white-space token counts for documents concatenated without a separator.
+
+    Where a document ends and the next (in group order) starts without white space, their
+    boundary tokens fuse: the two tokens lose a count and the fused token (a new column when
+    unseen) gains one. A document without white space at either end may join a chain.
+    """
+    corrections: dict[tuple[int, str], int] = {}
+
+    def bump(g: int, token: str, by: int) -> None:
+        corrections[(g, token)] = corrections.get((g, token), 0) + by
+
+    pending: dict[int, str | None] = {}  # per group: the open token at the end of the text so far
+    for g, d in zip(group_id.tolist(), doc_index.tolist(), strict=True):
+        text = texts[d]
+        if not text:
+            continue
+        tokens = text.split()
+        if not tokens:  # white space only: closes any open token
+            pending[g] = None
+            continue
+        first, last = tokens[0], tokens[-1]
+        open_token = pending.get(g)
+        if open_token is not None and not text[0].isspace():
+            fused = open_token + first
+            bump(g, open_token, -1)
+            bump(g, first, -1)
+            bump(g, fused, +1)
+            if len(tokens) == 1:
+                last = fused
+        pending[g] = None if text[-1].isspace() else last
+    if not corrections:
+        return counts
+    vocab = dict(vocabulary)
+    for _, token in corrections:
+        vocab.setdefault(token, len(vocab))
+    entries = [(g, vocab[t], v) for (g, t), v in corrections.items() if v]
+    rows = [e[0] for e in entries]
+    cols = [e[1] for e in entries]
+    vals = [e[2] for e in entries]
+    shape = (counts.shape[0], len(vocab))
+    delta = sp.csr_matrix((vals, (rows, cols)), shape=shape)
+    widened = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=shape)
+    out = (widened + delta).tocsr()
+    out.eliminate_zeros()
+    return out
+
+
 def task_statistics(
     counts: TaskCounts,
     *,
+    vocabulary_counts: TaskCounts | None = None,
     jsd_output: str = "divergence",
     n_words: str = "tokens",
+    oov_rate: str = "tokens",
     base: float = 2.0,
 ) -> pd.DataFrame:
-    """One row per (task, seed) with the statistics in :data:`TASK_STATISTICS`."""
+    """One row per (task, seed) with the statistics in :data:`TASK_STATISTICS`.
+
+    Divergences come from ``counts``; vocabulary statistics from ``vocabulary_counts`` (default:
+    the same counts).
+    """
     if n_words not in ("tokens", "types"):
         raise ValueError(f"n_words must be 'tokens' or 'types', got {n_words!r}")
+    if oov_rate not in OOV_UNITS:
+        raise ValueError(f"oov_rate must be one of {OOV_UNITS}, got {oov_rate!r}")
+    vocab_counts = vocabulary_counts if vocabulary_counts is not None else counts
     records = []
     for task, seed in sorted(counts.train_labels):
         pos = counts.row(task, seed, 1)
         neg = counts.row(task, seed, 0)
-        train = pos + neg
         test = counts.row(task, seed, _TEST)
-        n_tokens = float(train.sum())
-        vocab = float(train.nnz)
-        test_total = float(test.sum())
-        if test_total > 0:
-            oov = float(test[:, np.setdiff1d(test.indices, train.indices)].sum()) / test_total
-        else:
+        train_words = vocab_counts.row(task, seed, 1) + vocab_counts.row(task, seed, 0)
+        test_words = vocab_counts.row(task, seed, _TEST)
+        n_tokens = float(train_words.sum())
+        vocab = float(train_words.nnz)
+        unseen = np.setdiff1d(test_words.indices, train_words.indices)
+        if test_words.nnz == 0:
             oov = float("nan")
             logger.warning("task %r seed %s has no test documents: oov_rate is NaN", task, seed)
+        elif oov_rate == "types":
+            oov = len(unseen) / float(test_words.nnz)
+        else:
+            oov = float(test_words[:, unseen].sum()) / float(test_words.sum())
         labels = counts.train_labels[(task, seed)]
         with warnings.catch_warnings():  # constant labels: kurtosis is undefined (NaN)
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -214,9 +319,12 @@ def task_statistics(
                 "task": task,
                 "seed": int(seed),
                 "jsd_classes": _sparse_js(pos, neg, base, jsd_output),
-                "jsd_test_train": _sparse_js(test, train, base, jsd_output),
+                "jsd_test_train": _sparse_js(test, pos + neg, base, jsd_output),
+                "jsd_test_first_class": _sparse_js(test, pos, base, jsd_output),
+                "jsd_test_second_class": _sparse_js(test, neg, base, jsd_output),
                 "n_words": n_tokens if n_words == "tokens" else vocab,
                 "vocab_size": vocab,
+                "test_vocab_size": float(test_words.nnz),
                 "type_token_ratio": vocab / n_tokens if n_tokens > 0 else float("nan"),
                 "oov_rate": oov,
                 "label_entropy": float(entropy(np.bincount(labels, minlength=2), base=base)),
@@ -248,40 +356,72 @@ def dataset_features(
     documents: pd.DataFrame,
     *,
     tokenizer: str = "document",
+    vocabulary_tokenizer: str | None = None,
+    jsd_join: str = "separate",
     jsd_output: str = "divergence",
     n_words: str = "tokens",
+    oov_rate: str = "tokens",
+    cross_jsd_pairing: str = "by_father",
+    ratio_when_aux_is_zero: str = "nan",
     base: float = 2.0,
 ) -> pd.DataFrame:
     """Dataset features of every pair × seed (seeds: those present in ``task_samples``).
 
     Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``,
     ``main_<stat>``, ``aux_<stat>``, ``ratio_<stat>`` for each statistic in
-    :data:`TASK_STATISTICS`, and ``cross_jsd_a_c``, ``cross_jsd_b_d``.
+    :data:`TASK_STATISTICS`, and the two cross divergences of ``cross_jsd_pairing`` (see the
+    module docstring). ``tokenizer`` tokenises for the divergences, ``vocabulary_tokenizer``
+    (default: the same) for the vocabulary statistics.
     """
     require_columns(
         task_pairs,
         ["pair_id", "problem", "main_a", "main_b", "aux_c", "aux_d", "main_task", "aux_task"],
         "task_pairs",
     )
-    counts = build_task_counts(task_samples, documents, tokenizer=tokenizer)
-    stats = task_statistics(counts, jsd_output=jsd_output, n_words=n_words, base=base)
+    if cross_jsd_pairing not in CROSS_PAIRINGS:
+        raise ValueError(
+            f"cross_jsd_pairing must be one of {CROSS_PAIRINGS}, got {cross_jsd_pairing!r}"
+        )
+    vocabulary_tokenizer = vocabulary_tokenizer or tokenizer
+    counts = build_task_counts(task_samples, documents, tokenizer=tokenizer, join=jsd_join)
+    if vocabulary_tokenizer == tokenizer and jsd_join == "separate":
+        vocab_counts = counts
+    else:
+        vocab_counts = build_task_counts(task_samples, documents, tokenizer=vocabulary_tokenizer)
+    stats = task_statistics(
+        counts,
+        vocabulary_counts=vocab_counts,
+        jsd_output=jsd_output,
+        n_words=n_words,
+        oov_rate=oov_rate,
+        base=base,
+    )
     seeds = sorted({int(s) for s in task_samples["seed"].unique()})
     pairs = task_pairs[
         ["pair_id", "problem", "main_task", "aux_task", "main_a", "main_b", "aux_c", "aux_d"]
     ]
     grid = pairs.merge(pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross")
-    out = join_task_statistics(grid, stats, list(TASK_STATISTICS))
+    out = join_task_statistics(
+        grid, stats, list(TASK_STATISTICS), when_aux_is_zero=ratio_when_aux_is_zero
+    )
 
-    cross_ac, cross_bd = [], []  # in the grid's order: pair by pair, seed by seed
+    first_cross, second_cross = [], []  # in the grid's order: pair by pair, seed by seed
     for i, r in enumerate(pairs.itertuples(index=False)):
         where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
         la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
         lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
+        if cross_jsd_pairing == "by_label":  # class X with class X, Y with Y (label 1, 0)
+            la, lc, lb, ld = 1, 1, 0, 0
         for seed in seeds:
-            main_a, main_b = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
-            aux_c, aux_d = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
-            cross_ac.append(_sparse_js(main_a, aux_c, base, jsd_output))
-            cross_bd.append(_sparse_js(main_b, aux_d, base, jsd_output))
-    out["cross_jsd_a_c"] = np.asarray(cross_ac, dtype=float)
-    out["cross_jsd_b_d"] = np.asarray(cross_bd, dtype=float)
+            main_1, main_2 = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
+            aux_1, aux_2 = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
+            first_cross.append(_sparse_js(main_1, aux_1, base, jsd_output))
+            second_cross.append(_sparse_js(main_2, aux_2, base, jsd_output))
+    names = (
+        ("cross_jsd_a_c", "cross_jsd_b_d")
+        if cross_jsd_pairing == "by_father"
+        else ("cross_jsd_first_classes", "cross_jsd_second_classes")
+    )
+    out[names[0]] = np.asarray(first_cross, dtype=float)
+    out[names[1]] = np.asarray(second_cross, dtype=float)
     return out.drop(columns=["main_a", "main_b", "aux_c", "aux_d"]).reset_index(drop=True)

@@ -7,7 +7,9 @@ tables (the meta-model selects feature subsets by these prefixes):
 
 - ``main_<stat>``: the statistic of the pair's main task,
 - ``aux_<stat>``: the statistic of the pair's auxiliary task,
-- ``ratio_<stat>``: ``main_<stat> / aux_<stat>`` (NaN where the auxiliary value is 0 or missing),
+- ``ratio_<stat>``: ``main_<stat> / aux_<stat>``; where the auxiliary value is 0 the ratio is NaN
+  (``when_aux_is_zero="nan"``) or 0 (``"zero"``: the released code, ``utils.py: charge_params``,
+  which leaves its zero-initialised entry untouched); NaN where a value is missing,
 - ``cross_<stat>``: statistics that compare the two tasks directly (e.g. JSD of A vs C).
 """
 
@@ -22,6 +24,7 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 PAIR_KEY = ("pair_id", "problem", "seed")
+AUX_ZERO_POLICIES = ("nan", "zero")
 TASK_KEY = ("task", "seed")
 
 
@@ -37,6 +40,7 @@ def join_task_statistics(
     task_stats: pd.DataFrame,
     stat_columns: Sequence[str],
     ratio_columns: Sequence[str] | None = None,
+    when_aux_is_zero: str = "nan",
 ) -> pd.DataFrame:
     """Attach per-(task, seed) statistics to pair × seed rows as main_/aux_/ratio_ columns.
 
@@ -46,11 +50,16 @@ def join_task_statistics(
         stat_columns: statistics to attach for both tasks.
         ratio_columns: statistics (a subset of ``stat_columns``) whose main/aux ratio is added;
             defaults to every numeric, non-boolean statistic.
+        when_aux_is_zero: ``"nan"`` or ``"zero"`` (see the module docstring).
 
     Returns:
         ``pairs`` with ``main_<stat>``, ``aux_<stat>`` and ``ratio_<stat>`` columns appended.
         Pairs whose task statistics are missing keep NaN (a warning says how many).
     """
+    if when_aux_is_zero not in AUX_ZERO_POLICIES:
+        raise ValueError(
+            f"ratio_when_aux_is_zero must be one of {AUX_ZERO_POLICIES}, got {when_aux_is_zero!r}"
+        )
     require_columns(pairs, ["main_task", "aux_task", "seed"], "pairs")
     require_columns(task_stats, [*TASK_KEY, *stat_columns], "task statistics")
     if task_stats.duplicated(list(TASK_KEY)).any():
@@ -78,14 +87,19 @@ def join_task_statistics(
             if pd.api.types.is_numeric_dtype(stats[c]) and not pd.api.types.is_bool_dtype(stats[c])
         ]
     for c in ratio_columns:
-        out[f"ratio_{c}"] = safe_ratio(out[f"main_{c}"], out[f"aux_{c}"])
+        out[f"ratio_{c}"] = safe_ratio(out[f"main_{c}"], out[f"aux_{c}"], when_aux_is_zero)
     return out
 
 
-def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """``numerator / denominator`` with NaN (not ±inf) where the denominator is 0 or missing."""
+def safe_ratio(
+    numerator: pd.Series, denominator: pd.Series, when_zero: str = "nan"
+) -> pd.Series:
+    """``numerator / denominator``, never ±inf: where the denominator is 0 the result is NaN
+    (``when_zero="nan"``) or 0 (``"zero"``); NaN where either value is missing."""
     num = numerator.astype(float).to_numpy()
     den = denominator.astype(float).to_numpy()
+    fill = 0.0 if when_zero == "zero" else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+        ratio = np.where(den != 0, num / np.where(den != 0, den, 1.0), fill)
+        ratio = np.where(np.isnan(num) | np.isnan(den), np.nan, ratio)
     return pd.Series(ratio, index=numerator.index, dtype=float)

@@ -21,3 +21,13 @@ def tokenize_document(text: str) -> list[str]:
 def tokenize_whitespace(text: str) -> list[str]:
     """Split on white space only, as the authors' released code did for its divergences."""
     return text.split()
+
+
+_NON_WORD = re.compile(r"\W+", flags=re.ASCII)
+
+
+def tokenize_nonword_split(text: str) -> list[str]:
+    """``re.split("\\W+", text)`` as the authors' released code counted vocabulary words
+    (``utils.py: charge_params``): case kept, ASCII word characters (their Python 2 default),
+    and the empty strings the split yields at a leading or trailing separator kept as a type."""
+    return _NON_WORD.split(text)
