@@ -16,7 +16,7 @@ from mtl_pipeline.reporting.figures import (
     relative_gains_by_class_pair,
     relative_gains_figure,
 )
-from mtl_pipeline.reporting.tables import PAPER_TABLE1, PAPER_TABLE2, paper_comparison, table1
+from mtl_pipeline.reporting.tables import PAPER_TABLE2, paper_comparison, table1
 
 
 def _pairs():
@@ -59,57 +59,137 @@ def _gains():
     return g
 
 
-def _meta_scores():
+def _meta_scores(labels="as_released", status="ok"):
+    from mtl_pipeline.meta.model import subset_content
+
+    subsets = ["all", "no_curve", "only_curve", "only_ratio"]
     return pd.DataFrame(
         {
-            "problem": ["related", "related"],
-            "feature_subset": ["all", "only_curve"],
-            "f1_mean": [0.6, 0.75],
+            "problem": "related",
+            "feature_subset": subsets,
+            "feature_set": [subset_content(s, labels) for s in subsets],
+            "majority_share": 0.6,
+            "accuracy_mean": [0.6, 0.62, 0.75, 0.7],
+            "balanced_accuracy_mean": 0.55,
+            "f1_mean": 0.5,
+            "baseline_accuracy_mean": 0.58,
+            "baseline_balanced_accuracy_mean": 0.5,
+            "baseline_f1_mean": 0.7,
+            "evaluation": "per_seed",
+            "cv": "kfold",
+            "fold_scoring": "fold_mean",
+            "scaler": "standard",
+            "scaling": "all_data",
+            "status": status,
+            "note": "" if status == "ok" else "folds reduced from 5 to 2",
         }
     )
 
 
+def _gains_at(metric="test_accuracy", epoch=81):
+    return _gains().assign(metric=metric, stl_epoch=epoch, mtl_epoch=epoch)
+
+
+def _accuracy_curves(last=90):
+    """STL / MTL curves whose scores are known: STL = 0.5 + epoch/1000, MTL = STL ± 0.01."""
+    rows = []
+    for seed in (0, 1):
+        for task in ("a vs b", "a vs c"):
+            for epoch in range(1, last + 1):
+                v = 0.5 + epoch / 1000
+                rows.append(("stl", seed, task, None, None, epoch, v, v - 0.1))
+        for pid, main, aux, sign in (
+            ("q0", "a vs b", "c vs d", 1),
+            ("q1", "a vs c", "b vs d", -1),
+            ("q0", "a vs b", "x vs y", 1),
+        ):
+            for epoch in range(1, last + 1):
+                v = 0.5 + epoch / 1000 + sign * 0.01
+                rows.append(("mtl", seed, main, pid, aux, epoch, v, v - 0.1))
+    cols = ["kind", "seed", "task", "pair_id", "aux_task", "epoch", "test_accuracy", "test_f1"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def test_table1_values():
-    t = table1(_gains()).set_index("problem")
-    assert t.loc["related", "stl_score"] == pytest.approx(0.65)
-    assert t.loc["related", "mtl_score"] == pytest.approx((0.9 + 0.4 + 0.92 + 0.42) / 4)
+    t = table1(_gains_at()).set_index("problem")
+    assert t.loc["related", "stl_mean"] == pytest.approx(0.65)
+    assert t.loc["related", "mtl_mean"] == pytest.approx((0.9 + 0.4 + 0.92 + 0.42) / 4)
     assert t.loc["related", "improved_share"] == pytest.approx(0.5)
     assert t.loc["unrelated", "improved_share"] == pytest.approx(0.5)  # 0.0 gain is not improved
     assert t.loc["related", "n_pairs"] == 2 and t.loc["related", "n_seeds"] == 2
+    assert t.loc["related", "stl_epoch"] == 81 and t.loc["related", "metric"] == "test_accuracy"
 
 
-def test_paper_comparison_has_every_paper_number_and_differences():
-    cmp = paper_comparison(_gains(), _meta_scores())
-    assert list(cmp.columns) == [
-        "table",
-        "problem",
-        "quantity",
-        "feature_subset",
-        "ours",
-        "paper",
-        "difference",
-    ]
-    assert len(cmp) == 2 * 3 + 2 * 4  # Table 1: 2 problems x 3; Table 2: 2 problems x 4 subsets
-    t1 = cmp.loc[cmp["table"] == "Table 1"].set_index(["problem", "quantity"])
-    assert t1.loc[("related", "stl_score"), "paper"] == 0.834
-    assert t1.loc[("unrelated", "improved_share"), "paper"] == 0.572
-    assert t1.loc[("related", "stl_score"), "difference"] == pytest.approx(0.65 - 0.834)
-    t2 = cmp.loc[cmp["table"] == "Table 2"].set_index(["problem", "feature_subset"])
-    for problem, subsets in PAPER_TABLE2.items():
-        for subset, value in subsets.items():
-            assert t2.loc[(problem, subset), "paper"] == value
-    assert t2.loc[("related", "only_curve"), "difference"] == pytest.approx(0.75 - 0.71)
-    assert np.isnan(t2.loc[("unrelated", "all"), "ours"])  # not computed: NaN, paper kept
-    assert set(PAPER_TABLE1) == {"related", "unrelated"}
+def test_table1_is_the_gains_summary_for_every_metric_and_the_papers_epoch():
+    from mtl_pipeline.training.gains import rescore_gains, summarise_gains
+
+    gains = _gains_at("test_f1", epoch=90)  # the study's own reading: F1 at the last epoch
+    t = table1(gains, _accuracy_curves(90))
+    readings = set(zip(t["metric"], t["stl_epoch"], t["mtl_epoch"], strict=True))
+    assert readings == {
+        ("test_accuracy", 90, 90),
+        ("test_f1", 90, 90),
+        ("test_accuracy", 81, 81),
+        ("test_f1", 81, 81),
+    }
+    acc81 = t.query("metric == 'test_accuracy' and stl_epoch == 81").set_index("problem")
+    assert acc81.loc["related", "stl_mean"] == pytest.approx(0.581)
+    assert acc81.loc["related", "mtl_mean"] == pytest.approx(0.581)  # +0.01 and -0.01 pairs
+    assert acc81.loc["related", "improved_share"] == pytest.approx(0.5)
+    assert acc81.loc["unrelated", "improved_share"] == pytest.approx(1.0)
+    # one implementation: the same numbers as the gains node's summary of the same reading
+    own = t.query("metric == 'test_f1' and stl_epoch == 90").reset_index(drop=True)
+    direct = summarise_gains(rescore_gains(gains, _accuracy_curves(90), "test_f1"))
+    pd.testing.assert_frame_equal(own, direct)
+    with pytest.raises(ValueError, match="epoch 95"):
+        rescore_gains(gains, _accuracy_curves(90), "test_f1", stl_epoch=95)
 
 
-def test_paper_comparison_does_not_compare_accuracy_with_paper_f1():
-    gains = _gains().assign(metric="test_accuracy")
-    t1 = paper_comparison(gains, _meta_scores()).query("table == 'Table 1'")
-    t1 = t1.set_index(["problem", "quantity"])
-    assert np.isnan(t1.loc[("related", "stl_score"), "paper"])
-    assert np.isnan(t1.loc[("related", "mtl_score"), "difference"])
-    assert t1.loc[("related", "improved_share"), "paper"] == 0.719  # a share is comparable
+def test_paper_table1_only_beside_accuracy_at_epoch_81():
+    cmp = paper_comparison(_gains_at("test_f1", 90), _meta_scores(), _accuracy_curves(90))
+    t1 = cmp.query("table == 'Table 1'")
+    beside = t1.dropna(subset=["paper", "ours"])
+    assert set(beside["metric"]) == {"test_accuracy"}
+    assert set(beside["stl_epoch"]) == {81} and set(beside["mtl_epoch"]) == {81}
+    row = beside.set_index(["problem", "quantity"])
+    assert row.loc[("related", "stl_mean"), "paper"] == 0.834
+    assert row.loc[("related", "stl_mean"), "difference"] == pytest.approx(0.581 - 0.834)
+    assert row.loc[("unrelated", "improved_share"), "paper"] == 0.572
+    f1 = t1.query("metric == 'test_f1'")
+    assert f1["paper"].isna().all() and f1["ours"].notna().all()
+    # curves that stop before epoch 81: the paper's numbers are listed, ours left empty
+    short = paper_comparison(_gains_at("test_f1", 20), _meta_scores(), _accuracy_curves(20))
+    t1 = short.query("table == 'Table 1'")
+    assert t1.dropna(subset=["paper", "ours"]).empty
+    assert {0.834, 0.843, 0.893, 0.897} <= set(t1["paper"].dropna())
+
+
+def test_paper_table2_beside_the_same_feature_set_with_baselines():
+    cmp = paper_comparison(_gains_at(), _meta_scores("as_released"))
+    t2 = cmp.query("table == 'Table 2' and metric == 'accuracy'").set_index("feature_subset")
+    for subset, value in PAPER_TABLE2["related"].items():
+        assert t2.loc[subset, "paper"] == value and t2.loc[subset, "paper_row"] == subset
+        assert t2.loc[subset, "paper_baseline"] == 0.719
+        assert t2.loc[subset, "ours_baseline"] == 0.6  # majority share
+    assert t2.loc["only_curve", "difference"] == pytest.approx(0.75 - 0.71)
+    other = cmp.query("table == 'Table 2' and metric != 'accuracy'")
+    assert set(other["metric"]) == {"balanced_accuracy", "f1"}
+    assert other["paper"].isna().all() and other["ours_baseline"].notna().all()
+    # as named, our "no_curve" holds the features of the paper's "only curve" row
+    named = paper_comparison(_gains_at(), _meta_scores("as_named"))
+    t2 = named.query("table == 'Table 2' and metric == 'accuracy' and ours == ours")
+    t2 = t2.set_index("feature_subset")
+    assert t2.loc["no_curve", "paper_row"] == "only_curve" and t2.loc["no_curve", "paper"] == 0.71
+    assert np.isnan(t2.loc["only_curve", "paper"])  # curve only: the paper has no such row
+    listed = named.query("table == 'Table 2' and ours != ours")
+    assert {0.66, 0.69} <= set(listed.query("problem == 'related'")["paper"])
+
+
+def test_degenerate_meta_model_is_not_reported_as_a_finding():
+    cmp = paper_comparison(_gains_at(), _meta_scores(status="degenerate"))
+    t2 = cmp.query("table == 'Table 2' and feature_subset == feature_subset")
+    assert t2["ours"].isna().all() and (t2["status"] == "degenerate").all()
+    assert t2["note"].str.contains("not a finding").all()
 
 
 def _curves():
@@ -194,4 +274,17 @@ def test_coefficient_figure_renders_top_features():
     fig = meta_coefficients_figure(coefs, top_n=3)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert set(labels) == {"ratio_f4", "ratio_f0", "ratio_f1"}
+    assert _png(fig).startswith(b"\x89PNG")
+    # a degenerate meta-model: no bars, the reason instead
+    scores = pd.DataFrame(
+        {
+            "problem": ["related"],
+            "feature_subset": ["all"],
+            "status": ["degenerate"],
+            "note": ["folds reduced from 5 to 2"],
+        }
+    )
+    fig = meta_coefficients_figure(coefs.assign(status="degenerate"), top_n=3, meta_scores=scores)
+    assert not fig.axes[0].patches
+    assert any("folds reduced" in t.get_text() for t in fig.axes[0].texts)
     assert _png(fig).startswith(b"\x89PNG")

@@ -91,9 +91,7 @@ def join_task_statistics(
     return out
 
 
-def safe_ratio(
-    numerator: pd.Series, denominator: pd.Series, when_zero: str = "nan"
-) -> pd.Series:
+def safe_ratio(numerator: pd.Series, denominator: pd.Series, when_zero: str = "nan") -> pd.Series:
     """``numerator / denominator``, never ±inf: where the denominator is 0 the result is NaN
     (``when_zero="nan"``) or 0 (``"zero"``); NaN where either value is missing."""
     num = numerator.astype(float).to_numpy()

@@ -128,19 +128,48 @@ def relative_gains_figure(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> 
 
 
 def meta_coefficients_figure(
-    meta_coefficients: pd.DataFrame, feature_subset: str = "all", top_n: int = 20
+    meta_coefficients: pd.DataFrame,
+    feature_subset: str = "all",
+    top_n: int = 20,
+    meta_scores: pd.DataFrame | None = None,
 ) -> Figure:
     """Mean meta-model coefficients (bars) of the ``top_n`` features by mean inverse rank,
-    one panel per problem (paper Table 3)."""
+    one panel per problem (paper Table 3).
+
+    A problem whose meta-model is degenerate (``status`` of ``meta_scores`` or of the
+    coefficient rows not ``ok``) gets no bars, only the reason: its coefficients are no finding.
+    """
     require_columns(
         meta_coefficients,
         ["problem", "feature_subset", "feature", "coef_mean", "coef_std", "inverse_rank_mean"],
         "meta_coefficients",
     )
     data = meta_coefficients.loc[meta_coefficients["feature_subset"] == feature_subset]
-    problems = sorted(data["problem"].unique()) or ["(no data)"]
+    reasons: dict[str, str] = {}
+    if meta_scores is not None and "status" in meta_scores.columns:
+        rows = meta_scores.loc[meta_scores["feature_subset"] == feature_subset]
+        for r in rows.itertuples(index=False):
+            if r.status != "ok":
+                reasons[r.problem] = str(getattr(r, "note", "") or r.status)
+    if "status" in data.columns:
+        for problem in data.loc[data["status"] != "ok", "problem"].unique():
+            reasons.setdefault(problem, "degenerate meta-model")
+    problems = sorted(set(data["problem"]) | set(reasons)) or ["(no data)"]
     fig, axes = _figure(5.5 * len(problems), max(3.0, 0.28 * top_n + 1.0), len(problems))
     for ax, problem in zip(axes, problems, strict=True):
+        if problem in reasons:
+            ax.set_axis_off()
+            ax.text(
+                0.5,
+                0.5,
+                f"{problem}: degenerate meta-model,\nno finding\n\n{reasons[problem][:300]}",
+                ha="center",
+                va="center",
+                wrap=True,
+                fontsize=8,
+                transform=ax.transAxes,
+            )
+            continue
         d = data.loc[data["problem"] == problem].nlargest(top_n, "inverse_rank_mean")[::-1]
         colors = np.where(d["coef_mean"] >= 0, "tab:blue", "tab:red")
         ax.barh(d["feature"], d["coef_mean"], xerr=d["coef_std"], color=colors)

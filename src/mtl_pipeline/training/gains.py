@@ -75,8 +75,10 @@ def compute_gains(
 def summarise_gains(gains: pd.DataFrame) -> pd.DataFrame:
     """Table 1 of the paper per problem: mean STL and MTL score, share of pairs improved.
 
+    The one place Table 1 is computed (the gains node and the report both call it).
     ``improved_share`` counts pair × seed runs; ``improved_pair_share`` counts pairs whose mean
-    gain over seeds is positive (the paper does not say which it reports).
+    gain over seeds is positive (the paper does not say which it reports). ``stl_epoch`` /
+    ``mtl_epoch``: the (1-based) epochs the scores were read at.
     """
     rows = []
     for problem, frame in gains.groupby("problem", sort=True):
@@ -85,6 +87,8 @@ def summarise_gains(gains: pd.DataFrame) -> pd.DataFrame:
             {
                 "problem": problem,
                 "metric": frame["metric"].iloc[0],
+                "stl_epoch": int(frame["stl_epoch"].iloc[0]),
+                "mtl_epoch": int(frame["mtl_epoch"].iloc[0]),
                 "n_pairs": frame["pair_id"].nunique(),
                 "n_seeds": frame["seed"].nunique(),
                 "stl_mean": frame["stl_score"].mean(),
@@ -95,3 +99,49 @@ def summarise_gains(gains: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def rescore_gains(
+    gains: pd.DataFrame,
+    learning_curves: pd.DataFrame,
+    metric: str,
+    stl_epoch: int | None = None,
+    mtl_epoch: int | None = None,
+) -> pd.DataFrame:
+    """The same pair × seed rows as ``gains``, scored on another learning-curve ``metric``.
+
+    Epochs None = those ``gains`` were read at. Rows whose curve lacks the epoch are an error.
+    """
+    if metric not in learning_curves.columns:
+        raise ValueError(f"learning_curves have no column {metric!r}")
+    out = gains.drop(columns=["stl_score", "mtl_score", "gain", "improved"]).copy()
+    if stl_epoch is not None:
+        out["stl_epoch"] = int(stl_epoch)
+    if mtl_epoch is not None:
+        out["mtl_epoch"] = int(mtl_epoch)
+    stl = learning_curves.loc[learning_curves["kind"] == "stl", ["task", "seed", "epoch", metric]]
+    mtl = learning_curves.loc[
+        learning_curves["kind"] == "mtl", ["pair_id", "task", "aux_task", "seed", "epoch", metric]
+    ]
+    out = out.merge(
+        stl.rename(columns={"task": "main_task", "epoch": "stl_epoch", metric: "stl_score"}),
+        on=["main_task", "seed", "stl_epoch"],
+        how="left",
+    ).merge(
+        mtl.rename(columns={"task": "main_task", "epoch": "mtl_epoch", metric: "mtl_score"}),
+        on=["pair_id", "main_task", "aux_task", "seed", "mtl_epoch"],
+        how="left",
+    )
+    if len(out) != len(gains):
+        raise ValueError("learning_curves hold several curves for one pair × seed")
+    missing = out["stl_score"].isna() | out["mtl_score"].isna()
+    if missing.any():
+        r = out.loc[missing].iloc[0]
+        raise ValueError(
+            f"learning_curves lack {metric!r} for pair {r['pair_id']!r} seed {r['seed']} at STL "
+            f"epoch {r['stl_epoch']} / MTL epoch {r['mtl_epoch']} ({int(missing.sum())} rows)"
+        )
+    out["metric"] = metric
+    out["gain"] = out["mtl_score"] - out["stl_score"]
+    out["improved"] = out["gain"] > 0
+    return out[[c for c in GAIN_COLUMNS if c in out.columns]]

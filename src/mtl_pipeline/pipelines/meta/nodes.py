@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -23,9 +24,46 @@ from mtl_pipeline.reporting.figures import (
 )
 from mtl_pipeline.reporting.tables import paper_comparison
 
-_DATASET_KEYS = {"tokenizer", "jsd_output", "jsd_base", "n_words"}
-_CURVE_KEYS = {"kind", "loss_column", "gradient_points", "fit_d", "c_bounds", "max_d", "maxfev"}
+_DATASET_KEYS = {
+    "jsd_tokenizer",
+    "jsd_join",
+    "jsd_output",
+    "jsd_base",
+    "vocabulary_tokenizer",
+    "n_words",
+    "oov_rate",
+    "cross_jsd_pairing",
+}
+_CURVE_KEYS = {
+    "kind",
+    "loss_column",
+    "gradient_method",
+    "gradient_points",
+    "gradient_epochs",
+    "fit_d",
+    "fit_start",
+    "fit_bounded",
+    "fit_epochs",
+    "epoch_origin",
+    "c_bounds",
+    "max_d",
+    "maxfev",
+}
 _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
+
+
+def _jsd_base(value: Any) -> float:
+    """``jsd_base``: a number, or ``e`` for nats (the released code's scipy ``entropy``)."""
+    return float(np.e) if str(value).strip().lower() == "e" else float(value)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _ratio_policy(params: Mapping[str, Any]) -> str:
+    """``meta.ratio_when_aux_is_zero`` (nan | zero), shared by dataset and curve features."""
+    return str(params.get("ratio_when_aux_is_zero", "nan"))
 
 
 def _section(params: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
@@ -53,10 +91,15 @@ def compute_dataset_features(
         task_pairs,
         task_samples,
         newsgroups_documents,
-        tokenizer=p["tokenizer"],
+        tokenizer=p["jsd_tokenizer"],
+        vocabulary_tokenizer=p["vocabulary_tokenizer"],
+        jsd_join=p["jsd_join"],
         jsd_output=p["jsd_output"],
         n_words=p["n_words"],
-        base=float(p["jsd_base"]),
+        oov_rate=p["oov_rate"],
+        cross_jsd_pairing=p["cross_jsd_pairing"],
+        ratio_when_aux_is_zero=_ratio_policy(params),
+        base=_jsd_base(p["jsd_base"]),
     )
 
 
@@ -70,11 +113,18 @@ def compute_curve_features(
         learning_curves,
         kind=p["kind"],
         loss_column=p["loss_column"],
+        gradient_method=p["gradient_method"],
         gradient_points=tuple(float(x) for x in p["gradient_points"]),
+        gradient_epochs=_optional_int(p["gradient_epochs"]),
         fit_d=None if p["fit_d"] is None else float(p["fit_d"]),
+        fit_start=p["fit_start"],
+        fit_bounded=bool(p["fit_bounded"]),
+        fit_epochs=_optional_int(p["fit_epochs"]),
+        epoch_origin=int(p["epoch_origin"]),
         c_bounds=(float(p["c_bounds"][0]), float(p["c_bounds"][1])),
         max_d=float(p["max_d"]),
         maxfev=int(p["maxfev"]),
+        ratio_when_aux_is_zero=_ratio_policy(params),
     )
 
 
@@ -101,9 +151,11 @@ def fit_meta_model(
     return evaluate_meta_model(meta_features, meta_model_config(params))
 
 
-def compare_with_paper(mtl_gains: pd.DataFrame, meta_scores: pd.DataFrame) -> pd.DataFrame:
-    """Tables 1 and 2 of the paper beside ours, with differences."""
-    return paper_comparison(mtl_gains, meta_scores)
+def compare_with_paper(
+    mtl_gains: pd.DataFrame, meta_scores: pd.DataFrame, learning_curves: pd.DataFrame
+) -> pd.DataFrame:
+    """Tables 1 and 2 of the paper beside ours, like for like (metric, epoch, feature set)."""
+    return paper_comparison(mtl_gains, meta_scores, learning_curves)
 
 
 def plot_f1_over_epochs(
@@ -119,11 +171,15 @@ def plot_relative_gains(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> Fi
     return relative_gains_figure(mtl_gains, task_pairs)
 
 
-def plot_meta_coefficients(meta_coefficients: pd.DataFrame, params: Mapping[str, Any]) -> Figure:
-    """Mean meta-model coefficients of the top features (paper Table 3)."""
+def plot_meta_coefficients(
+    meta_coefficients: pd.DataFrame, meta_scores: pd.DataFrame, params: Mapping[str, Any]
+) -> Figure:
+    """Mean meta-model coefficients of the top features (paper Table 3); degenerate models
+    are shown as such, without bars."""
     p = _section(params, "reporting", _REPORT_KEYS)
     return meta_coefficients_figure(
         meta_coefficients,
         feature_subset=p["coefficient_subset"],
         top_n=int(p["top_n_coefficients"]),
+        meta_scores=meta_scores,
     )

@@ -36,7 +36,7 @@ def meta_stage() -> Pipeline:
             ),
             node(
                 nodes.compare_with_paper,
-                inputs=["mtl_gains", "meta_scores"],
+                inputs=["mtl_gains", "meta_scores", "learning_curves"],
                 outputs="paper_comparison",
                 name="compare_with_paper",
             ),
@@ -54,7 +54,7 @@ def meta_stage() -> Pipeline:
             ),
             node(
                 nodes.plot_meta_coefficients,
-                inputs=["meta_coefficients", "params:meta"],
+                inputs=["meta_coefficients", "meta_scores", "params:meta"],
                 outputs="fig_meta_coefficients",
                 name="plot_meta_coefficients",
             ),
