@@ -209,3 +209,139 @@ def test_bad_config_names_the_parameter():
         MetaModelConfig(scaling="everywhere")
     with pytest.raises(ValueError, match="subset"):
         MetaModelConfig(subsets=("most",))
+
+
+def _released_frame(n_pairs=52, seeds=(0, 1), seed=0):
+    """Meta-features with the 30 released columns (and a constant one), one row per pair x seed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in seeds:
+        x = rng.normal(size=(n_pairs, len(meta_model.RELEASED_FEATURES)))
+        improved = x[:, 2] + 0.8 * rng.normal(size=n_pairs) > -0.3
+        frame = pd.DataFrame(x, columns=list(meta_model.RELEASED_FEATURES))
+        frame.insert(0, "pair_id", [f"p{i}" for i in range(n_pairs)])
+        frame.insert(1, "problem", "related")
+        frame.insert(2, "seed", s)
+        frame["main_label_entropy"] = 1.0  # constant under per-class sampling
+        frame["gain"] = np.where(improved, 0.01, -0.01)
+        frame["improved"] = improved
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+RELEASED = MetaModelConfig(
+    repetitions=7,
+    features="released",
+    subset_labels="as_released",
+    evaluation="per_seed",
+    cv="kfold",
+    fold_scoring="fold_mean",
+    fold_seeds="randint100",
+    scaler="standard",
+    scaling="all_data",
+    solver="liblinear",
+    max_iter=100,
+    seed=3,
+)
+
+
+def test_released_protocol_equals_the_released_log_reg_per_seed():
+    """utils.py: log_reg on StandardScaler'd features, one model per seed, mean over seeds."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _released_frame()
+    scores, _ = evaluate_meta_model(frame, RELEASED)
+    rng = np.random.RandomState(3)  # the generator seeded with meta_model.seed, seed by seed
+    per_seed = {}
+    for s, part in frame.groupby("seed"):
+        x = StandardScaler().fit_transform(part[list(meta_model.RELEASED_FEATURES)])
+        y = part["improved"].to_numpy().astype(int)
+        means = []
+        for _ in range(7):
+            cv = KFold(n_splits=5, shuffle=True, random_state=rng.randint(100))
+            lr = LogisticRegression(solver="liblinear", max_iter=100)
+            means.append(cross_val_score(lr, x, y, cv=cv, scoring="accuracy").mean())
+        per_seed[s] = np.mean(means)
+    row = scores.set_index("feature_subset").loc["all"]
+    assert row["accuracy_mean"] == pytest.approx(np.mean(list(per_seed.values())), abs=1e-12)
+    assert row["n_units"] == 2 and row["n_examples"] == 104 and row["status"] == "ok"
+    assert row["n_features"] == 30  # the constant column is not fed to the model
+    majority = np.mean([max(p, 1 - p) for p in frame.groupby("seed")["improved"].mean()])
+    assert row["majority_share"] == pytest.approx(majority)
+
+
+def test_subset_labels_select_the_documented_columns():
+    frame = _released_frame(seeds=(0,))
+    cols = list(meta_model.RELEASED_FEATURES)
+    curve = [c for c in cols if "curve_" in c]
+    assert len(curve) == 18 and cols.index("main_oov_rate") == 29
+    released = {
+        s: feature_columns(frame, s, "as_released", "released") for s in meta_model.FEATURE_SUBSETS
+    }
+    # efficiency_prediction.py's np.delete lists, applied to number_to_feature's indices
+    keep = lambda deleted: [cols[i] for i in range(30) if i not in deleted]  # noqa: E731
+    curve_idx = [18, 3, 10, 11, 19, 2, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23]
+    assert released["only_curve"] == keep(curve_idx)
+    assert released["no_curve"] == keep([0, 1, 8, 9, 16, 17, 24, 25, 26, 27, 28])
+    assert released["only_ratio"] == keep(list(range(16, 24)))
+    assert released["all"] == cols
+    named = {
+        s: feature_columns(frame, s, "as_named", "released") for s in meta_model.FEATURE_SUBSETS
+    }
+    assert named["only_curve"] == curve
+    assert named["no_curve"] == released["only_curve"]
+    assert named["only_ratio"] == [c for c in cols if c.startswith("ratio_")]
+    scores, _ = evaluate_meta_model(frame, RELEASED)
+    s = scores.set_index("feature_subset")
+    assert (
+        s.loc["only_curve", "feature_set"] == "non_curve"
+        and s.loc["only_curve", "n_features"] == 12
+    )
+    assert s.loc["no_curve", "n_features"] == 19 and s.loc["only_ratio", "n_features"] == 22
+    with pytest.raises(ValueError, match="cross_jsd_first_classes"):
+        feature_columns(frame.drop(columns="cross_jsd_first_classes"), "all", features="released")
+
+
+def test_constant_features_are_dropped_with_one_log_line(caplog):
+    frame = _frame(80).assign(main_label_entropy=1.0, main_label_kurtosis=-2.0)
+    with caplog.at_level(logging.INFO, logger="mtl_pipeline.meta.model"):
+        scores, coefs = evaluate_meta_model(frame, MetaModelConfig(repetitions=1))
+    lines = [r.message for r in caplog.records if "carry nothing" in r.message]
+    assert len(lines) == 1
+    assert "main_label_entropy" in lines[0] and "main_label_kurtosis" in lines[0]
+    assert not {"main_label_entropy", "main_label_kurtosis"} & set(coefs["feature"])
+    assert (scores["dropped_features"] == "main_label_entropy,main_label_kurtosis").all()
+
+
+def test_degenerate_and_nan_inputs_are_flagged_not_crashed():
+    frame = _released_frame(n_pairs=12, seeds=(0,))
+    frame.loc[0, "main_curve_fit_a"] = np.nan  # a failed curve fit: imputed, said, still ok
+    scores, coefs = evaluate_meta_model(frame, RELEASED)
+    row = scores.set_index("feature_subset").loc["all"]
+    assert row["status"] == "ok" and np.isfinite(row["accuracy_mean"])
+    assert row["n_examples_with_nan"] == 1 and "NaN features" in row["note"]
+    tiny = _released_frame(n_pairs=4, seeds=(0,))  # 4 examples cannot make 5 folds
+    tiny["improved"] = [True, False, True, False]
+    scores, coefs = evaluate_meta_model(tiny, RELEASED)
+    assert (scores["status"] == "degenerate").all() and scores["note"].str.contains("reduced").all()
+    assert set(coefs["status"]) == {"degenerate"}
+    one_class = _released_frame(n_pairs=10, seeds=(0,)).assign(improved=True)
+    scores, coefs = evaluate_meta_model(one_class, RELEASED)
+    assert (scores["status"] == "degenerate").all() and scores["accuracy_mean"].isna().all()
+    assert scores["note"].str.contains("one class").all() and coefs.empty
+
+
+def test_fold_mean_and_pooled_scoring_and_fold_seeds():
+    frame = _frame(53, seed=4)
+    pooled, _ = evaluate_meta_model(frame, MetaModelConfig(repetitions=3, cv="kfold"))
+    mean, _ = evaluate_meta_model(
+        frame, MetaModelConfig(repetitions=3, cv="kfold", fold_scoring="fold_mean")
+    )
+    # 53 examples in 5 folds (11, 11, 11, 10, 10): the two averages differ slightly
+    assert not np.allclose(pooled["accuracy_mean"], mean["accuracy_mean"])
+    y = frame["improved"].to_numpy().astype(int)
+    folds = meta_model.make_folds(y, None, MetaModelConfig(repetitions=50, fold_seeds="randint100"))
+    states = [rs for rs, _ in folds.repetitions]
+    assert all(0 <= rs < 100 for rs in states) and len(set(states)) < 50

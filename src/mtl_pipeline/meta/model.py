@@ -50,6 +50,7 @@ feature columns). With folds reduced below the configured number the scores are 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,7 +289,9 @@ def _repetition_scores(
     """Scores of one repetition: of its pooled predictions, or the mean of its folds' scores."""
     if fold_scoring == "pooled_predictions":
         return _scores(y, pred)
-    per_fold = [_scores(y[te], pred[te]) for _, te in splits]
+    with warnings.catch_warnings():  # a small test fold may hold one class: defined, but warned
+        warnings.simplefilter("ignore", UserWarning)
+        per_fold = [_scores(y[te], pred[te]) for _, te in splits]
     return {m: float(np.mean([s[m] for s in per_fold])) for m in METRICS}
 
 
