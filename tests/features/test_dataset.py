@@ -149,3 +149,115 @@ def test_clear_errors_for_bad_inputs():
         dataset_features(bad, samples, docs)
     with pytest.raises(ValueError, match="lacks column"):
         build_task_counts(samples.drop(columns="label"), docs)
+
+
+def _kl_nats(p, q):
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+    return 0.5 * sum(a * np.log(a / b) for a, b in zip(p, m, strict=True) if a) + 0.5 * sum(
+        a * np.log(a / b) for a, b in zip(q, m, strict=True) if a
+    )
+
+
+def test_released_jsd_concatenates_documents_without_a_separator_in_nats():
+    # class X of task "x vs y": documents "a b" and "c" -> "a bc" ; class Y: "a" -> "a"
+    docs = pd.DataFrame({"text": ["a b", "c", "a", "b c d "]})
+    samples = pd.DataFrame(
+        {
+            "task": "x vs y",
+            "seed": 0,
+            "split": ["train", "train", "train", "test"],
+            "doc_id": [f"d{i}" for i in range(4)],
+            "row": range(4),
+            "label": [1, 1, 0, 0],
+        }
+    )
+    counts = build_task_counts(samples, docs, tokenizer="whitespace", join="concatenated")
+    stats = task_statistics(counts, base=np.e).iloc[0]
+    # X = {a: 1, bc: 1}, Y = {a: 1} over (a, bc): JSD by hand, in nats
+    # P = (1/2, 1/2), Q = (1, 0), M = (3/4, 1/4); in nats:
+    by_hand = 0.5 * ((0.5 * np.log(2 / 3) + 0.5 * np.log(2)) + np.log(4 / 3))
+    assert by_hand == pytest.approx(0.215762, abs=1e-6)
+    assert stats["jsd_classes"] == pytest.approx(by_hand, rel=1e-12)
+    assert _kl_nats([1, 1], [1, 0]) == pytest.approx(by_hand, rel=1e-12)
+    # test "b c d " vs class X {a, bc}: no shared token (b, c, d vs a, bc) -> ln 2
+    assert stats["jsd_test_first_class"] == pytest.approx(np.log(2))
+    separate = task_statistics(build_task_counts(samples, docs, tokenizer="whitespace"), base=np.e)
+    # separately tokenised, X = {a, b, c} shares b and c with the test documents
+    assert separate.iloc[0]["jsd_test_first_class"] < np.log(2)
+    # a chain: "p" + "q" + "r s" -> "pqr s"
+    chain = pd.DataFrame({"text": ["p", "q", "r s", "t"]})
+    counts = build_task_counts(
+        samples.assign(label=[1, 1, 1, 0]), chain, tokenizer="whitespace", join="concatenated"
+    )
+    assert counts.row("x vs y", 0, 1).sum() == 2  # "pqr", "s"
+    with pytest.raises(ValueError, match="whitespace"):
+        build_task_counts(samples, docs, join="concatenated")
+
+
+def test_released_vocabulary_statistics_types_and_oov_over_types():
+    docs = pd.DataFrame({"text": ["Foo bar, foo!", "bar baz", "baz qux qux", "z"]})
+    samples = pd.DataFrame(
+        {
+            "task": "x vs y",
+            "seed": 0,
+            "split": ["train", "train", "test", "train"],
+            "doc_id": [f"d{i}" for i in range(4)],
+            "row": range(4),
+            "label": [1, 0, 0, 0],
+        }
+    )
+    stats = dataset_features(
+        _one_pair(),
+        samples,
+        docs,
+        tokenizer="whitespace",
+        vocabulary_tokenizer="nonword_split",
+        n_words="types",
+        oov_rate="types",
+    ).iloc[0]
+    # re.split("\W+"): "Foo bar, foo!" -> Foo, bar, foo, "" ; training types {Foo, bar, foo, "",
+    # baz, z} = 6; test types {baz, qux} = 2, unseen {qux}: OOV 1/2 (over tokens it would be 2/3)
+    assert stats["main_n_words"] == 6 and stats["main_vocab_size"] == 6
+    assert stats["main_test_vocab_size"] == 2
+    assert stats["main_oov_rate"] == pytest.approx(0.5)
+    tokens = dataset_features(_one_pair(), samples, docs, vocabulary_tokenizer="nonword_split")
+    assert tokens.iloc[0]["main_oov_rate"] == pytest.approx(2 / 3)
+
+
+def _one_pair():
+    return pd.DataFrame(
+        {
+            "pair_id": ["p0"],
+            "problem": ["related"],
+            "main_a": ["x"],
+            "main_b": ["y"],
+            "aux_c": ["x"],
+            "aux_d": ["y"],
+            "main_task": ["x vs y"],
+            "aux_task": ["x vs y"],
+        }
+    )
+
+
+def test_cross_jsd_by_label_pairs_classes_alphabetically_and_zero_ratios():
+    docs, samples = _corpus()
+    by_father = dataset_features(_pairs(), samples, docs).iloc[0]
+    by_label = dataset_features(_pairs(), samples, docs, cross_jsd_pairing="by_label").iloc[0]
+    # pair: A = y, B = x (main "x vs y"), C = u, D = w (aux "u vs w"). By label: X = x (label
+    # 1) with U = u, Y = y with W = w — A vs C by father becomes x vs u by label
+    assert by_label["cross_jsd_first_classes"] == pytest.approx(
+        jensen_shannon([2, 1, 0], [1, 1, 0])  # x: apple 2, banana 1 ; u: apple, banana
+    )
+    assert by_label["cross_jsd_second_classes"] == pytest.approx(1.0)  # y vs w: disjoint
+    assert by_father["cross_jsd_a_c"] != pytest.approx(by_label["cross_jsd_first_classes"])
+    assert "cross_jsd_a_c" not in by_label.index
+    # an auxiliary value of 0 gives a NaN ratio, or 0 as released
+    zero = samples.copy()
+    zero.loc[zero["task"] == "u vs w", "split"] = "train"  # aux task without test documents
+    nan_ratio = dataset_features(_pairs(), zero, docs).iloc[0]
+    zero_ratio = dataset_features(_pairs(), zero, docs, ratio_when_aux_is_zero="zero").iloc[0]
+    assert nan_ratio["aux_test_vocab_size"] == 0
+    assert np.isnan(nan_ratio["ratio_test_vocab_size"])
+    assert zero_ratio["ratio_test_vocab_size"] == 0.0
