@@ -262,4 +262,4 @@ def paper_comparison(
     for c in ("stl_epoch", "mtl_epoch"):
         out[c] = out[c].astype("Int64")
     out["difference"] = out["ours"] - out["paper"]
-    return out
+    return out.sort_values(["table", "problem"], kind="stable").reset_index(drop=True)
