@@ -261,3 +261,17 @@ def test_cross_jsd_by_label_pairs_classes_alphabetically_and_zero_ratios():
     assert nan_ratio["aux_test_vocab_size"] == 0
     assert np.isnan(nan_ratio["ratio_test_vocab_size"])
     assert zero_ratio["ratio_test_vocab_size"] == 0.0
+
+
+def test_per_problem_seeds_of_the_pairs_give_the_rows():
+    docs, samples = _corpus()
+    both = pd.concat([samples, samples.assign(seed=1)], ignore_index=True)
+    pairs = pd.concat([_pairs(), _pairs().assign(pair_id="p1", problem="unrelated")])
+    pairs["seeds"] = [[0, 1], [0]]  # related on two seeds, unrelated on seed 0 only
+    feats = dataset_features(pairs, both, docs)
+    assert sorted(zip(feats["problem"], feats["seed"], strict=True)) == [
+        ("related", 0),
+        ("related", 1),
+        ("unrelated", 0),
+    ]
+    assert feats["main_jsd_classes"].notna().all()

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from mtl_pipeline.features.ratios import join_task_statistics, require_columns
+from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,8 @@ def curve_features(
     ratio_when_aux_is_zero: str = "nan",
     **statistics_kwargs,
 ) -> pd.DataFrame:
-    """Curve features of every pair × seed (seeds: those of the ``kind`` curves).
+    """Curve features of every pair × seed (the pairs' ``seeds`` column, else every seed of the
+    ``kind`` curves).
 
     Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``, the
     ``main_``/``aux_`` curve statistics, ``ratio_`` for the numeric ones and the boolean
@@ -276,9 +277,7 @@ def curve_features(
     require_columns(task_pairs, ["pair_id", "problem", "main_task", "aux_task"], "task_pairs")
     stats = curve_statistics(learning_curves, **statistics_kwargs)
     seeds = sorted({int(s) for s in stats["seed"]})
-    grid = task_pairs[["pair_id", "problem", "main_task", "aux_task"]].merge(
-        pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross"
-    )
+    grid = pair_seed_grid(task_pairs, ["pair_id", "problem", "main_task", "aux_task"], seeds)
     stat_cols = [c for c in stats.columns if c not in ("task", "seed")]
     ratio_cols = [c for c in stat_cols if c != "curve_fit_failed"]
     out = join_task_statistics(

@@ -56,7 +56,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy, kurtosis
 from sklearn.feature_extraction.text import CountVectorizer
 
-from mtl_pipeline.features.ratios import join_task_statistics, require_columns
+from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid, require_columns
 from mtl_pipeline.tasks.hierarchy import task_classes
 from mtl_pipeline.text.tokenize import (
     tokenize_document,
@@ -365,7 +365,8 @@ def dataset_features(
     ratio_when_aux_is_zero: str = "nan",
     base: float = 2.0,
 ) -> pd.DataFrame:
-    """Dataset features of every pair × seed (seeds: those present in ``task_samples``).
+    """Dataset features of every pair × seed (the pairs' ``seeds`` column, else every seed
+    present in ``task_samples``).
 
     Returns one row per (pair_id, problem, seed) with ``main_task``, ``aux_task``,
     ``main_<stat>``, ``aux_<stat>``, ``ratio_<stat>`` for each statistic in
@@ -397,26 +398,28 @@ def dataset_features(
         base=base,
     )
     seeds = sorted({int(s) for s in task_samples["seed"].unique()})
-    pairs = task_pairs[
-        ["pair_id", "problem", "main_task", "aux_task", "main_a", "main_b", "aux_c", "aux_d"]
-    ]
-    grid = pairs.merge(pd.DataFrame({"seed": seeds}, dtype="int64"), how="cross")
+    columns = ["pair_id", "problem", "main_task", "aux_task", "main_a", "main_b", "aux_c", "aux_d"]
+    grid = pair_seed_grid(task_pairs, columns, seeds)
     out = join_task_statistics(
         grid, stats, list(TASK_STATISTICS), when_aux_is_zero=ratio_when_aux_is_zero
     )
 
-    first_cross, second_cross = [], []  # in the grid's order: pair by pair, seed by seed
-    for i, r in enumerate(pairs.itertuples(index=False)):
+    first_cross, second_cross = [], []  # in the grid's order
+    labels: dict[tuple[str, ...], tuple[int, int, int, int]] = {}
+    for i, r in enumerate(task_pairs[columns].itertuples(index=False)):
         where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
         la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
         lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
+        labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)] = (la, lb, lc, ld)
+    for r in grid.itertuples(index=False):
+        la, lb, lc, ld = labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)]
         if cross_jsd_pairing == "by_label":  # class X with class X, Y with Y (label 1, 0)
             la, lc, lb, ld = 1, 1, 0, 0
-        for seed in seeds:
-            main_1, main_2 = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
-            aux_1, aux_2 = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
-            first_cross.append(_sparse_js(main_1, aux_1, base, jsd_output))
-            second_cross.append(_sparse_js(main_2, aux_2, base, jsd_output))
+        seed = int(r.seed)
+        main_1, main_2 = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
+        aux_1, aux_2 = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
+        first_cross.append(_sparse_js(main_1, aux_1, base, jsd_output))
+        second_cross.append(_sparse_js(main_2, aux_2, base, jsd_output))
     names = (
         ("cross_jsd_a_c", "cross_jsd_b_d")
         if cross_jsd_pairing == "by_father"

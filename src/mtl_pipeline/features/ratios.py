@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.tasks.hierarchy import pair_seeds
+
 logger = logging.getLogger(__name__)
 
 PAIR_KEY = ("pair_id", "problem", "seed")
@@ -33,6 +35,17 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"table '{table}' lacks column(s) {missing}; it has {list(frame.columns)}")
+
+
+def pair_seed_grid(
+    task_pairs: pd.DataFrame, columns: Sequence[str], seeds: Sequence[int]
+) -> pd.DataFrame:
+    """One row per pair row × seed it is judged with: its ``seeds`` list column when present
+    (per-problem seeds), else every seed in ``seeds``."""
+    if "seeds" in task_pairs.columns:
+        return pair_seeds(task_pairs[[*columns, "seeds"]])
+    grid = task_pairs[list(columns)].merge(pd.DataFrame({"seed": list(seeds)}), how="cross")
+    return grid.astype({"seed": "int64"})
 
 
 def join_task_statistics(
