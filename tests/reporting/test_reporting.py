@@ -288,3 +288,18 @@ def test_coefficient_figure_renders_top_features():
     assert not fig.axes[0].patches
     assert any("folds reduced" in t.get_text() for t in fig.axes[0].texts)
     assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_wide_tables_for_the_readme():
+    from mtl_pipeline.reporting.tables import table1_wide, table2_wide
+
+    cmp = paper_comparison(_gains_at("test_f1", 90), _meta_scores(), _accuracy_curves(90))
+    t1 = table1_wide(cmp).set_index(["problem", "metric", "stl_epoch"])
+    row = t1.loc[("related", "test_accuracy", 81)]
+    assert row["ours_stl_mean"] == pytest.approx(0.581) and row["paper_stl_mean"] == 0.834
+    assert np.isnan(t1.loc[("related", "test_f1", 90), "paper_stl_mean"])
+    t2 = table2_wide(cmp).set_index(["problem", "row"])
+    r = t2.loc[("related", "only_curve")]
+    assert (r["accuracy"], r["accuracy_baseline"], r["paper_accuracy"]) == (0.75, 0.6, 0.71)
+    assert r["paper_baseline"] == 0.719 and r["f1_baseline"] == 0.7
+    assert t2.loc[("unrelated", "(paper: all)"), "paper_accuracy"] == 0.57  # listed, not ours

@@ -263,3 +263,42 @@ def paper_comparison(
         out[c] = out[c].astype("Int64")
     out["difference"] = out["ours"] - out["paper"]
     return out.sort_values(["table", "problem"], kind="stable").reset_index(drop=True)
+
+
+def table1_wide(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 of ``paper_comparison`` one row per (problem, metric, epochs), ours and the
+    paper's side by side (for the README)."""
+    t1 = comparison.loc[comparison["table"] == "Table 1"]
+    keys = ["problem", "metric", "stl_epoch", "mtl_epoch"]
+    wide = t1.pivot_table(
+        index=keys, columns="quantity", values=["ours", "paper"], aggfunc="first", dropna=False
+    )
+    wide.columns = [f"{side}_{quantity}" for side, quantity in wide.columns]
+    wide = wide.reset_index()
+    columns = [
+        f"{side}_{q}"
+        for side in ("ours", "paper")
+        for q in ("stl_mean", "mtl_mean", "improved_share")
+    ]
+    wide = wide.reindex(columns=[*keys, *columns])
+    wide = wide.dropna(subset=columns, how="all")
+    return wide.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def table2_wide(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 of ``paper_comparison``: one row per (problem, our subset or unmatched paper row),
+    accuracy, balanced accuracy and F1 each with its baseline, and the paper's accuracy and
+    baseline where the feature set is the same (for the README)."""
+    t2 = comparison.loc[comparison["table"] == "Table 2"].copy()
+    t2["row"] = t2["feature_subset"].fillna("(paper: " + t2["paper_row"].fillna("") + ")")
+    keys = ["problem", "row", "feature_set"]
+    out = t2[keys].drop_duplicates().reset_index(drop=True)
+    for metric in TABLE2_METRICS:
+        part = t2.loc[t2["metric"] == metric, [*keys, "ours", "ours_baseline"]]
+        part = part.rename(columns={"ours": metric, "ours_baseline": f"{metric}_baseline"})
+        out = out.merge(part, on=keys, how="left")
+    acc = t2.loc[
+        t2["metric"] == "accuracy", [*keys, "paper_row", "paper", "paper_baseline", "status"]
+    ]
+    out = out.merge(acc, on=keys, how="left")
+    return out.rename(columns={"paper": "paper_accuracy"})
