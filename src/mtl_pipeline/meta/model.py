@@ -551,7 +551,7 @@ def evaluate_meta_model(
                 "fold_scoring": config.fold_scoring,
                 "scaler": config.scaler,
                 "scaling": config.scaling,
-                "pooling": _pooling_note(frame, config),
+                "pooling": _pooling_note(raw, config),
             }
             notes = [u.folds.note for u in units]
             # reduced folds still give numbers (kept, flagged); fewer than 2 give none
