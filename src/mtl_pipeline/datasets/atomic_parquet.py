@@ -6,7 +6,7 @@ import pandas as pd
 from kedro.io.core import get_filepath_str
 from kedro_datasets.pandas import ParquetDataset
 
-from mtl_pipeline.datasets.atomic import write_atomically
+from mtl_pipeline.atomic import write_atomically
 
 
 class AtomicParquetDataset(ParquetDataset):

@@ -15,7 +15,7 @@ from kedro.io.core import (
     get_protocol_and_path,
 )
 
-from mtl_pipeline.datasets.atomic import write_atomically
+from mtl_pipeline.atomic import write_atomically
 
 
 class SparseMatrixDataset(AbstractVersionedDataset[sp.spmatrix, sp.csr_matrix]):

@@ -1,9 +1,10 @@
 """K-fold cross-validation of STL vs. MTL on tweet task pairs with the ONE stacked trainer.
 
 For one encoder, every model of every fold of every pair (STL main, STL aux, MTL main+aux with
-the "pooled" masked loss) becomes a ``ModelJob`` and all of them are trained in ONE
-``train_stacked`` call: M small models train as one batched model, which is what makes 10-fold
-CV x 3 encoders affordable. The same holds for the aux-share ablation.
+the "pooled" masked loss) becomes a ``ModelJob``; all encoders' jobs go to ONE durable training
+call (``training.executor.train_durably``), which trains them in shards of stacked models (M
+small models as one batched model: what makes 10-fold CV x 3 encoders affordable) and reuses
+those the shard store already holds. The same holds for the aux-share ablation.
 
 Rows: the feature matrix holds every pair's tweets (pairs stacked); a ``PairData`` knows its
 global rows and both label vectors (-1 = the task has no label for that tweet).
@@ -22,7 +23,8 @@ from mtl_pipeline.evaluation.ablation import aux_share_subsets, check_shares
 from mtl_pipeline.evaluation.folds import stratified_folds
 from mtl_pipeline.evaluation.scores import accuracy_f1, score_predictions
 from mtl_pipeline.tasks.tweets import TweetTask
-from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec, train_stacked
+from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainingResult, TrainSpec
+from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 from mtl_pipeline.training.specs import SEQUENCE_ENCODERS as ENCODERS
 
 Fold = tuple[np.ndarray, np.ndarray]
@@ -200,21 +202,28 @@ def train_spec(params: Mapping[str, Any]):
     )
 
 
-def _train(
+def _train_groups(
     features: np.ndarray,
-    jobs: Sequence,
+    jobs_by_encoder: Mapping[str, Sequence[ModelJob]],
     embedding: np.ndarray,
-    encoder: str,
     params: Mapping[str, Any],
-):
-    return train_stacked(
-        features,
-        jobs,
-        model_spec(params["model"], encoder, embedding),
-        train_spec(params["train"]),
-        device=str(params.get("device", "auto")),
-        progress=bool(params.get("progress", False)),
+) -> list[TrainingResult]:
+    """Every encoder's jobs in one durable training call: one progress bar over all shards,
+    one summary line, models already in the shard store reused."""
+    groups = [
+        WorkGroup(
+            encoder,
+            jobs,
+            model_spec(params["model"], encoder, embedding),
+            train_spec(params["train"]),
+        )
+        for encoder, jobs in jobs_by_encoder.items()
+    ]
+    execution = ExecutionSpec.from_params(
+        {"device": params.get("device", "auto"), **params.get("training", {})}, "tweets.training"
     )
+    results, _ = train_durably(features, groups, execution)
+    return results
 
 
 def run_cross_validation(
@@ -226,14 +235,18 @@ def run_cross_validation(
     """Per-fold STL/MTL scores of every pair, task and encoder; and the training curves.
 
     ``params`` is the ``tweets`` parameter block (``cv``, ``model``, ``train``, ``device``).
-    One ``train_stacked`` call per encoder trains all folds' models of all pairs.
+    One durable training call trains (or reuses) all encoders' models of all folds and pairs.
     """
     folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
     task_classes = {t.name: (t.n_classes, t.positive_class) for p in pairs for t in (p.main, p.aux)}
     scores, curves = [], []
-    for encoder in params["model"]["encoders"]:
-        jobs = cv_jobs(pairs, folds, encoder, int(params["cv"].get("model_seed", 0)))
-        result = _train(features, jobs, embedding, encoder, params)
+    model_seed = int(params["cv"].get("model_seed", 0))
+    jobs_by_encoder = {
+        encoder: cv_jobs(pairs, folds, encoder, model_seed)
+        for encoder in params["model"]["encoders"]
+    }
+    results = _train_groups(features, jobs_by_encoder, embedding, params)
+    for jobs, result in zip(jobs_by_encoder.values(), results, strict=True):
         roles = {p.name: {p.main.name: "main", p.aux.name: "aux"} for p in pairs}
         meta = {j.model_id: {**j.meta, "roles": roles[str(j.meta["pair"])]} for j in jobs}
         scores.append(score_predictions(result.predictions, meta, task_classes))
@@ -257,8 +270,8 @@ def run_aux_ablation(
     folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
     tasks = {t.name: t for p in pairs for t in (p.main, p.aux)}
     rows = []
-    for encoder in abl.get("encoders", params["model"]["encoders"][:1]):
-        jobs = ablation_jobs(
+    jobs_by_encoder = {
+        encoder: ablation_jobs(
             pairs,
             folds,
             encoder,
@@ -267,7 +280,10 @@ def run_aux_ablation(
             int(params["cv"].get("model_seed", 0)),
             bool(abl.get("both_directions", True)),
         )
-        result = _train(features, jobs, embedding, encoder, params)
+        for encoder in abl.get("encoders", params["model"]["encoders"][:1])
+    }
+    results = _train_groups(features, jobs_by_encoder, embedding, params)
+    for jobs, result in zip(jobs_by_encoder.values(), results, strict=True):
         by_id = {j.model_id: j for j in jobs}
         preds = result.predictions
         for model_id, g in preds.groupby("model_id", sort=False):

@@ -19,8 +19,15 @@ from mtl_pipeline.tasks.hierarchy import (
 from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import sample_tasks
 from mtl_pipeline.text.tfidf import fit_tfidf
-from mtl_pipeline.training import ModelSpec, TrainSpec, train_stacked
+from mtl_pipeline.training import ModelSpec, TrainSpec
+from mtl_pipeline.training.executor import (
+    ExecutionSpec,
+    WorkGroup,
+    fingerprint_values,
+    train_durably,
+)
 from mtl_pipeline.training.gains import compute_gains, summarise_gains
+from mtl_pipeline.training.store import features_fingerprint, frame_fingerprint, mapping_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -91,20 +98,33 @@ def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelS
     return model, schedule
 
 
+#: Training parameters that decide where and how fast models train, not what they learn.
+EXECUTION_KEYS = frozenset(
+    {"device", "chunk_size", "progress", "shard_store", "shard_size", "executor", "dask"}
+)
+#: Parameters read after training (by compute_mtl_gains), not by it.
+GAIN_KEYS = frozenset({"gain_metric", "stl_eval_epoch", "mtl_eval_epoch"})
+#: Provenance columns of the learning curves: combined curves must agree on both.
+PROVENANCE_COLUMNS = ("task_samples_fingerprint", "training_fingerprint")
+
+
 def _train(
-    tfidf_matrix: sp.csr_matrix, jobs: list, params: dict[str, Any], epochs_key: str
+    tfidf_matrix: sp.csr_matrix,
+    jobs: list,
+    task_samples: pd.DataFrame,
+    params: dict[str, Any],
+    kind: str,
 ) -> pd.DataFrame:
-    model, schedule = _model_and_schedule(params, epochs_key)
-    result = train_stacked(
-        tfidf_matrix,
-        jobs,
-        model,
-        schedule,
-        device=params["device"],
-        chunk_size=params.get("chunk_size"),
-        progress=params.get("progress", True),
+    model, schedule = _model_and_schedule(params, f"{kind}_epochs")
+    execution = ExecutionSpec.from_params(params, "newsgroups.training")
+    (result,), _ = train_durably(tfidf_matrix, [WorkGroup(kind, jobs, model, schedule)], execution)
+    learned = {k: v for k, v in params.items() if k not in EXECUTION_KEYS | GAIN_KEYS}
+    training = mapping_fingerprint(
+        {"params": learned, "features": features_fingerprint(tfidf_matrix)}
     )
-    return result.curves
+    return result.curves.assign(
+        task_samples_fingerprint=frame_fingerprint(task_samples), training_fingerprint=training
+    )
 
 
 def train_stl_models(
@@ -113,8 +133,9 @@ def train_stl_models(
     task_samples: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Single-task models: one per task and seed, trained stacked. Returns their curves."""
-    return _train(tfidf_matrix, stl_jobs(task_pairs, task_samples), params, "stl_epochs")
+    """Single-task models: one per task and seed (reused from the shard store when trained
+    before). Returns their curves, with the fingerprints they were made from."""
+    return _train(tfidf_matrix, stl_jobs(task_pairs, task_samples), task_samples, params, "stl")
 
 
 def train_mtl_models(
@@ -123,15 +144,40 @@ def train_mtl_models(
     task_samples: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Multi-task models: one per distinct pair and seed, trained stacked. Returns their curves."""
+    """Multi-task models: one per distinct pair and seed (reused from the shard store when
+    trained before). Returns their curves, with the fingerprints they were made from."""
     jobs = mtl_jobs(
         task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
     )
-    return _train(tfidf_matrix, jobs, params, "mtl_epochs")
+    return _train(tfidf_matrix, jobs, task_samples, params, "mtl")
+
+
+def _provenance(curves: pd.DataFrame, name: str) -> tuple[str, ...]:
+    """The (task samples, training) fingerprints of one curves table; one value each."""
+    values = [fingerprint_values(curves, column) for column in PROVENANCE_COLUMNS]
+    if any(len(v) != 1 for v in values):
+        found = ", ".join(f"{c}={v}" for c, v in zip(PROVENANCE_COLUMNS, values, strict=True))
+        raise ValueError(
+            f"{name} does not come from one training run ({found}); retrain it: kedro run "
+            "--pipelines=newsgroups --from-nodes=train_stl_models,train_mtl_models"
+        )
+    return tuple(v[0] for v in values)
 
 
 def combine_learning_curves(stl_curves: pd.DataFrame, mtl_curves: pd.DataFrame) -> pd.DataFrame:
-    """All curves in one long table (one row per model × epoch)."""
+    """All curves in one long table (one row per model × epoch), after checking that the STL
+    and MTL curves come from the same task samples and the same training parameters."""
+    stl = _provenance(stl_curves, "stl_learning_curves")
+    mtl = _provenance(mtl_curves, "mtl_learning_curves")
+    if stl != mtl:
+        raise ValueError(
+            "stl_learning_curves and mtl_learning_curves come from different runs: "
+            f"stl_learning_curves has task samples {stl[0]} and training parameters {stl[1]}, "
+            f"mtl_learning_curves has task samples {mtl[0]} and training parameters {mtl[1]} "
+            "(the latest saved version of each was loaded). Train both from the same inputs: "
+            "kedro run --pipelines=newsgroups --from-nodes=train_stl_models,train_mtl_models "
+            "(models already in the shard store are reused, not retrained)."
+        )
     return pd.concat([stl_curves, mtl_curves], ignore_index=True)
 
 
@@ -139,6 +185,7 @@ def compute_mtl_gains(
     task_pairs: pd.DataFrame, learning_curves: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per pair × seed gains of MTL over STL on the main task, and Table 1's summary."""
+    _provenance(learning_curves, "learning_curves")
     gains = compute_gains(
         task_pairs,
         learning_curves,

@@ -1,4 +1,5 @@
-"""The one atomic write of this project's datasets: a temporary file, then a rename."""
+"""The one atomic write of this project (datasets and the shard store): a temporary file, then a
+rename. Kedro-free, so that the engine can use it too."""
 
 from __future__ import annotations
 

@@ -1,0 +1,313 @@
+"""Durable training: jobs → shards → an executor (in-process or Dask) → the shard store.
+
+``train_durably`` is what the training nodes call. It fingerprints every model, reuses those the
+store holds, groups the others into shards (a fixed partition of each work group's jobs, so
+that a rerun retrains a killed shard with the same models), trains the shards on the chosen
+executor and writes each finished shard's models to the store at once. A kill -9 therefore loses
+at most the shards in flight. One progress bar counts shards (with tqdm's ETA) and one summary
+line per call reports ``models: trained=<n> reused=<k> seconds=<s>``.
+
+Executors are chosen by name (``EXECUTORS``): ``local`` trains shard after shard in this
+process; ``dask`` submits each shard as a task to a ``distributed`` cluster (a LocalCluster, or
+a running scheduler at ``dask_address``) and stores results as they come back, so the store
+need not be reachable from the workers and a worker that dies loses only its shard (the
+scheduler reruns it elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .specs import ModelJob, ModelSpec, TrainingResult, TrainSpec
+from .store import (
+    ShardStore,
+    StoredModel,
+    features_fingerprint,
+    model_fingerprint,
+    spec_fingerprint,
+)
+from .trainer import METRICS, resolve_device, train_stacked
+
+logger = logging.getLogger(__name__)
+
+#: Models per shard when ``shard_size`` is null: on CPU a stack of 32 already amortises the
+#: per-step overhead; a GPU needs far larger stacks to be busy.
+DEFAULT_SHARD_SIZE = {"cpu": 32, "cuda": 512}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+FINGERPRINT_COLUMN = "fingerprint"
+
+
+@dataclass(frozen=True)
+class ExecutionSpec:
+    """Where and how shards are trained and stored (``<block>.training`` parameters)."""
+
+    store: str | None = None  # None = no store: nothing reused, nothing kept
+    executor: str = "local"
+    shard_size: int | None = None  # None = DEFAULT_SHARD_SIZE of the device type
+    dask_address: str | None = None
+    dask_workers: int = 2
+    device: str = "auto"
+    chunk_size: int | None = None
+    progress: bool = True
+    dtype: str = "float32"
+    input_mode: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(
+                f"training.executor must be one of {sorted(EXECUTORS)}, got {self.executor!r}"
+            )
+        if self.shard_size is not None and self.shard_size < 1:
+            raise ValueError(f"training.shard_size must be >= 1, got {self.shard_size}")
+        if self.dask_workers < 1:
+            raise ValueError(f"training.dask.n_workers must be >= 1, got {self.dask_workers}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], where: str) -> ExecutionSpec:
+        """From a ``training`` parameter block; ``where`` names it in errors."""
+        dask = params.get("dask") or {}
+        try:
+            return cls(
+                store=params.get("shard_store"),
+                executor=str(params.get("executor", "local")),
+                shard_size=params.get("shard_size"),
+                dask_address=dask.get("address"),
+                dask_workers=int(dask.get("n_workers", 2)),
+                device=str(params.get("device", "auto")),
+                chunk_size=params.get("chunk_size"),
+                progress=bool(params.get("progress", True)),
+            )
+        except ValueError as error:
+            raise ValueError(f"parameter {where}: {error}") from None
+
+
+@dataclass
+class WorkGroup:
+    """Jobs sharing one ModelSpec and TrainSpec (e.g. all STL models, or one encoder's)."""
+
+    name: str
+    jobs: Sequence[ModelJob]
+    model: ModelSpec
+    train: TrainSpec
+
+
+@dataclass
+class TrainingSummary:
+    trained: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    fingerprints: dict[str, str] = field(default_factory=dict)  # group name → spec fingerprint
+
+    def line(self) -> str:
+        return f"models: trained={self.trained} reused={self.reused} seconds={self.seconds:.1f}"
+
+
+@dataclass(frozen=True)
+class _Shard:
+    group: int
+    jobs: tuple[ModelJob, ...]
+    fingerprints: tuple[str, ...]
+
+
+def train_shard(
+    features: object, jobs: Sequence[ModelJob], model: ModelSpec, train: TrainSpec, **kw: Any
+) -> TrainingResult:
+    """One unit of work (runs on a Dask worker as well): a plain, silent ``train_stacked``."""
+    return train_stacked(features, jobs, model, train, progress=False, **kw)
+
+
+# ---- executors: a context manager that yields ``submit_all(shards) -> iterator of results``
+
+
+@contextlib.contextmanager
+def _local(execution: ExecutionSpec, features: object):
+    def run_all(calls):
+        for key, args in calls:
+            yield key, train_shard(features, *args[0], **args[1])
+
+    yield run_all
+
+
+@contextlib.contextmanager
+def _dask(execution: ExecutionSpec, features: object):
+    from distributed import Client, LocalCluster, as_completed
+
+    with contextlib.ExitStack() as stack:
+        if execution.dask_address:
+            client = stack.enter_context(Client(execution.dask_address))
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=execution.dask_workers,
+                    threads_per_worker=1,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        logger.info("Dask: %s", client)
+        shared = client.scatter(features, broadcast=True)
+
+        def run_all(calls):
+            futures = {
+                client.submit(train_shard, shared, *args[0], pure=False, **args[1]): key
+                for key, args in calls
+            }
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+        yield run_all
+
+
+EXECUTORS: dict[str, Callable[[ExecutionSpec, object], contextlib.AbstractContextManager]] = {
+    "local": _local,
+    "dask": _dask,
+}
+
+
+# ---- planning
+
+
+def _shards(group_index: int, jobs: Sequence[ModelJob], fps: Sequence[str], size: int):
+    """Fixed partition of a group's jobs: by task signature, then consecutive runs of ``size``."""
+    by_signature: dict[tuple[int, ...], list[int]] = {}
+    for i, job in enumerate(jobs):
+        by_signature.setdefault(tuple(t.n_classes for t in job.tasks), []).append(i)
+    for members in by_signature.values():
+        for a in range(0, len(members), size):
+            idx = members[a : a + size]
+            yield _Shard(group_index, tuple(jobs[i] for i in idx), tuple(fps[i] for i in idx))
+
+
+def _split_per_model(result: TrainingResult) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    preds = dict(tuple(result.predictions.groupby("model_id", sort=False)))
+    empty = result.predictions.iloc[:0]
+    return {
+        str(mid): (c.reset_index(drop=True), preds.get(mid, empty).reset_index(drop=True))
+        for mid, c in result.curves.groupby("model_id", sort=False)
+    }
+
+
+def _curve_columns(jobs: Sequence[ModelJob]) -> list[str]:
+    """The column order ``train_stacked`` gives the whole group, whatever the shards were."""
+    cols = ["model_id", "kind", "seed", "task", "epoch", "train_loss", "main_train_loss"]
+    cols += list(METRICS)
+    if any(len(j.tasks) > 1 for j in jobs):
+        cols += ["aux_" + m for m in METRICS[:3]]
+    for job in jobs:
+        cols += [k for k in job.meta if k not in cols]
+    return [*cols, FINGERPRINT_COLUMN]
+
+
+def _assemble(group: WorkGroup, fps: Sequence[str], models: Mapping[str, StoredModel]):
+    curves = pd.concat([models[fp].curves for fp in fps], ignore_index=True)
+    curves = curves.reindex(columns=_curve_columns(group.jobs))
+    predictions = pd.concat([models[fp].predictions for fp in fps], ignore_index=True)
+    return curves, predictions
+
+
+def train_durably(
+    features: object, groups: Sequence[WorkGroup], execution: ExecutionSpec
+) -> tuple[list[TrainingResult], TrainingSummary]:
+    """Train (or reuse from the store) every job of every group; one result per group.
+
+    Curves gain a ``fingerprint`` column: the store key of each model.
+    """
+    t0 = time.perf_counter()
+    store = ShardStore(execution.store) if execution.store else None
+    features_fp = features_fingerprint(features)
+    shard_size = execution.shard_size or DEFAULT_SHARD_SIZE.get(
+        resolve_device(execution.device).type, DEFAULT_SHARD_SIZE["cpu"]
+    )
+    summary = TrainingSummary()
+    models: dict[str, StoredModel] = {}
+    group_fps: list[list[str]] = []
+    todo: list[_Shard] = []
+    for g, group in enumerate(groups):
+        spec_fp = spec_fingerprint(
+            group.model, group.train, features_fp, execution.dtype, execution.input_mode
+        )
+        summary.fingerprints[group.name] = spec_fp[:16]
+        fps = [model_fingerprint(job, spec_fp) for job in group.jobs]
+        if len(set(fps)) != len(fps):
+            raise ValueError(f"work group {group.name!r}: two jobs have the same model_id")
+        group_fps.append(fps)
+        for shard in _shards(g, group.jobs, fps, shard_size):
+            found = {fp: store.get(fp) for fp in shard.fingerprints} if store else {}
+            missing = [i for i, fp in enumerate(shard.fingerprints) if found.get(fp) is None]
+            models.update({fp: m for fp, m in found.items() if m is not None})
+            summary.reused += len(shard.jobs) - len(missing)
+            if missing:
+                todo.append(
+                    _Shard(
+                        g,
+                        tuple(shard.jobs[i] for i in missing),
+                        tuple(shard.fingerprints[i] for i in missing),
+                    )
+                )
+
+    kwargs = {
+        "device": execution.device,
+        "chunk_size": execution.chunk_size,
+        "dtype": DTYPES[execution.dtype],
+        "input_mode": execution.input_mode,
+    }
+    calls = (
+        (i, ((s.jobs, groups[s.group].model, groups[s.group].train), kwargs))
+        for i, s in enumerate(todo)
+    )
+    devices: dict[int, str] = {}
+    with tqdm(
+        total=len(todo), desc="train shards", unit="shard", disable=not execution.progress
+    ) as bar:
+        if todo:
+            with EXECUTORS[execution.executor](execution, features) as run_all:
+                for i, result in run_all(calls):
+                    shard = todo[i]
+                    per_model = _split_per_model(result)
+                    finished = []
+                    for job, fp in zip(shard.jobs, shard.fingerprints, strict=True):
+                        curves, preds = per_model[job.model_id]
+                        finished.append(
+                            StoredModel(fp, curves.assign(**{FINGERPRINT_COLUMN: fp}), preds)
+                        )
+                    if store:
+                        store.put(finished)
+                    models.update({m.fingerprint: m for m in finished})
+                    devices[shard.group] = result.device
+                    summary.trained += len(finished)
+                    bar.update(1)
+
+    results = []
+    for g, group in enumerate(groups):
+        curves, predictions = _assemble(group, group_fps[g], models)
+        results.append(
+            TrainingResult(
+                curves=curves,
+                predictions=predictions,
+                device=devices.get(g, "store"),
+                seconds=time.perf_counter() - t0,
+                n_models=len(group.jobs),
+            )
+        )
+    summary.seconds = time.perf_counter() - t0
+    logger.info(summary.line())
+    return results, summary
+
+
+def fingerprint_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """Distinct values of a fingerprint column (``[]`` when the column is absent)."""
+    if column not in frame.columns:
+        return []
+    return sorted(str(v) for v in np.unique(frame[column].astype(str)))
