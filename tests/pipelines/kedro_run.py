@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,13 @@ from kedro.framework.startup import bootstrap_project
 def run_pipeline(
     project: Path, pipeline: str, env: str = "quick", params: dict[str, Any] | None = None
 ) -> None:
+    """Like ``kedro run`` from the project root (the working directory, where parameters such as
+    ``training.shard_store`` resolve their relative paths)."""
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session:
+    with (
+        contextlib.chdir(project),
+        KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session,
+    ):
         session.run(pipeline_names=[pipeline])
 
 

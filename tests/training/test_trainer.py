@@ -162,7 +162,7 @@ def test_simulated_oom_halves_chunk_with_identical_results(features, monkeypatch
             raise torch.cuda.OutOfMemoryError("simulated")
 
     monkeypatch.setattr(trainer_mod, "_oom_hook", fake_oom)
-    with caplog.at_level(logging.INFO, logger="mtl_pipeline.training.trainer"):
+    with caplog.at_level(logging.DEBUG, logger="mtl_pipeline.training.trainer"):
         res = train_stacked(features, jobs, spec, tr, device="cpu", chunk_size=4, **F64)
     assert (4, "step") in sizes and (2, "step") in sizes and sizes.count((1, "step")) == 4
     assert "retrying as 2 + 2" in caplog.text

@@ -108,6 +108,7 @@ class TrainingSummary:
     trained: int = 0
     reused: int = 0
     seconds: float = 0.0
+    features_fingerprint: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)  # group name → spec fingerprint
 
     def line(self) -> str:
@@ -230,7 +231,7 @@ def train_durably(
     shard_size = execution.shard_size or DEFAULT_SHARD_SIZE.get(
         resolve_device(execution.device).type, DEFAULT_SHARD_SIZE["cpu"]
     )
-    summary = TrainingSummary()
+    summary = TrainingSummary(features_fingerprint=features_fp)
     models: dict[str, StoredModel] = {}
     group_fps: list[list[str]] = []
     todo: list[_Shard] = []

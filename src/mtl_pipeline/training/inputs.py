@@ -37,7 +37,8 @@ class SparseInput:
 
     def __init__(self, X: sp.spmatrix, device: torch.device, dtype: torch.dtype) -> None:
         X = sp.csr_matrix(X)
-        X.sort_indices()
+        if not X.has_sorted_indices:  # sorted_indices() copies: never mutate the caller's matrix
+            X = X.sorted_indices()
         self.n_rows, self.dim = X.shape
         self.pad_row = self.n_rows
         indptr = np.append(X.indptr.astype(np.int64), X.indptr[-1])  # empty pad row

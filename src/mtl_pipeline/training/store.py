@@ -50,10 +50,12 @@ def _update_with_array(h: hashlib._Hash, arr: np.ndarray) -> None:
 
 
 def features_fingerprint(features: object) -> str:
-    """Content hash of a feature matrix (scipy.sparse or dense array)."""
+    """Content hash of a feature matrix (scipy.sparse or dense array); the order in which a
+    sparse row stores its entries does not count."""
     h = hashlib.sha256()
     if sp.issparse(features):
-        csr = sp.csr_matrix(features)
+        csr = sp.csr_matrix(features, copy=True)
+        csr.sum_duplicates()  # also sorts the indices (of the copy)
         h.update(b"csr")
         h.update(str(csr.shape).encode())
         for part in (csr.data, csr.indices, csr.indptr):

@@ -408,7 +408,8 @@ def train_stacked(
         torch.cuda.synchronize(dev)
     curves, predictions = _assemble(outs, jobs, train.epochs)
     seconds = time.perf_counter() - t0
-    logger.info(
+    logger.log(
+        logging.INFO if progress else logging.DEBUG,  # a silent call is one shard of a bar
         "train_stacked: %d models, %d epochs, device %s, %d chunk(s), %.1f s",
         len(jobs), train.epochs, dev, len(outs), seconds,
     )  # fmt: skip

@@ -27,7 +27,7 @@ from mtl_pipeline.training.executor import (
     train_durably,
 )
 from mtl_pipeline.training.gains import compute_gains, summarise_gains
-from mtl_pipeline.training.store import features_fingerprint, frame_fingerprint, mapping_fingerprint
+from mtl_pipeline.training.store import frame_fingerprint, mapping_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +117,11 @@ def _train(
 ) -> pd.DataFrame:
     model, schedule = _model_and_schedule(params, f"{kind}_epochs")
     execution = ExecutionSpec.from_params(params, "newsgroups.training")
-    (result,), _ = train_durably(tfidf_matrix, [WorkGroup(kind, jobs, model, schedule)], execution)
-    learned = {k: v for k, v in params.items() if k not in EXECUTION_KEYS | GAIN_KEYS}
-    training = mapping_fingerprint(
-        {"params": learned, "features": features_fingerprint(tfidf_matrix)}
+    (result,), summary = train_durably(
+        tfidf_matrix, [WorkGroup(kind, jobs, model, schedule)], execution
     )
+    learned = {k: v for k, v in params.items() if k not in EXECUTION_KEYS | GAIN_KEYS}
+    training = mapping_fingerprint({"params": learned, "features": summary.features_fingerprint})
     return result.curves.assign(
         task_samples_fingerprint=frame_fingerprint(task_samples), training_fingerprint=training
     )
