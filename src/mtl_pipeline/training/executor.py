@@ -143,7 +143,12 @@ def _local(execution: ExecutionSpec, features: object):
 
 @contextlib.contextmanager
 def _dask(execution: ExecutionSpec, features: object):
-    from distributed import Client, LocalCluster, as_completed
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ImportError(
+            "training.executor: dask needs Dask distributed: pip install -e \".[dask]\""
+        ) from None
 
     with contextlib.ExitStack() as stack:
         if execution.dask_address:
