@@ -1,7 +1,7 @@
 """The stacked trainer: every model family (STL/MTL MLPs, sequence encoders) as batched tensors.
 
-Kedro-free. Public API (see notes/trainer_api.md): TaskSplit, ModelJob, ModelSpec, TrainSpec,
-TrainingResult, train_stacked, resolve_device.
+Kedro-free. Public API: TaskSplit, ModelJob, ModelSpec, TrainSpec, TrainingResult, train_stacked,
+resolve_device; durable training over shards in ``executor`` (store in ``store``).
 """
 
 from .specs import ModelJob, ModelSpec, TaskSplit, TrainingResult, TrainSpec

@@ -147,7 +147,7 @@ def _dask(execution: ExecutionSpec, features: object):
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise ImportError(
-            "training.executor: dask needs Dask distributed: pip install -e \".[dask]\""
+            'training.executor: dask needs Dask distributed: pip install -e ".[dask]"'
         ) from None
 
     with contextlib.ExitStack() as stack:

@@ -1,4 +1,4 @@
-"""Specifications shared by every caller of the stacked trainer (see notes/trainer_api.md).
+"""Specifications shared by every caller of the stacked trainer.
 
 They are plain frozen dataclasses so that Kedro nodes, tests and benchmarks can build them
 without importing torch-heavy modules; validation happens in ``__post_init__`` so that a bad
@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-#: Encoders built by ``sequence_encoders`` (token-id input); ``ModelSpec.encoder`` also allows "mlp".
-SEQUENCE_ENCODERS = ("bilstm", "cnn", "bilstm_cnn")
-ENCODERS = ("mlp", *SEQUENCE_ENCODERS)
+from .families import FAMILIES, TOKENS, family_of
+
+#: Every model family by name (families.FAMILIES); the sequence encoders take token ids.
+ENCODERS = tuple(FAMILIES)
+SEQUENCE_ENCODERS = tuple(name for name, f in FAMILIES.items() if f.input_kind == TOKENS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SCHEDULES = ("joint", "alternating", "proportional", "pooled")
 
@@ -129,8 +131,7 @@ class ModelSpec:
     train_embedding: bool = False
 
     def __post_init__(self) -> None:
-        if self.encoder not in ENCODERS:
-            raise ValueError(f"ModelSpec.encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        family = family_of(self.encoder)
         if self.activation not in ACTIVATIONS:
             raise ValueError(
                 f"ModelSpec.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
@@ -140,7 +141,7 @@ class ModelSpec:
         if self.head_hidden < 0:
             raise ValueError(f"ModelSpec.head_hidden must be >= 0, got {self.head_hidden}")
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
-        if self.encoder == "mlp" and (not self.hidden_sizes or min(self.hidden_sizes) < 1):
+        if family.input_kind != TOKENS and (not self.hidden_sizes or min(self.hidden_sizes) < 1):
             raise ValueError(
                 f"ModelSpec.hidden_sizes must be a non-empty tuple of positive ints, got {self.hidden_sizes}"
             )

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .dropout import HashedDropout, step_keys
+from .families import FEATURES, family_of
 from .heads import ACT, StackedHeads, stacked_linear
 from .inputs import SparseBatch
 from .specs import ModelSpec
@@ -49,7 +50,7 @@ class StackedNetwork(nn.Module):
         self._h0: torch.Tensor | None = None
         self._x = None
         kw = {"device": device, "dtype": dtype}
-        if spec.encoder == "mlp":
+        if family_of(spec.encoder).input_kind == FEATURES:  # the MLP trunk
             self.encoder = None
             sizes = [in_dim, *spec.hidden_sizes]
             self.weights = nn.ParameterList()
@@ -102,6 +103,10 @@ class StackedNetwork(nn.Module):
         for t in range(len(self.heads.out_w)):
             out.extend((p, 1 + t) for p in self.heads.params_of(t))
         return out
+
+    def hand_written_grads(self) -> list[nn.Parameter]:
+        """Parameters whose gradient ``finish_backward`` writes (the optimizer must not zero it)."""
+        return [self.weights[0]] if self.encoder is None else []
 
     # ------------------------------------------------------------------ forward
     def _first_layer(self, x: SparseBatch | torch.Tensor) -> torch.Tensor:

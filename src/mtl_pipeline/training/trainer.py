@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from .batching import ChunkScheduler
 from .dropout import seed_keys
+from .families import TOKENS, family_of
 from .inputs import DenseInput, SparseInput, TokenInput
 from .losses import masked_cross_entropy
 from .metrics import f1_scores
@@ -84,7 +85,7 @@ class _ChunkOut:
 def _make_input(
     features: object, model: ModelSpec, device: torch.device, dtype: torch.dtype, mode: str
 ):
-    if model.encoder != "mlp":
+    if family_of(model.encoder).input_kind == TOKENS:
         if sp.issparse(features) or not np.issubdtype(np.asarray(features).dtype, np.integer):
             raise TypeError(
                 f"features for encoder {model.encoder!r} must be an int64 (N, L) token-id array, "
@@ -161,7 +162,7 @@ def _bytes_per_model(
 
 def _activation_width(model: ModelSpec, inp) -> int:
     """Activation values per row (all hidden layers, or the sequence encoder) + a margin."""
-    return (sum(model.hidden_sizes) if model.encoder == "mlp" else 4 * model.units * inp.dim) + 64
+    return family_of(model.encoder).activation_width(model, inp.dim) + 64
 
 
 def _avg_nnz(inp) -> float:
@@ -179,7 +180,7 @@ def _to_device(arr: np.ndarray, device: torch.device) -> torch.Tensor:
 def _embedding(
     model: ModelSpec, device: torch.device, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor | None:
-    if model.encoder == "mlp":
+    if not family_of(model.encoder).needs_embedding:
         return None
     if model.embedding is None:
         raise ValueError(
@@ -205,14 +206,15 @@ def _run_chunk(
     n_classes = [t.n_classes for t in jobs[0].tasks]
     E = train.epochs
     seeds = [int(j.seed) for j in jobs]
-    gen_device = device if model.encoder == "mlp" else torch.device("cpu")
+    init_here = family_of(model.encoder).init_on_training_device
+    gen_device = device if init_here else torch.device("cpu")
     generators = [torch.Generator(device=gen_device).manual_seed(s) for s in seeds]
     net = StackedNetwork(
         model, M, inp.dim, n_classes, generators, device, dtype, seed_keys(seeds, device),
         _embedding(model, device, dtype),
     )  # fmt: skip
     opt = StackedAdam(net.param_groups(), M, 1 + T, lr=train.learning_rate, impl=optimizer_impl)
-    manual = [net.weights[0]] if model.encoder == "mlp" else []
+    manual = net.hand_written_grads()
     sched = ChunkScheduler(jobs, train.schedule, train.batch_size, inp.pad_row)
     _oom_hook(M, "start")
 

@@ -1,0 +1,54 @@
+"""Model families by name: what the trainer needs to know about each (no torch import here, so
+that ``specs`` can validate ``ModelSpec.encoder`` against it).
+
+A family owns its input kind (float features, dense or sparse, vs int64 token ids), where its
+initialisation draws (the MLP's generators live on the training device; the sequence encoders'
+on the CPU, as their init code requires), whether it needs an embedding table, and its
+activation allowance for the memory estimate. To add a family: register it here and teach
+``StackedNetwork`` to build its trunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+FEATURES = "features"  # float matrix, dense or scipy.sparse (bag-of-words first layer)
+TOKENS = "tokens"  # int64 (N, L) token ids, 0 = padding
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    name: str
+    input_kind: str
+    init_on_training_device: bool
+    needs_embedding: bool
+    #: activation values per input row (for the memory estimate), from the spec and input width
+    activation_width: Callable[[Any, int], int]
+
+
+def _mlp_width(model: Any, in_dim: int) -> int:
+    return sum(model.hidden_sizes)
+
+
+def _sequence_width(model: Any, in_dim: int) -> int:
+    return 4 * model.units * in_dim  # gates/feature maps per token, token count = in_dim
+
+
+FAMILIES: dict[str, ModelFamily] = {
+    "mlp": ModelFamily("mlp", FEATURES, True, False, _mlp_width),
+    **{
+        name: ModelFamily(name, TOKENS, False, True, _sequence_width)
+        for name in ("bilstm", "cnn", "bilstm_cnn")
+    },
+}
+
+
+def family_of(encoder: str) -> ModelFamily:
+    try:
+        return FAMILIES[encoder]
+    except KeyError:
+        raise ValueError(
+            f"ModelSpec.encoder must be one of {tuple(FAMILIES)}, got {encoder!r}"
+        ) from None
