@@ -189,6 +189,106 @@ def _embedding(
     return torch.as_tensor(np.asarray(model.embedding), dtype=dtype, device=device)
 
 
+@dataclass
+class _EvalLayout:
+    """Static evaluation layout of a chunk: slot t occupies columns [offs[t], offs[t] + N_t)."""
+
+    sizes: list[int]
+    offs: np.ndarray
+    rows: np.ndarray  # (M, sum N_t) host rows, pad_row on padding
+    rows_dev: torch.Tensor
+    labels: list[np.ndarray]  # per slot (M, N_t), -1 on padding
+    labels_dev: list[torch.Tensor]
+    positive: list[torch.Tensor]  # per slot (M,) positive class
+    blocks: list[tuple[int, int]]  # column blocks evaluated at once
+    block_nnz: list[object]
+
+
+def _plan_evaluation(jobs: list[ModelJob], inp, device: torch.device, rows_per_block: int):
+    T = len(jobs[0].tasks)
+    sizes = [max(j.tasks[t].test_rows.size for j in jobs) for t in range(T)]
+    offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    rows = np.full((len(jobs), max(1, offs[-1])), inp.pad_row, dtype=np.int64)
+    labels = [np.full((len(jobs), n), -1, dtype=np.int64) for n in sizes]
+    for m, job in enumerate(jobs):
+        for t, task in enumerate(job.tasks):
+            rows[m, offs[t] : offs[t] + task.test_rows.size] = task.test_rows
+            labels[t][m, : task.test_rows.size] = task.test_labels
+    n_cols = rows.shape[1]
+    blocks = [(a, min(a + rows_per_block, n_cols)) for a in range(0, n_cols, rows_per_block)]
+    return _EvalLayout(
+        sizes=sizes,
+        offs=offs,
+        rows=rows,
+        rows_dev=torch.as_tensor(rows, device=device),
+        labels=labels,
+        labels_dev=[torch.as_tensor(x, device=device) for x in labels],
+        positive=[
+            torch.as_tensor([j.tasks[t].positive_class for j in jobs], device=device)
+            for t in range(T)
+        ],
+        blocks=blocks,
+        block_nnz=[inp.nnz_of(rows[:, a:b]) for a, b in blocks],
+    )
+
+
+@torch.no_grad()
+def _evaluate(
+    net: StackedNetwork, inp, layout: _EvalLayout, n_classes: Sequence[int], dtype: torch.dtype
+):
+    """Test metrics (M, T, 4) and predictions per slot (M, N_t), -1 on padding."""
+    net.eval()
+    M, device = layout.rows.shape[0], layout.rows_dev.device
+    logits = [
+        torch.empty((M, n, c), device=device, dtype=dtype)
+        for n, c in zip(layout.sizes, n_classes, strict=True)
+    ]
+    offs = layout.offs
+    for (a, b), nnz in zip(layout.blocks, layout.block_nnz, strict=True):
+        out = net(inp.gather(layout.rows_dev[:, a:b], nnz))
+        for t in range(len(logits)):
+            lo, hi = max(a, offs[t]), min(b, offs[t + 1])
+            if lo < hi:
+                logits[t][:, lo - offs[t] : hi - offs[t]] = out[t][:, lo - a : hi - a]
+    metrics, preds = [], []
+    for t, labels in enumerate(layout.labels_dev):
+        loss, _ = masked_cross_entropy(logits[t], labels)
+        pred = logits[t].argmax(dim=2)
+        acc, f1, macro = f1_scores(pred, labels, n_classes[t], layout.positive[t])
+        metrics.append(torch.stack([loss.to(torch.float64), acc, f1, macro], dim=1))
+        preds.append(torch.where(labels >= 0, pred, -1))
+    net.train()
+    return torch.stack(metrics, dim=1), preds
+
+
+def _train_epoch(net, opt, sched: ChunkScheduler, inp, epoch: int, n_tasks: int, manual):
+    """One epoch of steps; returns the mean training loss per model and task (nan = none)."""
+    device = opt.steps.device
+    plan = sched.next_epoch()
+    rows = _to_device(plan.rows, device)
+    labels = _to_device(plan.labels, device)
+    update = _to_device(plan.update, device)
+    nnz = [inp.nnz_of(plan.rows[s]) for s in range(plan.rows.shape[0])]
+    loss_sum = torch.zeros((opt.M, n_tasks), dtype=torch.float64, device=device)
+    loss_cnt = torch.zeros_like(loss_sum)
+    for s in range(plan.rows.shape[0]):
+        logits = net(inp.gather(rows[s], nnz[s]), epoch=epoch, step=s)
+        total = 0
+        for t in range(n_tasks):
+            loss, count = masked_cross_entropy(logits[t], labels[s, :, :, t])
+            total = total + loss.sum()
+            has = (count > 0).to(torch.float64)
+            loss_sum[:, t] += loss.detach().to(torch.float64) * has
+            loss_cnt[:, t] += has
+        opt.zero_grad(skip=manual)
+        total.backward()
+        net.finish_backward()
+        opt.step(update[s], plan.update[s])
+        if epoch == 0 and s == 0:
+            _oom_hook(opt.M, "step")
+    return torch.where(loss_cnt > 0, loss_sum / loss_cnt.clamp(min=1), float("nan"))
+
+
 def _run_chunk(
     jobs: list[ModelJob],
     inp,
@@ -201,10 +301,9 @@ def _run_chunk(
     pbar_desc: str,
     progress: bool,
 ) -> _ChunkOut:
-    M = len(jobs)
-    T = len(jobs[0].tasks)
+    """Build the chunk's stacked network and optimizer, train it, evaluate it on schedule."""
+    M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
     n_classes = [t.n_classes for t in jobs[0].tasks]
-    E = train.epochs
     seeds = [int(j.seed) for j in jobs]
     init_here = family_of(model.encoder).init_on_training_device
     gen_device = device if init_here else torch.device("cpu")
@@ -214,98 +313,28 @@ def _run_chunk(
         _embedding(model, device, dtype),
     )  # fmt: skip
     opt = StackedAdam(net.param_groups(), M, 1 + T, lr=train.learning_rate, impl=optimizer_impl)
-    manual = net.hand_written_grads()
     sched = ChunkScheduler(jobs, train.schedule, train.batch_size, inp.pad_row)
     _oom_hook(M, "start")
-
-    # ---- static evaluation layout: slot t occupies columns [off[t], off[t] + N_t)
-    sizes = [max(j.tasks[t].test_rows.size for j in jobs) for t in range(T)]
-    offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    test_rows = np.full((M, max(1, offs[-1])), inp.pad_row, dtype=np.int64)
-    test_lab = [np.full((M, n), -1, dtype=np.int64) for n in sizes]
-    for m, job in enumerate(jobs):
-        for t, task in enumerate(job.tasks):
-            test_rows[m, offs[t] : offs[t] + task.test_rows.size] = task.test_rows
-            test_lab[t][m, : task.test_rows.size] = task.test_labels
-    test_rows_dev = torch.as_tensor(test_rows, device=device)
-    test_lab_dev = [torch.as_tensor(x, device=device) for x in test_lab]
-    positive = [
-        torch.as_tensor([j.tasks[t].positive_class for j in jobs], device=device) for t in range(T)
-    ]
-    n_cols = test_rows.shape[1]
-    blocks = [
-        (a, min(a + eval_rows_per_block, n_cols)) for a in range(0, n_cols, eval_rows_per_block)
-    ]
-    block_nnz = [inp.nnz_of(test_rows[:, a:b]) for a, b in blocks]
+    layout = _plan_evaluation(jobs, inp, device, eval_rows_per_block)
 
     train_hist = torch.full((E, M, T), float("nan"), dtype=torch.float64, device=device)
     metric_hist = torch.full((E, M, T, 4), float("nan"), dtype=torch.float64, device=device)
-    preds_final: list[torch.Tensor] = []
-
-    def evaluate(e: int, final: bool) -> None:
-        net.eval()
-        logits = [
-            torch.empty((M, n, c), device=device, dtype=dtype)
-            for n, c in zip(sizes, n_classes, strict=True)
-        ]
-        with torch.no_grad():
-            for (a, b), nnz in zip(blocks, block_nnz, strict=True):
-                out = net(inp.gather(test_rows_dev[:, a:b], nnz))
-                for t in range(T):
-                    lo, hi = max(a, offs[t]), min(b, offs[t + 1])
-                    if lo < hi:
-                        logits[t][:, lo - offs[t] : hi - offs[t]] = out[t][:, lo - a : hi - a]
-            for t in range(T):
-                loss, _ = masked_cross_entropy(logits[t], test_lab_dev[t])
-                pred = logits[t].argmax(dim=2)
-                acc, f1, macro = f1_scores(pred, test_lab_dev[t], n_classes[t], positive[t])
-                metric_hist[e, :, t] = torch.stack([loss.to(torch.float64), acc, f1, macro], dim=1)
-                if final:
-                    preds_final.append(torch.where(test_lab_dev[t] >= 0, pred, -1))
-        net.train()
-
+    preds: list[torch.Tensor] = []
     net.train()
-    loss_sum = torch.zeros((M, T), dtype=torch.float64, device=device)
-    loss_cnt = torch.zeros((M, T), dtype=torch.float64, device=device)
     with tqdm(total=E, desc=pbar_desc, disable=not progress, leave=False) as bar:
         for e in range(E):
-            plan = sched.next_epoch()
-            rows = _to_device(plan.rows, device)
-            labels = _to_device(plan.labels, device)
-            update = _to_device(plan.update, device)
-            nnz = [inp.nnz_of(plan.rows[s]) for s in range(plan.rows.shape[0])]
-            loss_sum.zero_()
-            loss_cnt.zero_()
-            for s in range(plan.rows.shape[0]):
-                logits = net(inp.gather(rows[s], nnz[s]), epoch=e, step=s)
-                total = 0
-                for t in range(T):
-                    loss, count = masked_cross_entropy(logits[t], labels[s, :, :, t])
-                    total = total + loss.sum()
-                    has = (count > 0).to(torch.float64)
-                    loss_sum[:, t] += loss.detach().to(torch.float64) * has
-                    loss_cnt[:, t] += has
-                opt.zero_grad(skip=manual)
-                total.backward()
-                net.finish_backward()
-                opt.step(update[s], plan.update[s])
-                if e == 0 and s == 0:
-                    _oom_hook(M, "step")
-            train_hist[e] = torch.where(
-                loss_cnt > 0, loss_sum / loss_cnt.clamp(min=1), float("nan")
-            )
-            last = e == E - 1
-            if last or (e + 1) % train.eval_every == 0:
-                evaluate(e, last)
+            train_hist[e] = _train_epoch(net, opt, sched, inp, e, T, net.hand_written_grads())
+            if e == E - 1 or (e + 1) % train.eval_every == 0:
+                metric_hist[e], preds = _evaluate(net, inp, layout, n_classes, dtype)
             bar.update(1)
 
     return _ChunkOut(
         jobs=jobs,
         train_loss=train_hist.cpu().numpy(),
         metrics=metric_hist.cpu().numpy(),
-        preds=[p.cpu().numpy() for p in preds_final],
-        test_rows=[test_rows[:, offs[t] : offs[t + 1]] for t in range(T)],
-        test_labels=test_lab,
+        preds=[p.cpu().numpy() for p in preds],
+        test_rows=[layout.rows[:, layout.offs[t] : layout.offs[t + 1]] for t in range(T)],
+        test_labels=layout.labels,
     )
 
 
@@ -329,6 +358,43 @@ def _chunks_with_retry(run, jobs: list[ModelJob], device: torch.device) -> list[
         return _chunks_with_retry(run, jobs[:half], device) + _chunks_with_retry(
             run, jobs[half:], device
         )
+
+
+def _plan_chunks(
+    jobs: list[ModelJob],
+    inp,
+    model: ModelSpec,
+    train: TrainSpec,
+    device: torch.device,
+    chunk_size: int | None,
+    memory_budget_bytes: int | None,
+    itemsize: int,
+) -> list[tuple[list[ModelJob], int]]:
+    """(chunk, evaluation rows per block) pairs: jobs grouped by task signature, each group cut
+    into balanced chunks of at most ``chunk_size`` models (None = sized from free memory)."""
+    groups: dict[tuple[int, ...], list[ModelJob]] = {}
+    for job in jobs:
+        groups.setdefault(tuple(t.n_classes for t in job.tasks), []).append(job)
+    plan: list[tuple[list[ModelJob], int]] = []
+    for sig, group in groups.items():
+        rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
+        budget = _available_bytes(device, memory_budget_bytes)
+        if chunk_size is None:
+            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
+            cap = CUDA_MAX_CHUNK if device.type == "cuda" else CPU_MAX_CHUNK
+            size = int(max(1, min(cap, budget // max(per_model, 1))))
+        else:
+            size = chunk_size
+        # eval blocks: keep M x block activations to about a quarter of the budget; on CPU
+        # small blocks stay in cache (measured: 128 rows is ~25% faster than 4096)
+        eval_cap = 4096 if device.type == "cuda" else 128
+        per_row = _activation_width(model, inp) * itemsize * 4 + _avg_nnz(inp) * 48
+        eval_block = int(max(16, min(eval_cap, budget // 4 // (min(size, len(group)) * per_row))))
+        n = math.ceil(len(group) / size)
+        # balanced chunks (e.g. 2 x 600 rather than 1000 + 200)
+        bounds = np.linspace(0, len(group), n + 1).round().astype(int)
+        plan.extend((group[a:b], eval_block) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+    return plan
 
 
 def train_stacked(
@@ -365,36 +431,10 @@ def train_stacked(
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
 
-    groups: dict[tuple[int, ...], list[ModelJob]] = {}
-    for job in jobs:
-        groups.setdefault(tuple(t.n_classes for t in job.tasks), []).append(job)
     itemsize = torch.empty((), dtype=dtype).element_size()
     outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
-        plan: list[tuple[list[ModelJob], int]] = []
-        for sig, group in groups.items():
-            rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
-            budget = _available_bytes(dev, memory_budget_bytes)
-            if chunk_size is None:
-                per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
-                cap = CUDA_MAX_CHUNK if dev.type == "cuda" else CPU_MAX_CHUNK
-                size = int(max(1, min(cap, budget // max(per_model, 1))))
-            else:
-                size = chunk_size
-            # eval blocks: keep M x block activations to about a quarter of the budget; on CPU
-            # small blocks stay in cache (measured: 128 rows is ~25% faster than 4096)
-            eval_cap = 4096 if dev.type == "cuda" else 128
-            per_row = _activation_width(model, inp) * itemsize * 4 + _avg_nnz(inp) * 48
-            eval_block = int(
-                max(16, min(eval_cap, budget // 4 // (min(size, len(group)) * per_row)))
-            )
-            n = math.ceil(len(group) / size)
-            # balanced chunks (e.g. 2 x 600 rather than 1000 + 200)
-            bounds = np.linspace(0, len(group), n + 1).round().astype(int)
-            plan.extend(
-                (group[a:b], eval_block) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-            )
-
+        plan = _plan_chunks(jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize)
         counter = iter(range(1, 10**9))
 
         def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
