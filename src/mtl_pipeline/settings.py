@@ -2,11 +2,18 @@
 
 from kedro.config import OmegaConfigLoader
 
+from mtl_pipeline.hooks import MlflowTrackingHook
+
+# Every run is tracked in MLflow (conf/base/mlflow.yml; off without mlflow installed).
+HOOKS = (MlflowTrackingHook(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # Environments such as `quick` and `kerinec_code` override a few nested parameters; a deep
     # ("soft") merge lets them state only what differs from conf/base.
-    "merge_strategy": {"parameters": "soft"},
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
+    # conf/<env>/mlflow.yml: run-tracking settings read by MlflowTrackingHook.
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]},
 }

@@ -45,3 +45,24 @@ def test_failed_parquet_write_leaves_previous_version_intact(tmp_path, monkeypat
     latest = AtomicParquetDataset(filepath=path, version=Version(None, None)).load()
     assert latest["x"].tolist() == [1, 2]
     assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_sparse_matrix_preview_has_shape_density_and_top_terms(tmp_path):
+    version = Version(None, "2026-01-01T00.00.00.000Z")
+    matrix = SparseMatrixDataset(filepath=str(tmp_path / "m.npz"), version=version)
+    matrix.save(sp.csr_matrix(np.array([[0.0, 2.0, 0.5], [0.0, 1.0, 0.0]])))
+    vocabulary = AtomicParquetDataset(filepath=str(tmp_path / "v.parquet"), version=version)
+    vocabulary.save(pd.DataFrame({"term": ["a", "bee", "sea"], "column": [0, 1, 2]}))
+
+    preview = SparseMatrixDataset(filepath=str(tmp_path / "m.npz"), version=Version(None, None))
+    table = dict(preview.preview(vocabulary=str(tmp_path / "v.parquet"), top_terms=2)["data"])
+    assert table["shape (rows × columns)"] == "2 × 3"
+    assert table["density"] == "50.000 %"
+    assert table["top term 1 (total weight)"] == "bee (3.0)"
+    assert table["top term 2 (total weight)"] == "sea (0.5)"
+
+
+def test_table_preview_rounds_floats(tmp_path):
+    dataset = AtomicParquetDataset(filepath=str(tmp_path / "t.parquet"))
+    dataset.save(pd.DataFrame({"name": ["x"], "score": [0.123456789], "n": [3]}))
+    assert dataset.preview(decimals=3)["data"] == [["x", 0.123, 3]]

@@ -1,11 +1,11 @@
 """Aux-share subsampling (seeded, nested) and the ablation summary/figure."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from mtl_pipeline.evaluation.ablation import ablation_summary, aux_share_subsets, plot_ablation
+from mtl_pipeline.evaluation.ablation import ablation_summary, aux_share_subsets
+from mtl_pipeline.reporting.figures import aux_ablation_figure
 
 
 def test_subsets_sizes_nested_and_seeded():
@@ -38,6 +38,6 @@ def test_summary_and_figure():
     summary = ablation_summary(scores)
     assert summary["accuracy"].tolist() == pytest.approx([0.65, 0.8])
     assert summary["n_folds"].tolist() == [2, 2]
-    fig = plot_ablation(scores)
+    fig = aux_ablation_figure(scores)
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) >= 1
-    plt.close(fig)
+    assert fig.axes[0].get_ylabel() == "main-task test accuracy"

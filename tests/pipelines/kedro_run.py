@@ -50,3 +50,25 @@ def load(project: Path, name: str, env: str = "quick", version: str | None = Non
 def versions(project: Path, relative_path: str) -> list[str]:
     """The version folders of a versioned dataset, oldest first."""
     return sorted(path.name for path in (project / relative_path).iterdir() if path.is_dir())
+
+
+def tracked_runs(project: Path) -> list[Any]:
+    """The MLflow runs a project's kedro runs recorded (conf/base/mlflow.yml), newest first."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("mtl_pipeline")
+    assert experiment is not None, "no MLflow experiment 'mtl_pipeline' recorded"
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
+
+
+def tracked_artifacts(project: Path, run_id: str) -> set[str]:
+    """Every artefact path of one MLflow run."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    found, folders = set(), [None]
+    while folders:
+        for item in client.list_artifacts(run_id, folders.pop()):
+            (folders.append(item.path) if item.is_dir else found.add(item.path))
+    return found

@@ -58,7 +58,7 @@ def test_conf_local_tree_gives_the_pairs_it_implies(project_copy, newsgroups_arc
     bootstrap_project(project_copy)
     params = {"newsgroups": {"archive": str(newsgroups_archive), "pairs_per_problem": None}}
     with KedroSession.create(project_path=project_copy, runtime_params=params) as session:
-        session.run(node_names=["ingest_newsgroups", "build_task_pairs"])
+        session.run(node_names=["ingest.ingest_newsgroups", "ingest.build_task_pairs"])
     pairs = load(project_copy, "task_pairs", env="local")
     # 4 families of 2 newsgroups: 6 family pairs × 4 main tasks × 1 auxiliary = 24 unrelated;
     # related = same top: rec a×b and sci a×b, 4 each. Fathers merged by name (two families of

@@ -1,15 +1,37 @@
-"""End to end: the `meta` and `tweets` pipelines with `--env quick` on the real shared data."""
+"""End to end: the `meta` and `tweets` pipelines with `--env quick` on the real shared data.
+
+Both run once, in one temporary copy of the project, and the study notebooks are then executed
+on those outputs (so the notebooks cannot rot without a failing test).
+"""
+
+from pathlib import Path
 
 import pytest
 
-from tests.pipelines.kedro_run import load, run_pipeline
+from tests.conftest import copy_project
+from tests.pipelines.kedro_run import load, run_pipeline, tracked_artifacts, tracked_runs
 
 pytestmark = pytest.mark.e2e
 
+NOTEBOOKS = ("newsgroups_study.ipynb", "tweets_study.ipynb")
 
-def test_meta_quick_run_produces_every_report_entry(project_copy, newsgroups_archive):
-    run_pipeline(project_copy, "meta", params={"newsgroups": {"archive": str(newsgroups_archive)}})
 
+@pytest.fixture(scope="module")
+def quick_project(tmp_path_factory, newsgroups_archive, tweets_dir) -> Path:
+    """One project copy holding a quick `meta` run and a quick `tweets` run."""
+    project = copy_project(tmp_path_factory.mktemp("quick") / "project")
+    run_pipeline(project, "meta", params={"newsgroups": {"archive": str(newsgroups_archive)}})
+    run_pipeline(project, "tweets", params={"tweets": {"data_dir": str(tweets_dir)}})
+    return project
+
+
+def _tracked_run(project, pipeline_name):
+    (run,) = [r for r in tracked_runs(project) if r.data.tags["kedro_pipelines"] == pipeline_name]
+    return run
+
+
+def test_meta_quick_run_produces_every_report_entry(quick_project):
+    project_copy = quick_project
     pairs = load(project_copy, "task_pairs")
     meta_features = load(project_copy, "meta_features")
     assert len(meta_features) == len(pairs) * 2  # one meta-example per pair row × seed
@@ -20,9 +42,33 @@ def test_meta_quick_run_produces_every_report_entry(project_copy, newsgroups_arc
     comparison = load(project_copy, "paper_comparison")
     assert {0.834, 0.843, 0.893, 0.897}.issubset(set(comparison.select_dtypes("number").stack()))
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
-        pngs = list((project_copy / "data/08_reporting" / f"{figure}.png").rglob("*.png"))
-        assert len(pngs) == 1 and pngs[0].stat().st_size > 1000, figure
+        for fmt, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
+            files = list((project_copy / "data/08_reporting" / f"{figure}.{fmt}").rglob(f"*.{fmt}"))
+            assert len(files) == 1 and files[0].read_bytes().startswith(magic), (figure, fmt)
+    for interactive in ("fig_relative_gains_plotly", "fig_meta_coefficients_plotly"):
+        assert load(project_copy, interactive).data, interactive
     _check_kedro_viz_sees_the_run(project_copy)
+    _check_the_run_is_tracked(project_copy, comparison)
+
+
+def _check_the_run_is_tracked(project, comparison):
+    """The MLflow run record: environment, parameters, Table 1/2 numbers, every figure."""
+    run = _tracked_run(project, "meta")
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["kedro_env"] == "quick" and run.data.tags["kedro_pipelines"] == "meta"
+    assert run.data.params["newsgroups.training.stl_epochs"] == "8"
+    ours = comparison.set_index(["table", "problem", "quantity"])["ours"]
+    for problem in ("related", "unrelated"):
+        for quantity in ("stl_score", "mtl_score", "improved_share"):
+            logged = run.data.metrics[f"table1.{problem}.{quantity}"]
+            assert logged == pytest.approx(ours[("Table 1", problem, quantity)])
+    table2 = {k for k in run.data.metrics if k.startswith("table2.")}
+    finite = comparison.loc[(comparison["table"] == "Table 2") & comparison["ours"].notna()]
+    assert len(table2) == len(finite)  # a metric per computed Table 2 number, none for NaN
+    artefacts = tracked_artifacts(project, run.info.run_id)
+    for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
+        assert {f"figures/{figure}.png", f"figures/{figure}.pdf"} <= artefacts, figure
+    assert "figures/fig_relative_gains.html" in artefacts
 
 
 def _check_kedro_viz_sees_the_run(project):
@@ -35,19 +81,22 @@ def _check_kedro_viz_sees_the_run(project):
     client = TestClient(create_api_app_from_project(project))
     graph = client.get("/api/pipelines/meta").json()
     by_name = {node["name"]: node for node in graph["nodes"]}
+    stages = {node["name"] for node in graph["nodes"] if node["type"] == "modularPipeline"}
+    assert stages == {"ingest", "features", "training", "meta_model", "report"}
     assert {"train_mtl_models", "fit_meta_model", "compare_with_paper"} <= set(by_name)
     for dataset, preview_type in (
         ("paper_comparison", "TablePreview"),
         ("fig_relative_gains", "ImagePreview"),
+        ("tfidf_matrix", "TablePreview"),
+        ("fig_relative_gains_plotly", "PlotlyPreview"),
     ):
         meta = client.get(f"/api/nodes/{by_name[dataset]['id']}").json()
         assert meta.get("preview_type") == preview_type, (dataset, meta)
         assert meta.get("preview"), dataset
 
 
-def test_tweets_quick_run_on_the_shared_tweets(project_copy, tweets_dir):
-    run_pipeline(project_copy, "tweets", params={"tweets": {"data_dir": str(tweets_dir)}})
-
+def test_tweets_quick_run_on_the_shared_tweets(quick_project):
+    project_copy = quick_project
     report = load(project_copy, "rehydration_report")
     assert len(report) > 0
     related = load(project_copy, "tweets_lamb_related")
@@ -65,5 +114,32 @@ def test_tweets_quick_run_on_the_shared_tweets(project_copy, tweets_dir):
     ablation = load(project_copy, "tweet_aux_ablation")
     assert sorted(ablation["aux_share"].unique()) == [0.0, 0.5, 1.0]  # quick shares
     assert set(ablation["encoder"]) == {"cnn"}
-    pngs = list((project_copy / "data/08_reporting").rglob("*.png"))
-    assert pngs and all(p.stat().st_size > 1000 for p in pngs), "the ablation figure is saved"
+    metrics = _tracked_run(project_copy, "tweets").data.metrics
+    row = results.iloc[0]
+    key = f"tweets.{row['pair']}.{row['task']}.{row['encoder']}.mtl_accuracy"
+    assert metrics[key] == pytest.approx(row["mtl_accuracy"])
+    assert len([k for k in metrics if k.startswith("tweets.")]) == 4 * len(results)
+    for fmt in ("png", "pdf"):
+        files = list((project_copy / "data/08_reporting").rglob(f"tweet_aux_ablation.{fmt}"))
+        files = [f for f in files if f.is_file()]
+        assert len(files) == 1 and files[0].stat().st_size > 1000, f"ablation figure ({fmt})"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_study_notebook_runs_on_the_quick_outputs(quick_project, name):
+    """Each notebook executes top to bottom against the catalog (nbclient, a real kernel)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    folder = quick_project / "notebooks"
+    notebook = nbformat.read(folder / name, as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    images = [
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    assert images, f"{name} drew no figure"

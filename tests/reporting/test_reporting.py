@@ -13,8 +13,10 @@ from mtl_pipeline.reporting.figures import (
     f1_over_epochs,
     f1_over_epochs_figure,
     meta_coefficients_figure,
+    meta_coefficients_plotly,
     relative_gains_by_class_pair,
     relative_gains_figure,
+    relative_gains_plotly,
 )
 from mtl_pipeline.reporting.tables import PAPER_TABLE2, paper_comparison, table1
 
@@ -303,3 +305,85 @@ def test_wide_tables_for_the_readme():
     assert (r["accuracy"], r["accuracy_baseline"], r["paper_accuracy"]) == (0.75, 0.6, 0.71)
     assert r["paper_baseline"] == 0.719 and r["f1_baseline"] == 0.7
     assert t2.loc[("unrelated", "(paper: all)"), "paper_accuracy"] == 0.57  # listed, not ours
+
+
+def _pdf(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf")
+    return buf.getvalue()
+
+
+def test_figures_are_titled_with_worded_axes_and_shared_ranges():
+    fig = f1_over_epochs_figure(_curves(), _pairs())
+    related, unrelated = fig.axes
+    assert fig.get_suptitle().startswith("Main-task test F1 over training")
+    assert related.get_ylabel() == "mean main-task test F1"
+    assert related.get_xlabel() == "training epoch"
+    assert related.get_ylim() == unrelated.get_ylim()  # panels compared on one range
+    assert "standard deviation" in fig.get_supxlabel()  # the band is explained
+    assert _pdf(fig).startswith(b"%PDF")
+
+
+def test_relative_gains_matrix_is_compact_and_interactive_version_names_the_pair():
+    fig = relative_gains_figure(_gains(), _pairs())
+    matrix_axes = [ax for ax in fig.axes if ax.get_title()]
+    related = next(ax for ax in matrix_axes if ax.get_title() == "related pairs")
+    rows = [t.get_text() for t in related.get_yticklabels()]
+    cols = [t.get_text() for t in related.get_xticklabels()]
+    assert rows == ["a"] and cols == ["b", "c"]  # only classes that occur, no mirrored half
+    assert min(t.get_fontsize() for t in related.get_xticklabels()) >= 8
+    interactive = relative_gains_plotly(_gains(), _pairs())
+    hover = [text for trace in interactive.data for text in np.ravel(trace.text) if text]
+    assert any(text.startswith("main task: a vs b") for text in hover)
+
+
+def test_coefficient_plotly_hover_has_feature_and_rank():
+    coefs = pd.DataFrame(
+        {
+            "problem": "related",
+            "feature_subset": "all",
+            "feature": ["f1", "f2"],
+            "coef_mean": [0.5, -0.2],
+            "coef_std": 0.1,
+            "inverse_rank_mean": [1.0, 0.5],
+            "n_models": 10,
+        }
+    )
+    fig = meta_coefficients_plotly(coefs, top_n=2)
+    (bar,) = fig.data
+    assert list(bar.y) == ["f2", "f1"] and "inverse rank" in bar.hovertemplate
+
+
+def test_table_numbers_become_named_metrics_and_nan_is_left_out():
+    from mtl_pipeline.reporting.run_metrics import paper_comparison_metrics, tweet_results_metrics
+
+    comparison = pd.DataFrame(
+        {
+            "table": ["Table 1", "Table 2", "Table 2"],
+            "problem": ["related", "related", "unrelated"],
+            "quantity": ["stl_score", "meta_f1", "meta_f1"],
+            "feature_subset": [None, "only_curve", "all"],
+            "ours": [0.9, 0.5, float("nan")],
+            "paper": [0.834, 0.71, 0.57],
+        }
+    )
+    assert paper_comparison_metrics(comparison) == {
+        "table1.related.stl_score": 0.9,
+        "table2.related.meta_f1.only_curve": 0.5,
+    }
+    results = pd.DataFrame(
+        {
+            "pair": ["flu"],
+            "task": ["flu_relevance"],
+            "encoder": ["cnn"],
+            "stl_accuracy": [0.7],
+            "mtl_accuracy": [0.75],
+            "stl_f1": [0.6],
+            "mtl_f1": [float("nan")],
+        }
+    )
+    assert tweet_results_metrics(results) == {
+        "tweets.flu.flu_relevance.cnn.stl_accuracy": 0.7,
+        "tweets.flu.flu_relevance.cnn.mtl_accuracy": 0.75,
+        "tweets.flu.flu_relevance.cnn.stl_f1": 0.6,
+    }

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 
 def check_shares(shares: Sequence[float]) -> list[float]:
@@ -48,30 +44,3 @@ def ablation_summary(scores: pd.DataFrame) -> pd.DataFrame:
         n_folds=("fold", "nunique"),
     )
     return out.reset_index().fillna({"accuracy_std": 0.0, "f1_std": 0.0})
-
-
-def plot_ablation(scores: pd.DataFrame) -> plt.Figure:
-    """One panel per pair: main-task accuracy (mean ± std over folds) vs. aux share."""
-    summary = ablation_summary(scores)
-    pairs = list(dict.fromkeys(summary["pair"]))
-    fig, axes = plt.subplots(
-        1, max(len(pairs), 1), figsize=(5 * max(len(pairs), 1), 3.8), squeeze=False
-    )
-    for ax, pair in zip(axes[0], pairs, strict=False):
-        sub = summary[summary["pair"] == pair]
-        for (main, aux, enc), line in sub.groupby(["main_task", "aux_task", "encoder"]):
-            ax.errorbar(
-                100 * line["aux_share"],
-                line["accuracy"],
-                yerr=line["accuracy_std"],
-                marker="o",
-                capsize=3,
-                label=f"{main} (+{aux}, {enc})",
-            )
-        ax.set_title(pair)
-        ax.set_xlabel("share of auxiliary training data (%)")
-        ax.set_ylabel("main-task test accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
 from mtl_pipeline.features.curves import curve_features
@@ -20,7 +21,9 @@ from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
     meta_coefficients_figure,
+    meta_coefficients_plotly,
     relative_gains_figure,
+    relative_gains_plotly,
 )
 from mtl_pipeline.reporting.tables import paper_comparison
 
@@ -160,26 +163,27 @@ def compare_with_paper(
 
 def plot_f1_over_epochs(
     learning_curves: pd.DataFrame, task_pairs: pd.DataFrame, params: Mapping[str, Any]
-) -> Figure:
-    """Mean test F1 over epochs, STL vs MTL per problem (paper Fig. 4)."""
+) -> tuple[Figure, Figure]:
+    """Mean test F1 over epochs, STL vs MTL per problem (paper Fig. 4): PNG and PDF."""
     p = _section(params, "reporting", _REPORT_KEYS)
-    return f1_over_epochs_figure(learning_curves, task_pairs, metric=p["f1_metric"])
+    figure = f1_over_epochs_figure(learning_curves, task_pairs, metric=p["f1_metric"])
+    return figure, figure
 
 
-def plot_relative_gains(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> Figure:
-    """Mean relative MTL gain per main-task class pair (paper Fig. 5)."""
-    return relative_gains_figure(mtl_gains, task_pairs)
+def plot_relative_gains(
+    mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame
+) -> tuple[Figure, Figure, go.Figure]:
+    """Mean relative MTL gain per main task (paper Fig. 5): PNG, PDF and interactive."""
+    figure = relative_gains_figure(mtl_gains, task_pairs)
+    return figure, figure, relative_gains_plotly(mtl_gains, task_pairs)
 
 
 def plot_meta_coefficients(
     meta_coefficients: pd.DataFrame, meta_scores: pd.DataFrame, params: Mapping[str, Any]
-) -> Figure:
-    """Mean meta-model coefficients of the top features (paper Table 3); degenerate models
-    are shown as such, without bars."""
+) -> tuple[Figure, Figure, go.Figure]:
+    """Mean meta-model coefficients of the top features (paper Table 3): PNG, PDF, interactive;
+    degenerate models are shown as such, without bars."""
     p = _section(params, "reporting", _REPORT_KEYS)
-    return meta_coefficients_figure(
-        meta_coefficients,
-        feature_subset=p["coefficient_subset"],
-        top_n=int(p["top_n_coefficients"]),
-        meta_scores=meta_scores,
-    )
+    subset, top_n = p["coefficient_subset"], int(p["top_n_coefficients"])
+    figure = meta_coefficients_figure(meta_coefficients, subset, top_n, meta_scores)
+    return figure, figure, meta_coefficients_plotly(meta_coefficients, subset, top_n, meta_scores)

@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from mtl_pipeline.pipelines.meta import nodes
 from mtl_pipeline.pipelines.newsgroups.pipeline import create_pipeline as newsgroups_pipeline
+from mtl_pipeline.pipelines.stages import staged
 
 
 def meta_stage() -> Pipeline:
@@ -15,53 +16,70 @@ def meta_stage() -> Pipeline:
                 inputs=["task_pairs", "task_samples", "newsgroups_documents", "params:meta"],
                 outputs="dataset_features",
                 name="compute_dataset_features",
+                tags=["meta_model"],
             ),
             node(
                 nodes.compute_curve_features,
                 inputs=["task_pairs", "learning_curves", "params:meta"],
                 outputs="curve_features",
                 name="compute_curve_features",
+                tags=["meta_model"],
             ),
             node(
                 nodes.join_features,
                 inputs=["mtl_gains", "dataset_features", "curve_features"],
                 outputs="meta_features",
                 name="join_meta_features",
+                tags=["meta_model"],
             ),
             node(
                 nodes.fit_meta_model,
                 inputs=["meta_features", "params:meta"],
                 outputs=["meta_scores", "meta_coefficients"],
                 name="fit_meta_model",
+                tags=["meta_model"],
             ),
             node(
                 nodes.compare_with_paper,
                 inputs=["mtl_gains", "meta_scores", "learning_curves"],
                 outputs="paper_comparison",
                 name="compare_with_paper",
+                tags=["report"],
             ),
             node(
                 nodes.plot_f1_over_epochs,
                 inputs=["learning_curves", "task_pairs", "params:meta"],
-                outputs="fig_f1_over_epochs",
+                outputs=["fig_f1_over_epochs", "fig_f1_over_epochs_pdf"],
                 name="plot_f1_over_epochs",
+                tags=["report"],
             ),
             node(
                 nodes.plot_relative_gains,
                 inputs=["mtl_gains", "task_pairs"],
-                outputs="fig_relative_gains",
+                outputs=[
+                    "fig_relative_gains",
+                    "fig_relative_gains_pdf",
+                    "fig_relative_gains_plotly",
+                ],
                 name="plot_relative_gains",
+                tags=["report"],
             ),
             node(
                 nodes.plot_meta_coefficients,
                 inputs=["meta_coefficients", "meta_scores", "params:meta"],
-                outputs="fig_meta_coefficients",
+                outputs=[
+                    "fig_meta_coefficients",
+                    "fig_meta_coefficients_pdf",
+                    "fig_meta_coefficients_plotly",
+                ],
                 name="plot_meta_coefficients",
+                tags=["report"],
             ),
         ]
     )
 
 
+@staged
 def create_pipeline(**kwargs) -> Pipeline:
     """The whole Kerinec et al. study: ``newsgroups`` (ingest → … → gains) + the meta stage."""
     return newsgroups_pipeline() + meta_stage()

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from mtl_pipeline.data.tweets import load_tweet_dataset, rehydration_report_table
-from mtl_pipeline.evaluation.ablation import plot_ablation
 from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
 from mtl_pipeline.evaluation.scores import results_table, significance_table
+from mtl_pipeline.reporting.figures import aux_ablation_figure
 from mtl_pipeline.tasks.tweets import build_pair_examples, load_tasks, selected_pairs
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
@@ -148,6 +148,7 @@ def run_tweet_aux_ablation(
     return run_aux_ablation(*_cv_inputs(sequences, embedding, params), params)
 
 
-def plot_tweet_aux_ablation(ablation: pd.DataFrame) -> plt.Figure:
-    """The ablation figure (mean ± std over folds)."""
-    return plot_ablation(ablation)
+def plot_tweet_aux_ablation(ablation: pd.DataFrame) -> tuple[Figure, Figure]:
+    """The ablation figure (mean ± std over folds): PNG and PDF."""
+    figure = aux_ablation_figure(ablation)
+    return figure, figure

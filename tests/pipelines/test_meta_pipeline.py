@@ -25,8 +25,13 @@ OUTPUTS = {
     "meta_coefficients",
     "paper_comparison",
     "fig_f1_over_epochs",
+    "fig_f1_over_epochs_pdf",
     "fig_relative_gains",
+    "fig_relative_gains_pdf",
+    "fig_relative_gains_plotly",
     "fig_meta_coefficients",
+    "fig_meta_coefficients_pdf",
+    "fig_meta_coefficients_plotly",
 }
 
 
@@ -73,7 +78,9 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
     for name, entry in catalog.items():
         assert entry["versioned"] is True, name
         expected = (
-            "matplotlib.MatplotlibDataset"
+            "plotly.JSONDataset"
+            if name.endswith("_plotly")
+            else "matplotlib.MatplotlibDataset"
             if name.startswith("fig_")
             else "mtl_pipeline.datasets.AtomicParquetDataset"
         )
