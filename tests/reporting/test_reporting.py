@@ -359,17 +359,23 @@ def test_table_numbers_become_named_metrics_and_nan_is_left_out():
 
     comparison = pd.DataFrame(
         {
-            "table": ["Table 1", "Table 2", "Table 2"],
-            "problem": ["related", "related", "unrelated"],
-            "quantity": ["stl_score", "meta_f1", "meta_f1"],
-            "feature_subset": [None, "only_curve", "all"],
-            "ours": [0.9, 0.5, float("nan")],
-            "paper": [0.834, 0.71, 0.57],
+            "table": ["Table 1", "Table 1", "Table 2", "Table 2"],
+            "problem": ["related", "related", "related", "unrelated"],
+            "quantity": ["stl_mean", "stl_mean", "meta_model", "meta_model"],
+            "metric": ["test_f1", "test_accuracy", "accuracy", "f1"],
+            "stl_epoch": [100, 81, None, None],
+            "mtl_epoch": [100, 81, None, None],
+            "feature_subset": [None, None, "only_curve", "all"],
+            "ours": [0.9, float("nan"), 0.5, float("nan")],
+            "ours_baseline": [float("nan"), float("nan"), 0.55, 0.6],
+            "paper": [float("nan"), 0.834, 0.71, 0.57],
         }
     )
     assert paper_comparison_metrics(comparison) == {
-        "table1.related.stl_score": 0.9,
-        "table2.related.meta_f1.only_curve": 0.5,
+        "table1.related.test_f1.epoch100.stl_mean": 0.9,
+        "table2.related.only_curve.accuracy": 0.5,
+        "table2.related.only_curve.accuracy_baseline": 0.55,
+        "table2.unrelated.all.f1_baseline": 0.6,
     }
     results = pd.DataFrame(
         {

@@ -9,6 +9,8 @@ kedro-viz: hover a cell or bar to see which pair or feature it is).
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -303,11 +305,9 @@ def meta_coefficients_figure(
     )
     for ax, problem in zip(axes, problems, strict=False):
         if problem in reasons:
-            style.empty_panel(
-                ax,
-                f"{problem} pairs: degenerate meta-model,\nno finding\n\n{reasons[problem][:300]}",
-            )
-            ax.texts[-1].set(wrap=True, fontsize=style.SMALL_TICK_SIZE)
+            reason = textwrap.fill(reasons[problem][:300], width=55)
+            style.empty_panel(ax, f"{problem} pairs: degenerate meta-model, no finding\n\n{reason}")
+            ax.set_axis_off()
             continue
         d = data.loc[data["problem"] == problem][::-1]
         colors = np.where(d["coef_mean"] >= 0, style.MTL_COLOR, style.STL_COLOR)

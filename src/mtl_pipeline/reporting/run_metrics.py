@@ -1,7 +1,7 @@
 """The README's table numbers as flat ``{metric name: value}`` dicts, for run tracking.
 
-Names are stable and readable in ``mlflow ui``: ``table1.related.stl_score``,
-``table2.unrelated.meta_f1.only_curve``, ``tweets.flu.flu_relevance.cnn.mtl_accuracy``.
+Names are stable and readable in ``mlflow ui``: ``table1.related.test_f1.epoch100.stl_mean``,
+``table2.unrelated.only_curve.accuracy``, ``tweets.flu.flu_relevance.cnn.mtl_accuracy``.
 Missing (NaN) numbers are left out: a metric that was not computed is never logged as a value.
 """
 
@@ -17,30 +17,41 @@ TWEET_METRIC_COLUMNS = ("stl_accuracy", "mtl_accuracy", "stl_f1", "mtl_f1")
 
 
 def _name(*parts: object) -> str:
-    return ".".join(str(p).replace(" ", "_") for p in parts if p is not None and p == p)
+    return ".".join(str(p).replace(" ", "_") for p in parts if p is not None and not pd.isna(p))
 
 
 def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and math.isfinite(float(value))
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def paper_comparison_metrics(paper_comparison: pd.DataFrame) -> dict[str, float]:
-    """Our numbers of Tables 1 and 2 (column ``ours``), one metric per row of the table."""
-    require_columns(paper_comparison, ["table", "problem", "quantity", "ours"], "paper_comparison")
-    subset = (
-        paper_comparison["feature_subset"]
-        if "feature_subset" in paper_comparison
-        else pd.Series(None, index=paper_comparison.index)
+    """Our numbers of Tables 1 and 2 (column ``ours``; Table 2 also ``ours_baseline``).
+
+    Table 1: ``table1.<problem>.<metric>.epoch<stl>[_<mtl>].<quantity>``, e.g.
+    ``table1.related.test_f1.epoch100.improved_share``; Table 2:
+    ``table2.<problem>.<feature_subset>.<metric>`` and ``….<metric>_baseline`` (majority class).
+    Rows without a number of ours (degenerate, not computed) give no metric.
+    """
+    require_columns(
+        paper_comparison, ["table", "problem", "quantity", "metric", "ours"], "paper_comparison"
     )
-    out = {}
-    for (table, problem, quantity, ours), feature_subset in zip(
-        paper_comparison[["table", "problem", "quantity", "ours"]].itertuples(index=False),
-        subset,
-        strict=True,
-    ):
-        if _finite(ours):
-            key = _name(str(table).lower().replace(" ", ""), problem, quantity, feature_subset)
-            out[key] = float(ours)
+    out: dict[str, float] = {}
+    for row in paper_comparison.to_dict("records"):
+        table = str(row["table"]).lower().replace(" ", "")
+        if table == "table1":
+            stl, mtl = row.get("stl_epoch"), row.get("mtl_epoch")
+            stl = int(stl)
+            epoch = f"epoch{stl}" if pd.isna(mtl) or mtl == stl else f"epoch{stl}_{int(mtl)}"
+            names = {"ours": _name(table, row["problem"], row["metric"], epoch, row["quantity"])}
+        else:
+            base = _name(table, row["problem"], row.get("feature_subset"), row["metric"])
+            names = {"ours": base, "ours_baseline": f"{base}_baseline"}
+        for column, name in names.items():
+            value = row.get(column)
+            if _finite(value):
+                if name in out:
+                    raise ValueError(f"paper_comparison: two rows give the metric '{name}'")
+                out[name] = float(value)
     return out
 
 
