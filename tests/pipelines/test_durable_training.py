@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 STORE = "data/06_models/shard_store"
 SUMMARY = re.compile(r"models: trained=(\d+) reused=(\d+) seconds=[0-9.]+")
-TRAINING_NODES = "train_stl_models,train_mtl_models"
+TRAINING_NODES = "training.train_stl_models,training.train_mtl_models"
 
 
 def _command(archive: Path, *extra_params: str, from_nodes: str | None = None) -> list[str]:
@@ -120,7 +120,9 @@ def test_kill_resume_rerun_change_and_mixing(project, newsgroups_archive):
     # 5. the old README recipe: STL from a run with stl_epochs=1, then only MTL rerun with
     # the defaults. combine_learning_curves must refuse to mix them, naming both.
     _run(project, _command(newsgroups_archive, "newsgroups.training.stl_epochs=1"))
-    mixed = _run(project, _command(newsgroups_archive, from_nodes="train_mtl_models"), check=False)
+    mixed = _run(
+        project, _command(newsgroups_archive, from_nodes="training.train_mtl_models"), check=False
+    )
     assert mixed.returncode != 0
     output = " ".join((mixed.stdout + mixed.stderr).split())
     assert "stl_learning_curves and mtl_learning_curves come from different runs" in output

@@ -45,8 +45,10 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
         for fmt, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
             files = list((project_copy / "data/08_reporting" / f"{figure}.{fmt}").rglob(f"*.{fmt}"))
             assert len(files) == 1 and files[0].read_bytes().startswith(magic), (figure, fmt)
-    for interactive in ("fig_relative_gains_plotly", "fig_meta_coefficients_plotly"):
-        assert load(project_copy, interactive).data, interactive
+    assert load(project_copy, "fig_relative_gains_plotly").data
+    coefficients = load(project_copy, "fig_meta_coefficients_plotly")
+    degenerate = [a.text for a in coefficients.layout.annotations if "degenerate" in a.text]
+    assert coefficients.data or degenerate  # bars, or the reason there are none (quick run)
     _check_kedro_viz_sees_the_run(project_copy)
     _check_the_run_is_tracked(project_copy, comparison)
 
