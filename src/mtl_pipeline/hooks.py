@@ -1,4 +1,6 @@
-"""Run tracking with MLflow: every ``kedro run`` becomes an MLflow run.
+"""Project hooks: run tracking with MLflow, and input errors shown as one message.
+
+Run tracking with MLflow: every ``kedro run`` becomes an MLflow run.
 
 Each run records its environment (Kedro env, pipeline, versions of Python, Kedro, torch and
 this package, the git commit, the device), the parameters its pipeline reads, the numbers of
@@ -13,6 +15,11 @@ filesystem tracking backend ... is in maintenance mode``), and, once installed, 
 its hooks in every Kedro project of the environment. This hook calls the MLflow API directly.
 MLflow is optional (the ``tracking`` extra, part of ``dev``): without it, runs are not tracked
 and one log line says so.
+
+Input errors: an ``InputError`` (a file or parameter the user can fix) carries the whole story in
+its message; Kedro's runner already logs it once ("Node ... failed with error: ..."), and the
+rich traceback printed after it (hundreds of lines) only hides it. ``InputErrorHooks`` makes the
+run end with the message alone; any other exception is a bug and keeps its full traceback.
 """
 
 from __future__ import annotations
@@ -21,12 +28,15 @@ import logging
 import platform
 import re
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from mtl_pipeline.params import InputError
 from mtl_pipeline.reporting.run_metrics import METRIC_TABLES
 
 logger = logging.getLogger(__name__)
@@ -211,3 +221,26 @@ def _figure_file(dataset_name: str, data: Any) -> str:
         if dataset_name.endswith(f"_{fmt}"):
             return f"{dataset_name.removesuffix(f'_{fmt}')}.{fmt}"
     return f"{dataset_name}.png"
+
+
+def input_error_excepthook(previous):
+    """``sys.excepthook`` that prints an ``InputError`` as one message, else calls ``previous``."""
+
+    def excepthook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, InputError):
+            print(f"\nError: {exc}", file=sys.stderr)
+            return
+        previous(exc_type, exc, tb)
+
+    excepthook.wraps_input_errors = True  # type: ignore[attr-defined]
+    return excepthook
+
+
+class InputErrorHooks:
+    @hook_impl
+    def after_context_created(self, context) -> None:  # noqa: ARG002 (hook signature)
+        # Installed here, after Kedro's logging set-up installed rich's traceback handler.
+        if not getattr(sys.excepthook, "wraps_input_errors", False):
+            sys.excepthook = input_error_excepthook(sys.excepthook)

@@ -2,10 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
-from mtl_pipeline.hooks import MlflowTrackingHook
+from mtl_pipeline.hooks import InputErrorHooks, MlflowTrackingHook
 
 # Every run is tracked in MLflow (conf/base/mlflow.yml; off without mlflow installed).
-HOOKS = (MlflowTrackingHook(),)
+# A user's input error ends `kedro run` with its one-paragraph message, not a traceback.
+HOOKS = (MlflowTrackingHook(), InputErrorHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

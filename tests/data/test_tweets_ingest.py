@@ -211,7 +211,7 @@ def test_empty_text_is_a_reported_drop_or_an_error(tmp_path):
 
 def test_jsonl_line_that_is_not_json(tmp_path):
     _ids_file(tmp_path, ["1"])
-    _write(tmp_path / "h.jsonl", '{"data": [{"id": "1", "text": "a"}]}\n{"data": [\n')
+    _write(tmp_path / "h.jsonl", '{"data": [{"id": "1", "text": "a"}]}\n{"data": [\n{"data": []}\n')
     with pytest.raises(TweetDataError, match=r"h\.jsonl, line 2: not valid JSON"):
         load_tweet_dataset(_hyd_cfg("twarc2", ["h.jsonl"]), tmp_path, "h")
 

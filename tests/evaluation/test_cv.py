@@ -15,6 +15,8 @@ from mtl_pipeline.evaluation.cv import (
     run_cross_validation,
 )
 from mtl_pipeline.evaluation.scores import results_table, significance_table
+from mtl_pipeline.evaluation.spec import ablation_spec, cv_spec, training_settings
+from mtl_pipeline.params import DegenerateTaskError, ParameterError
 from mtl_pipeline.tasks.tweets import TweetTask
 
 
@@ -110,29 +112,78 @@ def test_tiny_real_cross_validation_and_ablation_run():
     features[:, 4:] = 0  # padding
     embedding = rng.normal(size=(12, 5)).astype(np.float32)
     embedding[0] = 0
-    scores, curves = run_cross_validation(features, pairs, embedding, _params(("cnn", "bilstm")))
+    scores, curves = run_cross_validation(features, pairs, embedding, *_specs(("cnn", "bilstm")))
     # 2 pairs x 2 tasks x 2 encoders x 2 folds x (stl, mtl)
     assert len(scores) == 32
     assert scores["accuracy"].between(0, 1).all()
     assert set(curves["encoder"]) == {"cnn", "bilstm"}
-    again, _ = run_cross_validation(features, pairs, embedding, _params(("cnn", "bilstm")))
+    again, _ = run_cross_validation(features, pairs, embedding, *_specs(("cnn", "bilstm")))
     pd.testing.assert_frame_equal(scores, again)  # same seeds -> same result on CPU
     results = results_table(scores)
     assert len(results) == 2 * 2 * 2
     assert len(significance_table(scores)) == 2 * len(results)
-    abl = run_aux_ablation(features, pairs, embedding, _params())
+    settings, cv = _specs()
+    abl = run_aux_ablation(features, pairs, embedding, settings, cv, ablation_spec(_params(), ()))
     assert len(abl) == 2 * 2 * 2  # pairs x shares x folds (main direction only)
     assert set(abl["aux_share"]) == {0.0, 1.0}
     assert (abl.loc[abl["aux_share"] == 0, "n_aux_train"] == 0).all()
 
 
-@pytest.mark.parametrize("encoder", ["transformer"])
-def test_unknown_encoder_is_an_error(encoder):
-    pairs = pairs_from_table(_table(), _tasks())
-    with pytest.raises(ValueError, match="tweets.model.encoders"):
-        run_cross_validation(
-            np.ones((100, 3), dtype=np.int64),
-            pairs,
-            np.ones((2, 2), dtype=np.float32),
-            _params((encoder,)),
-        )
+def _specs(encoders=("cnn",)):
+    params = _params(encoders)
+    return training_settings(params), cv_spec(params)
+
+
+def test_unknown_encoder_is_an_error_naming_the_parameter():
+    with pytest.raises(
+        ParameterError,
+        match=r"parameter tweets\.model\.encoders names \['transformer'\]; expected entries of",
+    ):
+        training_settings(_params(("transformer",)))
+
+
+def test_one_class_fold_split_stops_the_run_naming_task_split_and_counts():
+    table = _table()
+    table.loc[table["pair"] == "cd", "aux_label"] = 1  # task d: one class in every fold
+    pairs = pairs_from_table(table, _tasks())
+    features = np.ones((len(table), 3), dtype=np.int64)
+    embedding = np.ones((2, 2), dtype=np.float32)
+    with pytest.raises(DegenerateTaskError) as err:
+        run_cross_validation(features, pairs, embedding, *_specs())
+    assert str(err.value) == (
+        "task 'd': the training set of fold 0 (pair cd) has one class or none (class "
+        "counts {'0': 0, '1': 20}); a one-class split gives meaningless scores (accuracy 1.0, "
+        "F1 0.0) (and 3 more such splits). Fix the data or the task definition, or set the "
+        "parameter tweets.on_degenerate_task to 'drop' to drop such tasks with a warning."
+    )
+
+
+def test_drop_switch_leaves_the_degenerate_pair_out_with_a_warning(caplog):
+    table = _table()
+    table.loc[table["pair"] == "cd", "aux_label"] = 1
+    pairs = pairs_from_table(table, _tasks())
+    rng = np.random.default_rng(0)
+    features = rng.integers(1, 12, size=(len(table), 4)).astype(np.int64)
+    embedding = rng.normal(size=(12, 3)).astype(np.float32)
+    settings, cv = _specs()
+    scores, _ = run_cross_validation(features, pairs, embedding, settings, cv, "drop")
+    assert set(scores["pair"]) == {"ab"}
+    assert "Dropped (tweets.on_degenerate_task is 'drop'): task 'd'" in caplog.text
+
+
+def test_one_class_auxiliary_share_of_the_ablation_stops_the_run():
+    table = _table()
+    cd = np.nonzero((table["pair"] == "cd").to_numpy())[0]
+    table.loc[cd, "aux_label"] = 1
+    table.loc[cd[:4], "aux_label"] = 0  # 4 of 40: a 10 % share of 20 rows may miss them
+    pairs = pairs_from_table(table, _tasks())[1:]
+    features = np.ones((len(table), 3), dtype=np.int64)
+    embedding = np.ones((2, 2), dtype=np.float32)
+    settings, cv = _specs()
+    params = {**_params(), "ablation": {**_params()["ablation"], "shares": [0.05, 1.0]}}
+    with pytest.raises(DegenerateTaskError) as err:
+        run_aux_ablation(features, pairs, embedding, settings, cv, ablation_spec(params, ()))
+    assert str(err.value).startswith(
+        "task 'd': the auxiliary training share 0.05 of fold 0 (pair cd, parameter "
+        "tweets.ablation.shares) has one class or none (class counts {'0': 0, '1': 1})"
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from mtl_pipeline.pipelines.tweets import TWEET_DATASETS, create_pipeline
+from mtl_pipeline.pipelines.tweets import create_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = yaml.safe_load((ROOT / "conf/base/catalog_tweets.yml").read_text())
@@ -14,8 +14,7 @@ PARAMS = yaml.safe_load((ROOT / "conf/base/parameters_tweets.yml").read_text())
 QUICK = yaml.safe_load((ROOT / "conf/quick/parameters_tweets.yml").read_text())
 
 EXPECTED_NODES = {
-    *(f"ingest_tweets_{d}" for d in TWEET_DATASETS),
-    "combine_rehydration_reports",
+    "ingest_tweet_datasets",
     "build_tweet_examples",
     "build_tweet_vocabulary",
     "encode_tweet_sequences",
@@ -25,8 +24,8 @@ EXPECTED_NODES = {
     "run_tweet_aux_ablation",
     "plot_tweet_aux_ablation",
 }
-# in-memory hand-overs between nodes (not worth persisting)
-MEMORY = {f"rehydration_report_{d}" for d in TWEET_DATASETS}
+# in-memory hand-overs between nodes (not worth persisting): none
+MEMORY: set[str] = set()
 
 
 def _param_exists(name: str, params: dict) -> bool:
@@ -55,9 +54,8 @@ def test_every_output_is_a_versioned_catalog_entry():
             assert entry["type"] == "matplotlib.MatplotlibDataset"
         else:
             assert entry["type"].endswith("ParquetDataset"), name
-    for d in TWEET_DATASETS:
-        assert f"tweets_{d}" in CATALOG
     for name in (
+        "tweet_datasets",
         "rehydration_report",
         "embedding_coverage",
         "tweet_results",
@@ -74,7 +72,7 @@ def test_inputs_are_parameters_that_exist_or_produced_datasets():
     for name in free:
         assert _param_exists(name, PARAMS), name
     assert PARAMS["tweets"]["data_dir"] == "data/01_raw/tweets"
-    assert set(PARAMS["tweets"]["datasets"]) == set(TWEET_DATASETS)
+    assert set(PARAMS["tweets"]["datasets"]) == {"lamb_related", "lamb_awareness", "vader"}
 
 
 def test_quick_parameters_override_only_existing_keys():

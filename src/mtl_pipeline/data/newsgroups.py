@@ -1,11 +1,13 @@
 """Reading 20 Newsgroups ("bydate" version) into one document table.
 
-Three sources, one output shape (``doc_id, split, newsgroup, text``):
+Four sources, one output shape (``doc_id, split, newsgroup, text``):
 
 * a ``20news-bydate.tar.gz`` archive (read in place with :mod:`tarfile`, never extracted);
 * an extracted folder holding ``20news-bydate-train/`` and ``20news-bydate-test/``;
 * nothing at all: scikit-learn's downloader fetches the canonical archive (the normal path on a
-  machine with internet access).
+  machine with internet access);
+* a user's own labelled documents (CSV or Parquet: text, label and train/test split columns,
+  ``newsgroups.documents``): each label plays the part of a newsgroup in the hierarchy.
 
 The rows are sorted by ``doc_id`` so that the same corpus always gives the same row order, which
 the TF-IDF matrix and every task sample rely on.
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 import logging
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+
+from mtl_pipeline.params import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +33,7 @@ DOCUMENT_COLUMNS = ["doc_id", "split", "newsgroup", "text"]
 ENCODING = "latin-1"
 
 
-class NewsgroupsDataError(ValueError):
+class NewsgroupsDataError(InputError):
     """The 20 Newsgroups source is missing, unreadable or not laid out as expected."""
 
 
@@ -148,15 +153,89 @@ def download_newsgroups(
     remove = ("headers", "footers", "quotes") if remove_headers_footers_quotes else ()
     rows = []
     for split in SPLIT_FOLDERS:
-        bunch = fetch_20newsgroups(
-            subset=split,
-            remove=remove,
-            shuffle=False,
-            data_home=data_home,
-            download_if_missing=True,
-        )
+        try:
+            bunch = fetch_20newsgroups(
+                subset=split,
+                remove=remove,
+                shuffle=False,
+                data_home=data_home,
+                download_if_missing=True,
+            )
+        except OSError as exc:  # URLError, socket errors, a failed write to the cache
+            raise NewsgroupsDataError(
+                f"parameter newsgroups.archive is not set, so 20 Newsgroups was to be downloaded "
+                f"with scikit-learn, which failed ({exc}). Point the parameter at a local copy: "
+                "kedro run --params newsgroups.archive=/path/to/20news-bydate.tar.gz (the "
+                "archive or its extracted folder), or run where the internet is reachable"
+            ) from None
         for text, target, filename in zip(bunch.data, bunch.target, bunch.filenames, strict=True):
             name = Path(filename).name
             newsgroup = bunch.target_names[target]
             rows.append(_document_row(split, newsgroup, name, text))
     return _document_table(rows, "scikit-learn's fetch_20newsgroups")
+
+
+def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
+    """A user's labelled documents (``newsgroups.documents``) as the document table.
+
+    ``spec``: ``files`` (CSV or Parquet, by suffix), ``text_column`` (default ``text``),
+    ``label_column`` (``label``), ``split_column`` (``split``, values ``train``/``test``).
+    The label is the "newsgroup" the hierarchy names; doc ids are ``<split>/<label>/<file>:<row>``.
+    """
+    where = "newsgroups.documents"
+    if not isinstance(spec, Mapping):
+        raise NewsgroupsDataError(
+            f"parameter {where} must be a mapping (files, text_column, label_column, "
+            f"split_column), got {spec!r}"
+        )
+    files = spec.get("files")
+    files = [files] if isinstance(files, str) else files
+    if not files or not isinstance(files, list):
+        raise NewsgroupsDataError(
+            f"parameter {where}.files must list at least one CSV/Parquet file"
+        )
+    columns = {
+        key: str(spec.get(key, default))
+        for key, default in (
+            ("text_column", "text"),
+            ("label_column", "label"),
+            ("split_column", "split"),
+        )
+    }
+    rows = []
+    for name in files:
+        path = Path(str(name))
+        if not path.is_file():
+            raise NewsgroupsDataError(f"{path} does not exist (parameter {where}.files)")
+        try:
+            if path.suffix.lower() in (".parquet", ".pq"):
+                table = pd.read_parquet(path).astype(str)
+                first_line = 1
+            else:
+                table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+                first_line = 2  # after the header
+        except UnicodeDecodeError as exc:
+            raise NewsgroupsDataError(f"{path}: not valid UTF-8 ({exc.reason})") from None
+        except (ValueError, OSError) as exc:  # pandas' EmptyDataError, ParserError, pyarrow
+            raise NewsgroupsDataError(f"{path}: cannot be read as a table ({exc})") from None
+        for key, column in columns.items():
+            if column not in table.columns:
+                raise NewsgroupsDataError(
+                    f"{path}: no column {column!r} (parameter {where}.{key}); the file has "
+                    f"columns {list(table.columns)}"
+                )
+        text, label, split = (table[columns[k]] for k in columns)
+        for what, bad, expected in (
+            ("split_column", ~split.isin(list(SPLIT_FOLDERS)), "'train' or 'test'"),
+            ("label_column", label.str.strip() == "", "a label"),
+            ("text_column", text.str.strip() == "", "a non-empty text"),
+        ):
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise NewsgroupsDataError(
+                    f"{path}, line {i + first_line}: column {columns[what]!r} has "
+                    f"{table[columns[what]].iat[i]!r}, expected {expected} (parameter {where}.{what})"
+                )
+        for i, (t, g, sp) in enumerate(zip(text, label.str.strip(), split, strict=True)):
+            rows.append(_document_row(sp, g, f"{path.name}:{i + first_line:07d}", t))
+    return _document_table(rows, ", ".join(str(f) for f in files))

@@ -19,7 +19,10 @@ or a drop that the report counts and lists; never a silently wrong table.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +30,21 @@ from typing import Any
 
 import pandas as pd
 
+from mtl_pipeline.params import InputError
+
 TABLE_FORMATS = ("tsv", "csv", "parquet")
 HYDRATED_FORMATS = ("twarc2", "twarc1", "hydrator_csv")
 MISSING_REASONS = ("not_found", "not_authorised", "other_error", "absent")
+
+logger = logging.getLogger(__name__)
+
+RETWEET_TEXT = ("original", "as_returned")
 
 ID = "tweet_id"
 TEXT = "text"
 
 
-class TweetDataError(ValueError):
+class TweetDataError(InputError):
     """An input file or parameter does not match what the dataset configuration declares."""
 
 
@@ -67,6 +76,7 @@ class HydratedSource:
 
     files: tuple[str, ...]
     format: str
+    retweet_text: str = "original"  # see read_hydrated
 
 
 @dataclass(frozen=True)
@@ -100,14 +110,27 @@ class TweetDatasetConfig:
         hydrated = None
         if raw.get("hydrated") is not None:
             h = raw["hydrated"]
+            if not isinstance(h, Mapping):
+                raise TweetDataError(
+                    f"parameter {where}.hydrated must be a mapping {{format: ..., files: [...]}}, "
+                    f"got {h!r}"
+                )
             fmt = str(h.get("format", ""))
             if fmt not in HYDRATED_FORMATS:
                 raise TweetDataError(
                     f"parameter {where}.hydrated.format is {fmt!r}; expected one of "
                     f"{HYDRATED_FORMATS}"
                 )
+            retweet_text = str(h.get("retweet_text", "original"))
+            if retweet_text not in RETWEET_TEXT:
+                raise TweetDataError(
+                    f"parameter {where}.hydrated.retweet_text is {retweet_text!r}; expected one "
+                    f"of {list(RETWEET_TEXT)}"
+                )
             hydrated = HydratedSource(
-                files=_files(h.get("files"), f"{where}.hydrated.files"), format=fmt
+                files=_files(h.get("files"), f"{where}.hydrated.files"),
+                format=fmt,
+                retweet_text=retweet_text,
             )
         text_column = raw.get("text_column", None if hydrated else TEXT)
         if hydrated is not None and text_column is not None:
@@ -116,7 +139,13 @@ class TweetDatasetConfig:
                 "(text from rehydration output), not both"
             )
         extras = []
-        for i, e in enumerate(raw.get("extra_labels") or []):
+        extra_raw = raw.get("extra_labels") or []
+        if not isinstance(extra_raw, list) or not all(isinstance(e, Mapping) for e in extra_raw):
+            raise TweetDataError(
+                f"parameter {where}.extra_labels must be a list of tables (files, columns, "
+                f"labels), got {extra_raw!r}"
+            )
+        for i, e in enumerate(extra_raw):
             ew = f"{where}.extra_labels[{i}]"
             extras.append(
                 ExtraLabels(_table_source(e, ew), _label_specs(e.get("labels"), f"{ew}.labels"))
@@ -156,7 +185,12 @@ def _table_source(raw: Mapping[str, Any], where: str) -> TableSource:
             f"parameter {where}.format is {fmt!r}; expected one of {TABLE_FORMATS}"
         )
     header = bool(raw.get("header", fmt == "parquet"))
-    columns = tuple(str(c) for c in raw["columns"]) if raw.get("columns") else None
+    columns = raw.get("columns") or None
+    if columns is not None and (isinstance(columns, str) or not isinstance(columns, Sequence)):
+        raise TweetDataError(
+            f"parameter {where}.columns must list the column names in file order, got {columns!r}"
+        )
+    columns = tuple(str(c) for c in columns) if columns is not None else None
     if not header and columns is None:
         raise TweetDataError(
             f"parameter {where}: header is false, so columns must name the columns in file order"
@@ -209,7 +243,11 @@ def read_table(
                 f"{where}.files; data directory {data_dir})"
             )
         if source.format == "parquet":
+            if path.stat().st_size == 0:
+                raise TweetDataError(f"{path}: file is empty (0 bytes); expected a Parquet table")
             df = pd.read_parquet(path)
+            if df.empty:
+                raise TweetDataError(f"{path}: the Parquet table has no rows")
             if source.columns is not None:
                 if len(source.columns) != df.shape[1]:
                     raise TweetDataError(
@@ -241,19 +279,34 @@ def read_table(
     return out
 
 
+def read_text_file(path: Path) -> str:
+    """The whole file as UTF-8 text (a BOM is dropped); an empty or non-UTF-8 file is an error."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise TweetDataError(f"{path}: file is empty ({len(data)} bytes); expected tweet data")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TweetDataError(
+            f"{path}, line {line}: not valid UTF-8 (byte {data[exc.start]:#04x} at offset "
+            f"{exc.start}); convert the file to UTF-8, e.g. iconv -f LATIN1 -t UTF-8"
+        ) from None
+
+
 def _read_delimited(path: Path, source: TableSource) -> pd.DataFrame:
     delimiter = "\t" if source.format == "tsv" else ","
     # TSV files of tweets are not quoted: a tweet starting with '"' must not swallow the next row.
     quoting = csv.QUOTE_NONE if source.format == "tsv" else csv.QUOTE_MINIMAL
     rows: list[list[str]] = []
     lines: list[int] = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with io.StringIO(read_text_file(path), newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quoting=quoting)
         columns = list(source.columns) if source.columns is not None else None
         if source.header:
             try:
                 header = next(reader)
-            except StopIteration:
+            except StopIteration:  # pragma: no cover (read_text_file rejects empty files)
                 raise TweetDataError(f"{path}: file is empty, expected a header row") from None
             columns = columns or [h.strip() for h in header]
         assert columns is not None
@@ -267,6 +320,8 @@ def _read_delimited(path: Path, source: TableSource) -> pd.DataFrame:
                 )
             rows.append(record)
             lines.append(reader.line_num)
+    if not rows:
+        raise TweetDataError(f"{path}: no data rows (only a header or blank lines)")
     df = pd.DataFrame(rows, columns=columns, dtype=object)
     df["_line"] = lines
     return df
@@ -325,10 +380,11 @@ def _check_ids(df: pd.DataFrame, id_column: str) -> pd.Series:
 
 @dataclass
 class HydrationResult:
-    """Text per found id, and the failure reason per id the tool reported as an error."""
+    """Text per found id, the failure reason per id the tool reported, and skipped lines."""
 
     texts: dict[str, str]
     errors: dict[str, str]
+    skipped_lines: list[str] = field(default_factory=list)
 
 
 def _classify_error(err: Mapping[str, Any]) -> str:
@@ -340,34 +396,92 @@ def _classify_error(err: Mapping[str, Any]) -> str:
     return "other_error"
 
 
-def _json_lines(path: Path) -> Iterable[tuple[int, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
+def _json_lines(path: Path, skipped: list[str]) -> Iterable[tuple[int, Any]]:
+    """(line number, parsed object) of every non-blank line.
+
+    A final line cut off mid-JSON (an interrupted ``twarc2`` run) is skipped with a warning and
+    listed in ``skipped``: what was written before it is complete. Invalid JSON anywhere else is
+    an error naming the file and line.
+    """
+    lines = read_text_file(path).splitlines()
+    last = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            if n == last and n > 1 and not line.rstrip().endswith("}"):
+                logger.warning(
+                    "%s, line %d: cut off mid-JSON (interrupted run?), skipped; the ids it "
+                    "held count as absent in rehydration_report",
+                    path,
+                    n,
+                )
+                skipped.append(f"{path}:{n}")
                 continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TweetDataError(
-                    f"{path}, line {n}: not valid JSON ({exc.msg}); expected "
-                    "one JSON object per line"
-                ) from None
+            raise TweetDataError(
+                f"{path}, line {n}: not valid JSON ({exc.msg}); expected one JSON object per line"
+            ) from None
 
 
-def _tweet_text(tweet: Mapping[str, Any]) -> str:
-    note = tweet.get("note_tweet")  # API v2: full text of long tweets
+_RT_PREFIX = re.compile(r"^RT @\w+: ")
+
+
+def _tweet_id(tweet: Any, at: str) -> str:
+    if not isinstance(tweet, Mapping):
+        raise TweetDataError(f"{at}: expected a tweet object, got {type(tweet).__name__}")
+    tid = tweet.get("id_str", tweet.get("id"))
+    if tid is None:
+        raise TweetDataError(
+            f"{at}: object has no 'id' (keys: {sorted(tweet)[:8]}); not a tweet. Expected the "
+            "output of `twarc2 hydrate`/`search`/`stream` or `twarc hydrate` (not e.g. `counts`)"
+        )
+    return str(tid)
+
+
+def _own_text(tweet: Mapping[str, Any]) -> str:
+    """The full text of one tweet object, v2 or v1.1, without looking at what it retweets."""
+    note = tweet.get("note_tweet")  # API v2: long tweets keep `text` cut at 280 characters
     if isinstance(note, Mapping) and note.get("text"):
         return str(note["text"])
-    for key in ("full_text", "text"):
+    extended = tweet.get("extended_tweet")  # v1.1 streaming: `text` cut at 140 characters
+    if isinstance(extended, Mapping) and extended.get("full_text"):
+        return str(extended["full_text"])
+    for key in ("full_text", "text"):  # v1.1 extended mode / compatibility mode, v2
         if tweet.get(key) is not None:
             return str(tweet[key])
     return ""
 
 
-def read_hydrated(source: HydratedSource, data_dir: str | Path) -> HydrationResult:
-    """Read rehydration output: twarc2 pages, twarc v1 lines, or a Hydrator CSV."""
+def _with_original(retweet_text: str, original_text: str) -> str:
+    """A retweet's text with the original's full text after its ``RT @user: `` prefix."""
+    prefix = _RT_PREFIX.match(retweet_text)
+    return (prefix.group(0) if prefix else "") + original_text
+
+
+def _v2_retweeted_id(tweet: Mapping[str, Any]) -> str | None:
+    for ref in tweet.get("referenced_tweets") or []:
+        if isinstance(ref, Mapping) and ref.get("type") == "retweeted" and ref.get("id"):
+            return str(ref["id"])
+    return None
+
+
+def read_hydrated(
+    source: HydratedSource, data_dir: str | Path, retweet_text: str = "original"
+) -> HydrationResult:
+    """Read rehydration output: twarc2 pages or stream lines, twarc v1 lines, or a Hydrator CSV.
+
+    ``retweet_text`` 'original' replaces a retweet's API text (``RT @user: `` + the original cut
+    to fit the length limit, ending in "…") by the prefix + the original's full text when the
+    original is in the same output (``includes.tweets`` in v2, ``retweeted_status`` in v1.1, the
+    ``retweet_id`` row in a Hydrator CSV); 'as_returned' keeps the API text.
+    """
     texts: dict[str, str] = {}
     errors: dict[str, str] = {}
+    skipped: list[str] = []
+    originals: dict[str, str] = {}  # tweet id -> full text, of every tweet object seen
+    retweets: dict[str, str] = {}  # retweet id -> retweeted id
     for name in source.files:
         path = Path(data_dir) / name
         if not path.is_file():
@@ -375,37 +489,78 @@ def read_hydrated(source: HydratedSource, data_dir: str | Path) -> HydrationResu
                 f"rehydration file {path} does not exist (data directory {data_dir})"
             )
         if source.format == "hydrator_csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-            id_col = "id_str" if "id_str" in df.columns else "id"
-            for col in (id_col, "text"):
-                if col not in df.columns:
-                    raise TweetDataError(
-                        f"{path}: Hydrator CSV has no column {col!r}; found {list(df.columns)}"
-                    )
-            for tid, text in zip(df[id_col].str.strip(), df["text"], strict=True):
-                texts.setdefault(tid, text)
+            _read_hydrator_csv(path, texts, retweets)
             continue
-        for n, obj in _json_lines(path):
+        for n, obj in _json_lines(path, skipped):
+            at = f"{path}, line {n}"
             if not isinstance(obj, Mapping):
-                raise TweetDataError(
-                    f"{path}, line {n}: expected a JSON object, got {type(obj).__name__}"
-                )
+                raise TweetDataError(f"{at}: expected a JSON object, got {type(obj).__name__}")
             if source.format == "twarc2" and ("data" in obj or "errors" in obj):
-                for tweet in obj.get("data") or []:
-                    texts.setdefault(str(tweet["id"]), _tweet_text(tweet))
+                data = obj.get("data") or []
+                if isinstance(data, Mapping):  # streaming output: one tweet per line
+                    data = [data]
+                for i, tweet in enumerate(data):
+                    tid = _tweet_id(tweet, f"{at}, data[{i}]")
+                    texts.setdefault(tid, _own_text(tweet))
+                    if (rt := _v2_retweeted_id(tweet)) is not None:
+                        retweets[tid] = rt
+                includes = obj.get("includes") or {}
+                for i, tweet in enumerate(includes.get("tweets") or []):
+                    tid = _tweet_id(tweet, f"{at}, includes.tweets[{i}]")
+                    originals.setdefault(tid, _own_text(tweet))
                 for err in obj.get("errors") or []:
                     rid = err.get("resource_id", err.get("value"))
                     if rid is not None:
                         errors.setdefault(str(rid), _classify_error(err))
-            else:  # twarc v1 line, or a flattened twarc2 tweet
-                tid = obj.get("id_str", obj.get("id"))
-                if tid is None:
-                    raise TweetDataError(
-                        f"{path}, line {n}: tweet object has neither 'id_str' nor 'id'"
-                    )
-                texts.setdefault(str(tid), _tweet_text(obj))
+            else:  # a twarc v1 line, or a flattened twarc2 tweet (`twarc2 flatten`)
+                tid = _tweet_id(obj, at)
+                texts.setdefault(tid, _own_text(obj))
+                original = obj.get("retweeted_status")  # v1.1
+                if isinstance(original, Mapping):
+                    oid = _tweet_id(original, f"{at}, retweeted_status")
+                    originals.setdefault(oid, _own_text(original))
+                    retweets[tid] = oid
+                elif (rt := _v2_retweeted_id(obj)) is not None:
+                    retweets[tid] = rt
+                    for ref in obj.get("referenced_tweets") or []:  # flatten inlines them
+                        if isinstance(ref, Mapping) and str(ref.get("id")) == rt:
+                            if ref.get("text") is not None or ref.get("note_tweet"):
+                                originals.setdefault(rt, _own_text(ref))
+    if retweet_text == "original":
+        for tid, oid in retweets.items():
+            full = texts.get(oid, originals.get(oid))
+            if full:
+                texts[tid] = _with_original(texts[tid], full)
     # a tweet found in one page wins over an error reported for it in another
-    return HydrationResult(texts, {k: v for k, v in errors.items() if k not in texts})
+    errors = {k: v for k, v in errors.items() if k not in texts}
+    return HydrationResult(texts, errors, skipped)
+
+
+def _read_hydrator_csv(path: Path, texts: dict[str, str], retweets: dict[str, str]) -> None:
+    """The Hydrator app's CSV: one row per tweet, ``id`` and ``text`` columns (and
+    ``retweet_id`` for retweets)."""
+    df = pd.read_csv(
+        io.StringIO(read_text_file(path)), dtype=str, keep_default_na=False, na_filter=False
+    )
+    id_col = "id_str" if "id_str" in df.columns else "id"
+    for col in (id_col, "text"):
+        if col not in df.columns:
+            raise TweetDataError(
+                f"{path}: Hydrator CSV has no column {col!r}; found {list(df.columns)}"
+            )
+    ids = df[id_col].str.strip()
+    bad = ~ids.str.fullmatch(r"[0-9]+")
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise TweetDataError(
+            f"{path}, line {i + 2}: column {id_col!r} has value {ids.iat[i]!r}, expected a tweet id"
+        )
+    for tid, text in zip(ids, df["text"], strict=True):
+        texts.setdefault(tid, text)
+    if "retweet_id" in df.columns:
+        for tid, rt in zip(ids, df["retweet_id"].str.strip(), strict=True):
+            if rt:
+                retweets[tid] = rt
 
 
 # --------------------------------------------------------------------------- dataset assembly
@@ -452,7 +607,8 @@ def load_tweet_dataset(
 
     missing = {r: [] for r in MISSING_REASONS}
     if config.hydrated is not None:
-        hyd = read_hydrated(config.hydrated, data_dir)
+        hyd = read_hydrated(config.hydrated, data_dir, config.hydrated.retweet_text)
+        report["n_skipped_lines"] = len(hyd.skipped_lines)
         found = df[ID].isin(hyd.texts.keys())
         for tid in df.loc[~found, ID]:
             missing[hyd.errors.get(tid, "absent")].append(tid)
@@ -468,6 +624,7 @@ def load_tweet_dataset(
         report["n_unrequested"] = len(set(hyd.texts) - set(requested))
     else:
         report["n_unrequested"] = 0
+        report["n_skipped_lines"] = 0
     report["n_found"] = len(df)
     for reason in MISSING_REASONS:
         report[f"n_missing_{reason}"] = len(missing[reason])
@@ -522,6 +679,7 @@ REPORT_COLUMNS = (
     "n_missing_other_error",
     "n_missing_absent",
     "n_unrequested",
+    "n_skipped_lines",
     "n_empty_text",
     "n_missing_extra_labels",
     "n_kept",
@@ -536,3 +694,70 @@ def rehydration_report_table(reports: Iterable[Mapping[str, Any]]) -> pd.DataFra
     return pd.DataFrame(
         [{c: r[c] for c in REPORT_COLUMNS} for r in reports], columns=list(REPORT_COLUMNS)
     )
+
+
+# --------------------------------------------------------------------------- all datasets, one table
+
+
+def _dataset_files(config: TweetDatasetConfig) -> list[str]:
+    files = list(config.source.files)
+    if config.hydrated is not None:
+        files += config.hydrated.files
+    for extra in config.extra_labels:
+        files += extra.source.files
+    return files
+
+
+def check_data_dir(
+    data_dir: str, configs: Mapping[str, TweetDatasetConfig], wanted: Sequence[str]
+) -> Path:
+    """``tweets.data_dir`` as a path, when it holds at least one file of the wanted datasets.
+
+    A run without data configured stops here with what is missing and how to set it, before any
+    file is read.
+    """
+    fix = (
+        "Put the tweet files there (see data/01_raw/tweets/README.md) or point the parameter at "
+        "them: kedro run --pipelines=tweets --params tweets.data_dir=/path/to/tweets"
+    )
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise TweetDataError(
+            f"parameter tweets.data_dir is {data_dir!r}: no such folder ({path.resolve()}). {fix}"
+        )
+    expected = [f for name in wanted for f in _dataset_files(configs[name])]
+    if expected and not any((path / f).is_file() for f in expected):
+        raise TweetDataError(
+            f"parameter tweets.data_dir is {data_dir!r}: none of the {len(expected)} files of "
+            f"datasets {list(wanted)} is there (e.g. {expected[0]}). {fix}"
+        )
+    return path
+
+
+DATASET = "dataset"
+LABEL_SEPARATOR = ":"  # label column "<dataset>:<column>" in the combined table
+
+
+def combine_tweet_datasets(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table of every dataset: ``dataset``, ``tweet_id``, ``text``, then each dataset's label
+    columns as ``<dataset>:<column>`` (empty on other datasets' rows), so that two datasets may
+    use the same label name with different kinds of values."""
+    parts = []
+    for name, table in tables.items():
+        labels = {c: f"{name}{LABEL_SEPARATOR}{c}" for c in table.columns if c not in (ID, TEXT)}
+        part = table.rename(columns=labels)
+        part.insert(0, DATASET, name)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def split_tweet_datasets(combined: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The per-dataset tables (``tweet_id``, ``text``, label columns by their own names) of a
+    table written by ``combine_tweet_datasets``."""
+    out = {}
+    for name, rows in combined.groupby(DATASET, sort=False):
+        prefix = f"{name}{LABEL_SEPARATOR}"
+        labels = [c for c in combined.columns if c.startswith(prefix)]
+        table = rows[[ID, TEXT, *labels]].rename(columns={c: c[len(prefix) :] for c in labels})
+        out[str(name)] = table.reset_index(drop=True)
+    return out

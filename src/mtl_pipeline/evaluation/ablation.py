@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.params import ParameterError
+
 
 def check_shares(shares: Sequence[float]) -> list[float]:
     """Shares as sorted unique floats in [0, 1]; errors name the parameter."""
     out = sorted({float(s) for s in shares})
     if not out or out[0] < 0 or out[-1] > 1:
-        raise ValueError(
+        raise ParameterError(
             f"parameter tweets.ablation.shares must be values in [0, 1], got {list(shares)}"
         )
     return out

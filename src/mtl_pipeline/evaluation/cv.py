@@ -1,10 +1,9 @@
 """K-fold cross-validation of STL vs. MTL on tweet task pairs with the ONE stacked trainer.
 
 For one encoder, every model of every fold of every pair (STL main, STL aux, MTL main+aux with
-the "pooled" masked loss) becomes a ``ModelJob``; all encoders' jobs go to ONE durable training
-call (``training.executor.train_durably``), which trains them in shards of stacked models (M
-small models as one batched model: what makes 10-fold CV x 3 encoders affordable) and reuses
-those the shard store already holds. The same holds for the aux-share ablation.
+the "pooled" masked loss) becomes a ``ModelJob`` and all of them are trained in ONE
+``train_stacked`` call: M small models train as one batched model, which is what makes 10-fold
+CV x 3 encoders affordable. The same holds for the aux-share ablation.
 
 Rows: the feature matrix holds every pair's tweets (pairs stacked); a ``PairData`` knows its
 global rows and both label vectors (-1 = the task has no label for that tweet).
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,10 +20,23 @@ import pandas as pd
 from mtl_pipeline.evaluation.ablation import aux_share_subsets, check_shares
 from mtl_pipeline.evaluation.folds import stratified_folds
 from mtl_pipeline.evaluation.scores import accuracy_f1, score_predictions
+from mtl_pipeline.evaluation.spec import (
+    DEGENERATE_SWITCH as SWITCH,
+)
+from mtl_pipeline.evaluation.spec import (
+    AblationSpec,
+    CVSpec,
+    TrainingSettings,
+)
+from mtl_pipeline.params import (
+    DegenerateTaskError,
+    check_degenerate,
+    class_counts,
+    degenerate_message,
+)
 from mtl_pipeline.tasks.tweets import TweetTask
-from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainingResult, TrainSpec
-from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
-from mtl_pipeline.training.specs import SEQUENCE_ENCODERS as ENCODERS
+from mtl_pipeline.training import ModelJob, TaskSplit, TrainingResult
+from mtl_pipeline.training.executor import WorkGroup, train_durably
 
 Fold = tuple[np.ndarray, np.ndarray]
 
@@ -175,54 +186,77 @@ def ablation_jobs(
     return jobs
 
 
-def model_spec(params: Mapping[str, Any], encoder: str, embedding: np.ndarray):
-    """The trainer's ModelSpec from ``tweets.model`` for one encoder."""
-    if encoder not in ENCODERS:
-        raise ValueError(f"parameter tweets.model.encoders: {encoder!r} is not one of {ENCODERS}")
-    return ModelSpec(
-        encoder=encoder,
-        units=int(params.get("units", 25)),
-        head_hidden=int(params.get("head_hidden", 25)),
-        dropout=float(params.get("dropout", 0.25)),
-        activation=str(params.get("activation", "relu")),
-        kernel_sizes=tuple(int(k) for k in params.get("kernel_sizes", (3,))),
-        embedding=np.ascontiguousarray(embedding, dtype=np.float32),
-        train_embedding=bool(params.get("train_embedding", False)),
-    )
+def degenerate_folds(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]]) -> dict:
+    """Per pair, the problems of its folds where a task has < 2 classes in train or test."""
+    out: dict[str, list[str]] = {}
+    for p in pairs:
+        for k, (train, test) in enumerate(folds[p.name]):
+            for task, labels in ((p.main, p.main_labels), (p.aux, p.aux_labels)):
+                for split, rows in (("training", train), ("test", test)):
+                    problem = degenerate_message(
+                        task.name,
+                        f"the {split} set of fold {k} (pair {p.name})",
+                        class_counts(labels[rows]),
+                        task.class_names,
+                    )
+                    if problem:
+                        out.setdefault(p.name, []).append(problem)
+    return out
 
 
-def train_spec(params: Mapping[str, Any]):
-    """The trainer's TrainSpec from ``tweets.train``."""
-    return TrainSpec(
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        learning_rate=float(params.get("learning_rate", 1e-3)),
-        schedule=str(params.get("schedule", "pooled")),
-        eval_every=int(params.get("eval_every", 1)),
-    )
+def usable_pairs(
+    pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], on_degenerate: str
+) -> list[PairData]:
+    """The pairs whose every fold has two classes per task and split; the others stop the run
+    (``on_degenerate`` 'error') or are dropped with a warning ('drop')."""
+    bad = degenerate_folds(pairs, folds)
+    check_degenerate([m for p in pairs for m in bad.get(p.name, [])], on_degenerate, SWITCH)
+    kept = [p for p in pairs if p.name not in bad]
+    if not kept:
+        raise DegenerateTaskError(f"every pair was dropped ({sorted(bad)}): no result to report")
+    return kept
+
+
+def _without_degenerate_subsets(
+    jobs: Sequence, tasks: Mapping[str, TweetTask], on_degenerate: str
+) -> list:
+    """Ablation jobs whose auxiliary share holds two classes; a one-class share stops the run,
+    or ('drop') its pair is left out of the ablation with a warning."""
+    problems, bad_pairs = [], set()
+    for job in jobs:
+        if len(job.tasks) < 2:
+            continue
+        aux = job.tasks[1]
+        problem = degenerate_message(
+            aux.name,
+            f"the auxiliary training share {job.meta['aux_share']:g} of fold {job.meta['fold']} "
+            f"(pair {job.meta['pair']}, parameter tweets.ablation.shares)",
+            class_counts(aux.train_labels),
+            tasks[aux.name].class_names,
+        )
+        if problem:
+            problems.append(problem)
+            bad_pairs.add(job.meta["pair"])
+    check_degenerate(problems, on_degenerate, SWITCH)
+    kept = [j for j in jobs if j.meta["pair"] not in bad_pairs]
+    if not kept:
+        raise DegenerateTaskError("every pair was dropped from the ablation: nothing to report")
+    return kept
 
 
 def _train_groups(
     features: np.ndarray,
     jobs_by_encoder: Mapping[str, Sequence[ModelJob]],
     embedding: np.ndarray,
-    params: Mapping[str, Any],
+    settings: TrainingSettings,
 ) -> list[TrainingResult]:
     """Every encoder's jobs in one durable training call: one progress bar over all shards,
     one summary line, models already in the shard store reused."""
     groups = [
-        WorkGroup(
-            encoder,
-            jobs,
-            model_spec(params["model"], encoder, embedding),
-            train_spec(params["train"]),
-        )
+        WorkGroup(encoder, jobs, settings.model.model_spec(encoder, embedding), settings.train)
         for encoder, jobs in jobs_by_encoder.items()
     ]
-    execution = ExecutionSpec.from_params(
-        {"device": params.get("device", "auto"), **params.get("training", {})}, "tweets.training"
-    )
-    results, _ = train_durably(features, groups, execution)
+    results, _ = train_durably(features, groups, settings.execution)
     return results
 
 
@@ -230,22 +264,23 @@ def run_cross_validation(
     features: np.ndarray,
     pairs: Sequence[PairData],
     embedding: np.ndarray,
-    params: Mapping[str, Any],
+    settings: TrainingSettings,
+    cv: CVSpec,
+    on_degenerate: str = "error",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-fold STL/MTL scores of every pair, task and encoder; and the training curves.
 
-    ``params`` is the ``tweets`` parameter block (``cv``, ``model``, ``train``, ``device``).
     One durable training call trains (or reuses) all encoders' models of all folds and pairs.
+    A pair with a one-class fold split is never scored (see ``usable_pairs``).
     """
-    folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
+    folds = pair_folds(pairs, cv.n_folds, cv.seed)
+    pairs = usable_pairs(pairs, folds, on_degenerate)
     task_classes = {t.name: (t.n_classes, t.positive_class) for p in pairs for t in (p.main, p.aux)}
     scores, curves = [], []
-    model_seed = int(params["cv"].get("model_seed", 0))
     jobs_by_encoder = {
-        encoder: cv_jobs(pairs, folds, encoder, model_seed)
-        for encoder in params["model"]["encoders"]
+        encoder: cv_jobs(pairs, folds, encoder, cv.model_seed) for encoder in settings.encoders
     }
-    results = _train_groups(features, jobs_by_encoder, embedding, params)
+    results = _train_groups(features, jobs_by_encoder, embedding, settings)
     for jobs, result in zip(jobs_by_encoder.values(), results, strict=True):
         roles = {p.name: {p.main.name: "main", p.aux.name: "aux"} for p in pairs}
         meta = {j.model_id: {**j.meta, "roles": roles[str(j.meta["pair"])]} for j in jobs}
@@ -263,26 +298,33 @@ def run_aux_ablation(
     features: np.ndarray,
     pairs: Sequence[PairData],
     embedding: np.ndarray,
-    params: Mapping[str, Any],
+    settings: TrainingSettings,
+    cv: CVSpec,
+    ablation: AblationSpec,
+    on_degenerate: str = "error",
 ) -> pd.DataFrame:
     """Main-task test accuracy/F1 per pair, direction, encoder, aux share and fold."""
-    abl = params["ablation"]
-    folds = pair_folds(pairs, int(params["cv"]["n_folds"]), int(params["cv"]["seed"]))
+    folds = pair_folds(pairs, cv.n_folds, cv.seed)
+    pairs = usable_pairs(pairs, folds, on_degenerate)
     tasks = {t.name: t for p in pairs for t in (p.main, p.aux)}
     rows = []
     jobs_by_encoder = {
-        encoder: ablation_jobs(
-            pairs,
-            folds,
-            encoder,
-            abl["shares"],
-            int(abl.get("seed", 0)),
-            int(params["cv"].get("model_seed", 0)),
-            bool(abl.get("both_directions", True)),
+        encoder: _without_degenerate_subsets(
+            ablation_jobs(
+                pairs,
+                folds,
+                encoder,
+                ablation.shares,
+                ablation.seed,
+                cv.model_seed,
+                ablation.both_directions,
+            ),
+            tasks,
+            on_degenerate,
         )
-        for encoder in abl.get("encoders", params["model"]["encoders"][:1])
+        for encoder in ablation.encoders
     }
-    results = _train_groups(features, jobs_by_encoder, embedding, params)
+    results = _train_groups(features, jobs_by_encoder, embedding, settings)
     for jobs, result in zip(jobs_by_encoder.values(), results, strict=True):
         by_id = {j.model_id: j for j in jobs}
         preds = result.predictions

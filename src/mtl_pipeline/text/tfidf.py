@@ -7,6 +7,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.text.tokenize import tokenize_document
 
 
@@ -23,7 +24,7 @@ def fit_tfidf(
         vocabulary table ``term, column, document_frequency, idf``.
     """
     if max_features < 1:
-        raise ValueError(f"newsgroups.tfidf.max_features must be ≥ 1, got {max_features}")
+        raise ParameterError(f"newsgroups.tfidf.max_features must be ≥ 1, got {max_features}")
     fit_mask = np.asarray(fit_mask, dtype=bool)
     if not fit_mask.any():
         raise ValueError("TF-IDF needs at least one training document to fit on")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.tasks.hierarchy import pair_seeds
 
 GAIN_COLUMNS = [
@@ -27,7 +28,9 @@ def _at_epoch(curves: pd.DataFrame, epoch: int | None, kind: str, parameter: str
     final = int(part["epoch"].max())
     chosen = final if epoch is None else int(epoch)
     if not 1 <= chosen <= final:
-        raise ValueError(f"{parameter}={epoch} is outside the trained epochs 1..{final} ({kind})")
+        raise ParameterError(
+            f"{parameter}={epoch} is outside the trained epochs 1..{final} ({kind})"
+        )
     return part[part["epoch"] == chosen]
 
 
@@ -44,7 +47,7 @@ def compute_gains(
     gain on test accuracy at epoch 80.
     """
     if metric not in learning_curves.columns:
-        raise ValueError(
+        raise ParameterError(
             f"newsgroups.training.gain_metric '{metric}' is not a learning-curve column; "
             f"choose one of test_f1, test_macro_f1, test_accuracy"
         )

@@ -18,6 +18,7 @@ from mtl_pipeline.features.curves import curve_features
 from mtl_pipeline.features.dataset import dataset_features
 from mtl_pipeline.features.join import join_meta_features
 from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
     meta_coefficients_figure,
@@ -72,12 +73,14 @@ def _ratio_policy(params: Mapping[str, Any]) -> str:
 def _section(params: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
     """``params[name]`` as a dict, checked against the keys the engine understands."""
     if name not in params:
-        raise KeyError(f"parameters 'meta.{name}' missing (conf/base/parameters_meta.yml)")
+        raise ParameterError(
+            f"parameter meta.{name} is required but not set (conf/base/parameters_meta.yml)"
+        )
     section = dict(params[name] or {})
     unknown = sorted(set(section) - allowed)
     if unknown:
-        raise ValueError(
-            f"unknown key(s) {unknown} in parameters 'meta.{name}'; known: {sorted(allowed)}"
+        raise ParameterError(
+            f"unknown key(s) {unknown} in parameter meta.{name}; known: {sorted(allowed)}"
         )
     return section
 

@@ -8,7 +8,12 @@ from typing import Any
 import pandas as pd
 import scipy.sparse as sp
 
-from mtl_pipeline.data.newsgroups import download_newsgroups, read_newsgroups
+from mtl_pipeline.data.newsgroups import (
+    download_newsgroups,
+    read_labelled_documents,
+    read_newsgroups,
+)
+from mtl_pipeline.params import Params, check_degenerate
 from mtl_pipeline.tasks.hierarchy import (
     assign_seeds,
     generate_task_pairs,
@@ -17,7 +22,7 @@ from mtl_pipeline.tasks.hierarchy import (
     task_seeds,
 )
 from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
-from mtl_pipeline.tasks.samples import sample_tasks
+from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 from mtl_pipeline.text.tfidf import fit_tfidf
 from mtl_pipeline.training import ModelSpec, TrainSpec
 from mtl_pipeline.training.executor import (
@@ -27,13 +32,17 @@ from mtl_pipeline.training.executor import (
     train_durably,
 )
 from mtl_pipeline.training.gains import compute_gains, summarise_gains
+from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
 from mtl_pipeline.training.store import frame_fingerprint, mapping_fingerprint
 
 logger = logging.getLogger(__name__)
 
 
 def ingest_newsgroups(params: dict[str, Any]) -> pd.DataFrame:
-    """Read the configured archive or folder, or download 20NG when ``archive`` is null."""
+    """Read the user's labelled documents (``documents``), or the configured 20NG archive or
+    folder, or download 20NG when both are null."""
+    if params.get("documents") is not None:
+        return read_labelled_documents(params["documents"])
     remove = bool(params.get("remove_headers_footers_quotes", False))
     archive = params.get("archive")
     if archive is None:
@@ -59,7 +68,8 @@ def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.Data
     leaves = parse_hierarchy(params["hierarchy"], known_newsgroups=documents["newsgroup"].unique())
     pairs = generate_task_pairs(leaves)
     selected = select_pairs(pairs, params.get("pairs_per_problem"), params["pair_selection_seed"])
-    selected = assign_seeds(selected, params["seeds"], params.get("problem_seeds"))
+    p = Params(params, "newsgroups")
+    selected = assign_seeds(selected, p.integers("seeds", minimum=0), params.get("problem_seeds"))
     logger.info(
         "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),
@@ -72,28 +82,36 @@ def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.Data
 def build_task_samples(
     documents: pd.DataFrame, task_pairs: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
-    """Seeded training samples and test sets of every task the pairs use."""
-    return sample_tasks(
+    """Seeded training samples and test sets of every task the pairs use.
+
+    A task whose training or test sample holds one class (e.g. a newsgroup without test
+    documents) stops the run: its F1 would be reported as a finding.
+    """
+    samples = sample_tasks(
         documents,
         task_seeds(task_pairs),
         params["train_per_class"],
         params.get("sampling", "per_class"),
         params.get("test_per_task"),
     )
+    check_degenerate(degenerate_samples(samples), "error", None)
+    return samples
 
 
 def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelSpec, TrainSpec]:
+    """The trainer's specs from ``newsgroups.training``; errors name the parameter as written."""
+    p = Params(params, "newsgroups.training")
     model = ModelSpec(
         encoder="mlp",
-        hidden_sizes=tuple(params["hidden_sizes"]),
-        activation=params["activation"],
-        dropout=params["dropout"],
+        hidden_sizes=p.integers("hidden_sizes", minimum=1),
+        activation=p.choice("activation", ACTIVATIONS),
+        dropout=p.number("dropout", minimum=0.0, maximum=1.0, below_maximum=True),
     )
     schedule = TrainSpec(
-        epochs=params[epochs_key],
-        batch_size=params["batch_size"],
-        learning_rate=params["learning_rate"],
-        schedule=params["schedule"],
+        epochs=p.integer(epochs_key, minimum=1),
+        batch_size=p.integer("batch_size", minimum=1),
+        learning_rate=p.number("learning_rate", positive=True),
+        schedule=p.choice("schedule", SCHEDULES),
     )
     return model, schedule
 

@@ -1,5 +1,8 @@
 """Nodes of the ``tweets`` pipeline: thin adapters from catalog data to the engine (no I/O
-except the ingestion node, which reads the raw files named by parameters)."""
+except the ingestion node, which reads the raw files named by parameters).
+
+Each node parses the ``tweets`` parameters it uses into typed specs (``evaluation.spec``) once;
+errors name the parameter as written in ``conf/*/parameters_tweets.yml``."""
 
 from __future__ import annotations
 
@@ -10,11 +13,33 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mtl_pipeline.data.tweets import load_tweet_dataset, rehydration_report_table
+from mtl_pipeline.data.tweets import (
+    check_data_dir,
+    combine_tweet_datasets,
+    load_tweet_dataset,
+    rehydration_report_table,
+    split_tweet_datasets,
+)
 from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
 from mtl_pipeline.evaluation.scores import results_table, significance_table
+from mtl_pipeline.evaluation.spec import (
+    DEGENERATE_SWITCH,
+    ablation_spec,
+    cv_spec,
+    dataset_configs,
+    degenerate_action,
+    run_pairs,
+    training_settings,
+)
+from mtl_pipeline.params import (
+    DegenerateTaskError,
+    Params,
+    check_degenerate,
+    class_counts,
+    degenerate_message,
+)
 from mtl_pipeline.reporting.figures import aux_ablation_figure
-from mtl_pipeline.tasks.tweets import build_pair_examples, load_tasks, selected_pairs
+from mtl_pipeline.tasks.tweets import build_pair_examples
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
 
@@ -24,42 +49,66 @@ TOKEN_PREFIX = "t"
 DIM_PREFIX = "d"
 
 
-def ingest_tweet_dataset(
-    data_dir: str, config: dict[str, Any], name: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read one configured dataset from ``tweets.data_dir``; its table and its report row."""
-    table, report = load_tweet_dataset(config, data_dir, name)
-    logger.info(
-        "tweets %s: %d kept of %d ids requested (%d conflicting, %d missing, %d empty)",
-        name,
-        report["n_kept"],
-        report["n_requested"],
-        report["n_conflicting_ids"],
-        report["n_requested"] - report["n_conflicting_ids"] - report["n_found"],
-        report["n_empty_text"],
-    )
-    return table, rehydration_report_table([report])
+def ingest_tweet_datasets(params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read every dataset the run's pairs use from ``tweets.data_dir``: one table of all of
+    them (``dataset`` column; split with ``split_tweet_datasets``) and the rehydration report."""
+    configs = dataset_configs(params)
+    wanted = run_pairs(params).datasets
+    data_dir = check_data_dir(Params(params, "tweets").text("data_dir"), configs, wanted)
+    skipped = sorted(set(configs) - set(wanted))
+    if skipped:
+        logger.info("tweets: datasets %s are configured but no run pair uses them", skipped)
+    tables, reports = {}, []
+    for name in wanted:
+        tables[name], report = load_tweet_dataset(configs[name], data_dir)
+        reports.append(report)
+        logger.info(
+            "tweets %s: %d kept of %d ids requested (%d conflicting, %d missing, %d empty)",
+            name,
+            report["n_kept"],
+            report["n_requested"],
+            report["n_conflicting_ids"],
+            report["n_requested"] - report["n_conflicting_ids"] - report["n_found"],
+            report["n_empty_text"],
+        )
+    return combine_tweet_datasets(tables), rehydration_report_table(reports)
 
 
-def combine_rehydration_reports(*reports: pd.DataFrame) -> pd.DataFrame:
-    """One report table, one row per dataset."""
-    return pd.concat(reports, ignore_index=True)
+def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -> pd.DataFrame:
+    """Examples of every pair in ``tweets.run_pairs``, stacked (row i = feature row i).
 
-
-def build_tweet_examples(
-    params: dict[str, Any], *tables: pd.DataFrame, names: tuple[str, ...]
-) -> pd.DataFrame:
-    """Examples of every pair in ``tweets.run_pairs``, stacked (row i = feature row i)."""
-    by_name = dict(zip(names, tables, strict=True))
-    tasks = load_tasks(params)
-    parts = [build_pair_examples(p, tasks, by_name) for p in selected_pairs(params, tasks)]
-    for part in parts:
+    A pair one of whose tasks has a single class over its tweets stops the run, or is dropped
+    with a warning when ``tweets.on_degenerate_task`` is 'drop'.
+    """
+    run = run_pairs(params)
+    action = degenerate_action(params)
+    by_name = split_tweet_datasets(tweet_datasets)
+    parts, problems = [], []
+    for pair in run.pairs:
+        part = build_pair_examples(pair, run.tasks, by_name)
+        found = [
+            degenerate_message(
+                task.name,
+                f"the labelled data of pair {pair.name} (dataset {task.dataset})",
+                class_counts(part[f"{role}_label"].to_numpy()),
+                task.class_names,
+            )
+            for role, task in (("main", run.tasks[pair.main]), ("aux", run.tasks[pair.aux]))
+        ]
+        found = [f for f in found if f]
+        problems += found
+        if found:
+            continue
         logger.info(
             "pair %s: %d tweets, %d with both labels",
-            part["pair"].iat[0],
+            pair.name,
             len(part),
             int(((part["main_label"] >= 0) & (part["aux_label"] >= 0)).sum()),
         )
+        parts.append(part)
+    check_degenerate(problems, action, DEGENERATE_SWITCH)
+    if not parts:
+        raise DegenerateTaskError("every pair of tweets.run_pairs was dropped: nothing to train")
     return pd.concat(parts, ignore_index=True)
 
 
@@ -70,7 +119,7 @@ def build_tweet_vocabulary(examples: pd.DataFrame, params: dict[str, Any]) -> pd
     get their own row, and keeps one vocabulary for all folds.
     """
     tokens = (tokenize_tweet(t) for t in examples["text"].drop_duplicates())
-    return build_vocabulary(tokens, int(params["min_count"]))
+    return build_vocabulary(tokens, Params(params, "tweets.text").integer("min_count", minimum=1))
 
 
 def encode_tweet_sequences(
@@ -80,7 +129,9 @@ def encode_tweet_sequences(
     # A tweet in several pairs (or retweeted under several ids) is tokenised once.
     tokens = {text: tokenize_tweet(text) for text in examples["text"].unique()}
     ids = encode_sequences(
-        (tokens[t] for t in examples["text"]), vocabulary, int(params["max_length"])
+        (tokens[t] for t in examples["text"]),
+        vocabulary,
+        Params(params, "tweets.text").integer("max_length", minimum=1),
     )
     width = len(str(ids.shape[1] - 1))
     cols = [f"{TOKEN_PREFIX}{i:0{max(width, 3)}d}" for i in range(ids.shape[1])]
@@ -94,9 +145,14 @@ def build_tweet_embeddings(
     vocabulary: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Embedding matrix (row = vocabulary index; columns d000, ...) and its coverage."""
-    vectors, source = load_vectors_for(vocabulary, params.get("glove_path"))
+    p = Params(params, "tweets.embedding")
+    glove_path = None if p.raw.get("glove_path") is None else p.text("glove_path")
+    vectors, source = load_vectors_for(vocabulary, glove_path)
     matrix = build_embedding_matrix(
-        vocabulary, vectors, str(params.get("unknown", "random")), int(params.get("seed", 0))
+        vocabulary,
+        vectors,
+        p.choice("unknown", ("random", "zeros"), default="random"),
+        p.integer("seed", default=0, minimum=0),
     )
     coverage = embedding_coverage(vocabulary, vectors, source)
     logger.info("GloVe coverage:\n%s", coverage.to_string(index=False))
@@ -121,7 +177,7 @@ def _cv_inputs(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[np.ndarray, list, np.ndarray]:
     """(token ids, pairs, embedding matrix): what cross-validation and the ablation take."""
-    pairs = pairs_from_table(sequences, load_tasks(params))
+    pairs = pairs_from_table(sequences, run_pairs(params).tasks)
     return _features(sequences), pairs, _embedding(embedding)
 
 
@@ -129,23 +185,37 @@ def evaluate_tweet_pairs(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """K-fold STL vs. MTL scores per fold (one stacked training call per encoder) + curves."""
-    return run_cross_validation(*_cv_inputs(sequences, embedding, params), params)
+    settings, cv = training_settings(params), cv_spec(params)
+    return run_cross_validation(
+        *_cv_inputs(sequences, embedding, params), settings, cv, degenerate_action(params)
+    )
 
 
 def summarise_tweet_results(
     fold_scores: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Joshi-style results table and the paired t-test table."""
+    alpha = Params(params, "tweets.significance").number(
+        "alpha", default=0.05, positive=True, maximum=1.0, below_maximum=True
+    )
     results = results_table(fold_scores)
     logger.info("Tweet results:\n%s", results.round(3).to_string(index=False))
-    return results, significance_table(fold_scores, float(params.get("alpha", 0.05)))
+    return results, significance_table(fold_scores, alpha)
 
 
 def run_tweet_aux_ablation(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Main-task accuracy vs. share of the auxiliary task's training data, per fold."""
-    return run_aux_ablation(*_cv_inputs(sequences, embedding, params), params)
+    settings, cv = training_settings(params), cv_spec(params)
+    ablation = ablation_spec(params, settings.encoders)
+    return run_aux_ablation(
+        *_cv_inputs(sequences, embedding, params),
+        settings,
+        cv,
+        ablation,
+        degenerate_action(params),
+    )
 
 
 def plot_tweet_aux_ablation(ablation: pd.DataFrame) -> tuple[Figure, Figure]:

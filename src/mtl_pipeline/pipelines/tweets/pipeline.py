@@ -1,51 +1,31 @@
 """Wiring of the ``tweets`` pipeline.
 
-One ingestion node per dataset name in ``TWEET_DATASETS`` (each with a ``tweets_<name>`` catalog
-entry and a ``tweets.datasets.<name>`` parameter block): to add a dataset, add its name here, its
-parameters, and its catalog entry.
+Datasets, tasks and pairs are configuration only (``tweets.datasets``/``tasks``/``pairs`` in
+``conf/*/parameters_tweets.yml``): one ingestion node reads every dataset the run's pairs use
+into ``tweet_datasets`` (one versioned table, a ``dataset`` column, labels ``<dataset>:<column>``),
+so adding a dataset needs no Python and no catalog entry.
 """
-
-from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node, pipeline
 
 from mtl_pipeline.pipelines.stages import staged
 from mtl_pipeline.pipelines.tweets import nodes
 
-TWEET_DATASETS: tuple[str, ...] = ("lamb_related", "lamb_awareness", "vader")
-
-
-def _bound(func, **kwargs):
-    bound = partial(func, **kwargs)
-    update_wrapper(bound, func)
-    return bound
-
 
 @staged
-def create_pipeline(datasets: tuple[str, ...] = TWEET_DATASETS, **kwargs) -> Pipeline:
-    ingest = [
-        node(
-            _bound(nodes.ingest_tweet_dataset, name=ds),
-            inputs=["params:tweets.data_dir", f"params:tweets.datasets.{ds}"],
-            outputs=[f"tweets_{ds}", f"rehydration_report_{ds}"],
-            name=f"ingest_tweets_{ds}",
-            tags=["ingest"],
-        )
-        for ds in datasets
-    ]
+def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
-            *ingest,
             node(
-                nodes.combine_rehydration_reports,
-                inputs=[f"rehydration_report_{ds}" for ds in datasets],
-                outputs="rehydration_report",
-                name="combine_rehydration_reports",
+                nodes.ingest_tweet_datasets,
+                inputs="params:tweets",
+                outputs=["tweet_datasets", "rehydration_report"],
+                name="ingest_tweet_datasets",
                 tags=["ingest"],
             ),
             node(
-                _bound(nodes.build_tweet_examples, names=tuple(datasets)),
-                inputs=["params:tweets", *[f"tweets_{ds}" for ds in datasets]],
+                nodes.build_tweet_examples,
+                inputs=["params:tweets", "tweet_datasets"],
                 outputs="tweet_examples",
                 name="build_tweet_examples",
                 tags=["ingest"],

@@ -1,0 +1,73 @@
+"""A 20NG-style study on a user's own labelled documents, configured in YAML only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtl_pipeline.data.newsgroups import NewsgroupsDataError, read_labelled_documents
+from tests.pipelines.kedro_run import load, run_pipeline
+
+VOCABULARY = {
+    "cats": "whiskers purr litter kitten meow",
+    "dogs": "bark leash puppy fetch kennel",
+    "cars": "engine brake tyre clutch gearbox",
+    "bikes": "pedal saddle chain spoke helmet",
+}
+TREE = [
+    {"top": "things", "father": "pets", "newsgroups": ["cats", "dogs"]},
+    {"top": "things", "father": "vehicles", "newsgroups": ["cars", "bikes"]},
+]
+
+
+def _documents(path, n_train=12, n_test=6):
+    rng = np.random.default_rng(0)
+    rows = []
+    shared = "today the weather was fine and we went out".split()
+    for label, words in VOCABULARY.items():
+        for split, n in (("train", n_train), ("test", n_test)):
+            for _ in range(n):
+                tokens = list(rng.choice(words.split(), 4)) + list(rng.choice(shared, 4))
+                rows.append({"body": " ".join(tokens), "topic": label, "part": split})
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def test_own_documents_run_the_newsgroups_pipeline_from_yaml_only(project_copy, tmp_path):
+    _documents(tmp_path / "docs.csv")
+    params = {
+        "newsgroups": {
+            "documents": {
+                "files": [str(tmp_path / "docs.csv")],
+                "text_column": "body",
+                "label_column": "topic",
+                "split_column": "part",
+            },
+            "hierarchy": TREE,
+            "pairs_per_problem": None,
+            "train_per_class": 5,
+            "seeds": [0],
+            "training": {"stl_epochs": 2, "mtl_epochs": 2},
+        }
+    }
+    run_pipeline(project_copy, "newsgroups", params=params)
+    documents = load(project_copy, "newsgroups_documents")
+    assert sorted(documents["newsgroup"].unique()) == sorted(VOCABULARY)
+    pairs = load(project_copy, "task_pairs")
+    # main task: a pet vs a vehicle (2 x 2), aux: the sibling of each; one top level, so every
+    # pair is both related and unrelated
+    assert pairs.groupby("problem").size().to_dict() == {"related": 4, "unrelated": 4}
+    gains = load(project_copy, "mtl_gains")
+    assert len(gains) > 0 and gains["stl_score"].between(0, 1).all()
+
+
+def test_own_documents_bad_split_value_names_file_line_and_parameter(tmp_path):
+    pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"], "split": ["train", "dev"]}).to_csv(
+        tmp_path / "d.csv", index=False
+    )
+    with pytest.raises(NewsgroupsDataError) as err:
+        read_labelled_documents({"files": [str(tmp_path / "d.csv")]})
+    assert str(err.value) == (
+        f"{tmp_path / 'd.csv'}, line 3: column 'split' has 'dev', expected 'train' or 'test' "
+        "(parameter newsgroups.documents.split_column)"
+    )
