@@ -1,6 +1,7 @@
 """Custom Kedro datasets that kedro-datasets lacks (the one engine folder that imports Kedro)."""
 
 from mtl_pipeline.datasets.atomic_parquet import AtomicParquetDataset
+from mtl_pipeline.datasets.meta_model import MetaModelDataset
 from mtl_pipeline.datasets.sparse_matrix import SparseMatrixDataset
 
-__all__ = ["AtomicParquetDataset", "SparseMatrixDataset"]
+__all__ = ["AtomicParquetDataset", "MetaModelDataset", "SparseMatrixDataset"]

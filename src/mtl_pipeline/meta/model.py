@@ -174,7 +174,7 @@ def subset_content(subset: str, labels: str = "as_named") -> str:
     return _SUBSET_CONTENT[labels][subset]
 
 
-def _select(columns: list[str], content: str) -> list[str]:
+def select_features(columns: list[str], content: str) -> list[str]:
     curve = [c for c in columns if "curve_" in c]
     if content == "all":
         return list(columns)
@@ -220,7 +220,7 @@ def feature_columns(
     features: str = "all",
 ) -> list[str]:
     """Feature columns of a meta-feature table that a subset label selects."""
-    return _select(candidate_columns(frame, features), subset_content(subset, labels))
+    return select_features(candidate_columns(frame, features), subset_content(subset, labels))
 
 
 def uninformative_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[str]]:
@@ -253,7 +253,7 @@ def _pooling_note(frame: pd.DataFrame, config: MetaModelConfig) -> str:
     return f"one example per pair, features and gains averaged over {n_seeds} seeds ({n_pairs})"
 
 
-class _Preprocessor:
+class Preprocessor:
     """Mean imputation then scaling (min-max or standard), fit on the rows given to :meth:`fit`.
 
     A column with no value among those rows has no mean: it is imputed with 0 (and kept).
@@ -262,7 +262,7 @@ class _Preprocessor:
     def __init__(self, scaler: str = "minmax") -> None:
         self.scaler_name = scaler
 
-    def fit(self, x: np.ndarray) -> _Preprocessor:
+    def fit(self, x: np.ndarray) -> Preprocessor:
         self.imputer = SimpleImputer(strategy="mean", keep_empty_features=True)
         scaler = StandardScaler() if self.scaler_name == "standard" else MinMaxScaler()
         self.scaler = scaler.fit(self.imputer.fit_transform(x))
@@ -405,7 +405,7 @@ def cross_validate(
     coefficients of every fold model (n_models × n_features), a note on single-class folds).
     """
     x_all = (
-        _Preprocessor(config.scaler).fit(x).transform(x) if config.scaling == "all_data" else None
+        Preprocessor(config.scaler).fit(x).transform(x) if config.scaling == "all_data" else None
     )
     per_rep: dict[str, list[float]] = {m: [] for m in METRICS}
     coefs: list[np.ndarray] = []
@@ -419,7 +419,7 @@ def cross_validate(
                 pred[test_idx] = y_train[0]
                 continue
             if x_all is None:
-                prep = _Preprocessor(config.scaler).fit(x[train_idx])
+                prep = Preprocessor(config.scaler).fit(x[train_idx])
                 x_train, x_test = prep.transform(x[train_idx]), prep.transform(x[test_idx])
             else:
                 x_train, x_test = x_all[train_idx], x_all[test_idx]
@@ -529,7 +529,7 @@ def evaluate_meta_model(
         units = _units(frame, problem, config)
         for subset in config.subsets:
             content = subset_content(subset, config.subset_labels)
-            cols = _select(kept, content)
+            cols = select_features(kept, content)
             label = f"{problem}/{subset}"
             y_all = frame["improved"].astype(bool).to_numpy()
             row = {

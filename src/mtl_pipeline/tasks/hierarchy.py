@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from mtl_pipeline.params import InputError, ParameterError
@@ -251,3 +252,99 @@ def task_seeds(pairs: pd.DataFrame) -> list[tuple[str, int]]:
 def tasks_of_pairs(pairs: pd.DataFrame) -> list[str]:
     """The distinct task names (main and auxiliary) the pairs use, sorted."""
     return sorted(set(pairs["main_task"]) | set(pairs["aux_task"]))
+
+
+def named_pairs(
+    entries: Sequence[Mapping[str, object]],
+    leaves: Mapping[str, Leaf],
+    parameter: str = "predict.pairs",
+) -> pd.DataFrame:
+    """Task pairs a user names (``{main_task: "A vs B", aux_task: "C vs D"}``), as rows of
+    :data:`PAIR_COLUMNS`, for pairs that need not have been trained.
+
+    A pair of the hierarchy's rules keeps its ``pair_id`` and problem (``related`` when it is
+    one, else ``unrelated``: a related pair is judged by the meta-model of related pairs), with
+    C and D matched to A's and B's fathers. Any other pair needs ``problem`` in its entry (the
+    meta-model to apply); its auxiliary classes are matched to the main ones in the order given
+    and its ``pair_id`` is ``n<index>``. Task names may list their newsgroups in either order.
+
+    Raises:
+        HierarchyError: naming ``parameter[index]`` for a malformed entry, a newsgroup outside
+            the tree, a task with one newsgroup twice, or a pair outside the rules without
+            ``problem``.
+    """
+    if isinstance(entries, str | bytes) or not isinstance(entries, Sequence) or not entries:
+        raise HierarchyError(
+            f"{parameter} must be a non-empty list of pairs, each "
+            '{main_task: "A vs B", aux_task: "C vs D"} (optionally problem: related|unrelated)'
+        )
+    known = generate_task_pairs(leaves)
+    by_quadruple: dict[tuple[str, str, str, str], pd.DataFrame] = {
+        key: group for key, group in known.groupby(["main_a", "main_b", "aux_c", "aux_d"])
+    }
+    rows = []
+    for index, entry in enumerate(entries):
+        where = f"{parameter}[{index}]"
+        if not isinstance(entry, Mapping) or not {"main_task", "aux_task"} <= set(entry):
+            raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
+        extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
+        if extra:
+            raise HierarchyError(f"{where}: unknown key(s) {extra}; known: main_task, aux_task, "
+                                 "problem")
+        parts = []
+        for key in ("main_task", "aux_task"):
+            first, _, second = str(entry[key]).partition(" vs ")
+            first, second = first.strip(), second.strip()
+            if not second or first == second:
+                raise HierarchyError(
+                    f"{where}.{key} must name two different newsgroups as 'X vs Y', got "
+                    f"{entry[key]!r}"
+                )
+            outside = [g for g in (first, second) if g not in leaves]
+            if outside:
+                raise HierarchyError(
+                    f"{where}.{key} names newsgroup(s) {outside} that are not in "
+                    f"newsgroups.hierarchy (known: {sorted(leaves)})"
+                )
+            parts.append(tuple(sorted((first, second))))
+        (main_a, main_b), (aux_1, aux_2) = parts
+        matches = [
+            by_quadruple.get((main_a, main_b, c, d)) for c, d in ((aux_1, aux_2), (aux_2, aux_1))
+        ]
+        match = next((m for m in matches if m is not None), None)
+        problem = entry.get("problem")
+        if match is not None:
+            chosen = match.loc[match["problem"] == problem] if problem else match
+            if chosen.empty:
+                raise HierarchyError(
+                    f"{where}: the pair is {sorted(match['problem'])} under the hierarchy's "
+                    f"rules, not {problem!r}"
+                )
+            row = chosen.sort_values("problem").iloc[0]  # related before unrelated
+            rows.append({c: row[c] for c in PAIR_COLUMNS})
+            continue
+        if problem is None:
+            raise HierarchyError(
+                f"{where} ({entry['main_task']} / {entry['aux_task']}) is not a pair of the "
+                "hierarchy's rules (A and B under different fathers, C a sibling of A, D of B): "
+                "add problem: related|unrelated to say which meta-model to apply"
+            )
+        rows.append(
+            {
+                "pair_id": f"n{index:04d}",
+                "problem": str(problem),
+                "main_a": main_a,
+                "main_b": main_b,
+                "aux_c": aux_1,
+                "aux_d": aux_2,
+                "main_task": task_name(main_a, main_b),
+                "aux_task": task_name(aux_1, aux_2),
+            }
+        )
+    table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    duplicated = table.duplicated(["pair_id", "problem"])
+    if duplicated.any():
+        raise HierarchyError(
+            f"{parameter} names the same pair twice: rows {list(np.flatnonzero(duplicated))}"
+        )
+    return table.reset_index(drop=True)

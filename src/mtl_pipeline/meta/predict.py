@@ -1,0 +1,289 @@
+"""The fitted meta-model as an object, and its predictions for pairs that were never trained.
+
+:func:`fit_meta_predictor` fits, per problem, the meta-model of :mod:`mtl_pipeline.meta.model`
+(same candidate columns, pooling, dropped constant columns, imputation and scaling) on *every*
+meta-example, plus a ridge regressor of the gain on the same scaled features. The result, a
+:class:`MetaPredictor`, keeps what applying it needs: the feature names in order, the fitted
+imputer + scaler, the classifier and regressor, the problem it was fitted on, the settings the
+features were computed with, and how well the same protocol did in cross-validation.
+
+:func:`predict_gains` applies it to the features of new pairs: per pair × seed the probability
+that MTL improves over STL and the predicted gain, then averaged per pair, with the features
+that drive each prediction: ``coef_j · (z_j − mean_j)``, the contribution of feature *j* to the
+log-odds relative to an average training example (``z`` = the scaled value, ``mean`` = its mean
+over the training examples), largest magnitude first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.meta.model import (
+    MetaModelConfig,
+    Preprocessor,
+    select_features,
+    candidate_columns,
+    pool_examples,
+    subset_content,
+    uninformative_columns,
+)
+
+logger = logging.getLogger(__name__)
+
+#: The command that fits and saves the meta-model (named in every "missing model" error).
+FIT_COMMAND = "kedro run --pipelines=meta"
+
+
+class MetaModelMismatchError(ValueError):
+    """The fitted meta-model and the features computed for prediction do not belong together."""
+
+
+@dataclass
+class ProblemModel:
+    """The meta-model of one problem (related / unrelated pairs), fitted on all its examples."""
+
+    problem: str
+    features: list[str]
+    preprocessor: Preprocessor
+    classifier: LogisticRegression | None  # None when the examples hold one class only
+    regressor: Ridge
+    constant_class: bool | None
+    training_mean: np.ndarray  # mean scaled value of each feature over the training examples
+    n_examples: int
+    n_positive: int
+    dropped_features: list[str]
+    cv_scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class MetaPredictor:
+    """Everything needed to apply the meta-model to new pairs (pickled as ``meta_model``)."""
+
+    feature_subset: str
+    feature_set: str
+    config: MetaModelConfig
+    settings: dict[str, Any]
+    problems: dict[str, ProblemModel]
+    fitted_at: str
+
+
+def fit_meta_predictor(
+    meta_features: pd.DataFrame,
+    config: MetaModelConfig,
+    *,
+    feature_subset: str = "all",
+    ridge_alpha: float = 1.0,
+    settings: Mapping[str, Any] | None = None,
+    meta_scores: pd.DataFrame | None = None,
+) -> MetaPredictor:
+    """Fit one classifier (improved?) and one regressor (gain) per problem on every example.
+
+    ``settings`` are the parameters the features were computed with (checked again at
+    prediction time); ``meta_scores`` (optional) supplies the cross-validated scores of the same
+    protocol and subset, kept beside the model so that a prediction carries how far to trust it.
+    """
+    require_columns(meta_features, ["pair_id", "problem", "improved", "gain"], "meta_features")
+    content = subset_content(feature_subset, config.subset_labels)
+    problems: dict[str, ProblemModel] = {}
+    for problem in sorted(meta_features["problem"].unique()):
+        raw = meta_features.loc[meta_features["problem"] == problem]
+        candidates = candidate_columns(raw, config.features)
+        frame = pool_examples(raw, config.pooling, candidates)
+        if config.pooling == "pair_mean":
+            frame["gain"] = raw.groupby("pair_id", sort=True)["gain"].mean().to_numpy()
+        dropped = uninformative_columns(frame, candidates)
+        gone = dropped["constant"] + dropped["all_nan"]
+        cols = select_features([c for c in candidates if c not in gone], content)
+        if not cols:
+            logger.warning("meta-model %s/%s: no feature columns; not fitted", problem, content)
+            continue
+        x = frame[cols].to_numpy(dtype=float)
+        y = frame["improved"].astype(bool).to_numpy()
+        prep = Preprocessor(config.scaler).fit(x)
+        z = prep.transform(x)
+        classifier, constant = None, None
+        if len(np.unique(y)) < 2:
+            constant = bool(y[0])
+            logger.warning(
+                "meta-model %s: every example is %s; the fitted model predicts that class",
+                problem,
+                "improved" if constant else "not improved",
+            )
+        else:
+            classifier = LogisticRegression(
+                C=config.C,
+                solver=config.solver,
+                max_iter=config.max_iter,
+                class_weight=config.class_weight,
+                random_state=config.seed,
+            ).fit(z, y.astype(np.int64))
+        gain = frame["gain"].to_numpy(dtype=float)
+        regressor = Ridge(alpha=ridge_alpha).fit(z, gain)
+        problems[problem] = ProblemModel(
+            problem=problem,
+            features=cols,
+            preprocessor=prep,
+            classifier=classifier,
+            regressor=regressor,
+            constant_class=constant,
+            training_mean=z.mean(axis=0),
+            n_examples=len(frame),
+            n_positive=int(y.sum()),
+            dropped_features=gone,
+            cv_scores=_cv_scores(meta_scores, problem, feature_subset),
+        )
+    if not problems:
+        raise ValueError(
+            f"meta_features gives no meta-model to fit: no problem has a feature column in "
+            f"subset {feature_subset!r} ({content})"
+        )
+    return MetaPredictor(
+        feature_subset=feature_subset,
+        feature_set=content,
+        config=config,
+        settings=dict(settings or {}),
+        problems=problems,
+        fitted_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _cv_scores(meta_scores: pd.DataFrame | None, problem: str, subset: str) -> dict[str, float]:
+    if meta_scores is None or meta_scores.empty:
+        return {}
+    row = meta_scores.loc[
+        (meta_scores["problem"] == problem) & (meta_scores["feature_subset"] == subset)
+    ]
+    if row.empty:
+        return {}
+    names = ("balanced_accuracy_mean", "baseline_balanced_accuracy_mean", "f1_mean")
+    out = {n: float(row.iloc[0][n]) for n in names if n in row.columns}
+    out["status_ok"] = float(row.iloc[0].get("status", "ok") == "ok")
+    return out
+
+
+def settings_differences(
+    fitted: Mapping[str, Any], current: Mapping[str, Any], prefix: str = ""
+) -> list[str]:
+    """Human-readable differences between two nested settings mappings (``a.b: x → y``)."""
+    out = []
+    for key in sorted(set(fitted) | set(current)):
+        name = f"{prefix}{key}"
+        left, right = fitted.get(key, "<absent>"), current.get(key, "<absent>")
+        if isinstance(left, Mapping) and isinstance(right, Mapping):
+            out.extend(settings_differences(left, right, f"{name}."))
+        elif _plain(left) != _plain(right):
+            out.append(f"{name}: fitted with {left!r}, now {right!r}")
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
+def check_settings(predictor: MetaPredictor, current: Mapping[str, Any]) -> None:
+    """Raise :class:`MetaModelMismatchError` if the features would be computed differently
+    from those the meta-model was fitted on."""
+    diffs = settings_differences(predictor.settings, current)
+    if diffs:
+        raise MetaModelMismatchError(
+            f"the meta_model (fitted {predictor.fitted_at}) was fitted on features computed with "
+            f"other settings than the current parameters: {'; '.join(diffs)}. Run predict with "
+            f"the environment the model was fitted in (--env), or refit it: {FIT_COMMAND}"
+        )
+
+
+def _check_features(model: ProblemModel, features: pd.DataFrame, fitted_at: str) -> None:
+    missing = [c for c in model.features if c not in features.columns]
+    if missing:
+        raise MetaModelMismatchError(
+            f"the meta_model of problem {model.problem!r} (fitted {fitted_at}) expects feature "
+            f"columns the prediction features lack: {missing}. Curve features need "
+            "predict.stl_curves: true; otherwise refit the model with the current feature "
+            f"settings: {FIT_COMMAND}"
+        )
+
+
+def predict_gains(
+    predictor: MetaPredictor,
+    features: pd.DataFrame,
+    *,
+    top_features: int = 5,
+) -> pd.DataFrame:
+    """Per pair: the probability that MTL improves, the predicted gain, and the top drivers.
+
+    ``features``: one row per (pair_id, problem, seed) with ``main_task``, ``aux_task`` and the
+    feature columns. Returns one row per (pair_id, problem) with ``main_task``, ``aux_task``,
+    ``n_seeds``, ``probability_improved`` (mean over seeds) and its ``_std``,
+    ``predicted_improved`` (probability ≥ 0.5), ``predicted_gain`` (mean over seeds),
+    ``top_features`` ("feature (+0.42); …", contributions to the log-odds averaged over seeds),
+    the model's ``feature_subset``, ``n_training_examples``, ``meta_model_fitted_at`` and its
+    cross-validated ``cv_balanced_accuracy`` / ``cv_baseline_balanced_accuracy``.
+    """
+    require_columns(
+        features, ["pair_id", "problem", "seed", "main_task", "aux_task"], "prediction features"
+    )
+    unknown = sorted(set(features["problem"]) - set(predictor.problems))
+    if unknown:
+        raise MetaModelMismatchError(
+            f"no meta-model was fitted for problem(s) {unknown} (fitted: "
+            f"{sorted(predictor.problems)}); give each predict pair a fitted problem, or refit "
+            f"on meta_features that hold them: {FIT_COMMAND}"
+        )
+    rows = []
+    for problem, part in features.groupby("problem", sort=True):
+        model = predictor.problems[problem]
+        _check_features(model, part, predictor.fitted_at)
+        z = model.preprocessor.transform(part[model.features].to_numpy(dtype=float))
+        if model.classifier is None:
+            proba = np.full(len(part), float(model.constant_class))
+            contrib = np.zeros_like(z)
+        else:
+            proba = model.classifier.predict_proba(z)[:, 1]
+            contrib = (z - model.training_mean) * model.classifier.coef_.ravel()
+        gain = model.regressor.predict(z)
+        scored = part[["pair_id", "problem", "main_task", "aux_task", "seed"]].assign(
+            probability=proba, gain=gain
+        )
+        for (pair_id, _), group in scored.groupby(["pair_id", "problem"], sort=True):
+            where = part.index.get_indexer(group.index)
+            mean_contrib = contrib[where].mean(axis=0)
+            order = np.argsort(-np.abs(mean_contrib))[:top_features]
+            drivers = "; ".join(
+                f"{model.features[j]} ({mean_contrib[j]:+.3f})"
+                for j in order
+                if mean_contrib[j] != 0
+            )
+            p = group["probability"].to_numpy()
+            rows.append(
+                {
+                    "pair_id": pair_id,
+                    "problem": problem,
+                    "main_task": group["main_task"].iloc[0],
+                    "aux_task": group["aux_task"].iloc[0],
+                    "n_seeds": len(group),
+                    "probability_improved": float(p.mean()),
+                    "probability_improved_std": float(p.std()),
+                    "predicted_improved": bool(p.mean() >= 0.5),
+                    "predicted_gain": float(group["gain"].mean()),
+                    "top_features": drivers,
+                    "feature_subset": predictor.feature_subset,
+                    "n_training_examples": model.n_examples,
+                    "meta_model_fitted_at": predictor.fitted_at,
+                    "cv_balanced_accuracy": model.cv_scores.get("balanced_accuracy_mean", np.nan),
+                    "cv_baseline_balanced_accuracy": model.cv_scores.get(
+                        "baseline_balanced_accuracy_mean", np.nan
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
