@@ -52,6 +52,7 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
     assert coefficients.data or degenerate  # bars, or the reason there are none (quick run)
     _check_kedro_viz_sees_the_run(project_copy)
     _check_the_run_is_tracked(project_copy, comparison)
+    _check_predict_applies_the_fitted_meta_model(project_copy, pairs)
 
 
 def _check_the_run_is_tracked(project, comparison):
@@ -74,6 +75,29 @@ def _check_the_run_is_tracked(project, comparison):
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         assert {f"figures/{figure}.png", f"figures/{figure}.pdf"} <= artefacts, figure
     assert "figures/fig_relative_gains.html" in artefacts
+
+
+def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):
+    """`predict` on one trained pair and one never trained: no MTL model, a probability each."""
+    model = load(project, "meta_model")
+    assert set(model.problems) == {"related", "unrelated"}
+    assert not any("curve_" in c for m in model.problems.values() for c in m.features)
+    trained = trained_pairs.iloc[0]
+    pairs = [
+        {"main_task": trained["main_task"], "aux_task": trained["aux_task"]},
+        {
+            "main_task": "rec.autos vs rec.sport.baseball",
+            "aux_task": "rec.motorcycles vs rec.sport.hockey",
+        },
+    ]
+    run_pipeline(project, "predict", params={"predict": {"pairs": pairs, "seeds": [0]}})
+    predicted = load(project, "predicted_gains")
+    assert len(predicted) == 2
+    assert predicted["probability_improved"].between(0, 1).all()
+    assert predicted["predicted_gain"].notna().all()
+    assert predicted["top_features"].str.len().gt(0).all()
+    assert predicted.loc[0, "pair_id"] == trained["pair_id"]
+    assert predicted.loc[1, "problem"] == "related"
 
 
 def _check_kedro_viz_sees_the_run(project):

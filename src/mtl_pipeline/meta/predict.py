@@ -30,9 +30,9 @@ from mtl_pipeline.features.ratios import require_columns
 from mtl_pipeline.meta.model import (
     MetaModelConfig,
     Preprocessor,
-    select_features,
     candidate_columns,
     pool_examples,
+    select_features,
     subset_content,
     uninformative_columns,
 )
@@ -92,7 +92,7 @@ def fit_meta_predictor(
     protocol and subset, kept beside the model so that a prediction carries how far to trust it.
     """
     require_columns(meta_features, ["pair_id", "problem", "improved", "gain"], "meta_features")
-    content = subset_content(feature_subset, config.subset_labels)
+    content = subset_content(feature_subset, "as_named")  # never the released np.delete slip
     problems: dict[str, ProblemModel] = {}
     for problem in sorted(meta_features["problem"].unique()):
         raw = meta_features.loc[meta_features["problem"] == problem]
@@ -139,7 +139,7 @@ def fit_meta_predictor(
             n_examples=len(frame),
             n_positive=int(y.sum()),
             dropped_features=gone,
-            cv_scores=_cv_scores(meta_scores, problem, feature_subset),
+            cv_scores=_cv_scores(meta_scores, problem, content),
         )
     if not problems:
         raise ValueError(
@@ -156,11 +156,12 @@ def fit_meta_predictor(
     )
 
 
-def _cv_scores(meta_scores: pd.DataFrame | None, problem: str, subset: str) -> dict[str, float]:
+def _cv_scores(meta_scores: pd.DataFrame | None, problem: str, content: str) -> dict[str, float]:
+    """The cross-validated scores of the same problem and feature set, if evaluated."""
     if meta_scores is None or meta_scores.empty:
         return {}
     row = meta_scores.loc[
-        (meta_scores["problem"] == problem) & (meta_scores["feature_subset"] == subset)
+        (meta_scores["problem"] == problem) & (meta_scores["feature_set"] == content)
     ]
     if row.empty:
         return {}

@@ -289,8 +289,9 @@ def named_pairs(
             raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
         extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
         if extra:
-            raise HierarchyError(f"{where}: unknown key(s) {extra}; known: main_task, aux_task, "
-                                 "problem")
+            raise HierarchyError(
+                f"{where}: unknown key(s) {extra}; known: main_task, aux_task, problem"
+            )
         parts = []
         for key in ("main_task", "aux_task"):
             first, _, second = str(entry[key]).partition(" vs ")

@@ -18,6 +18,7 @@ from mtl_pipeline.features.curves import curve_features
 from mtl_pipeline.features.dataset import dataset_features
 from mtl_pipeline.features.join import join_meta_features
 from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
+from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
 from mtl_pipeline.params import ParameterError
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
@@ -54,6 +55,11 @@ _CURVE_KEYS = {
     "maxfev",
 }
 _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
+_PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
+#: newsgroups.* parameters that decide a task's sample (and so its dataset features).
+_SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
+#: newsgroups.training.* parameters that decide a single-task learning curve.
+_STL_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate", "stl_epochs")
 
 
 def _jsd_base(value: Any) -> float:
@@ -190,3 +196,46 @@ def plot_meta_coefficients(
     subset, top_n = p["coefficient_subset"], int(p["top_n_coefficients"])
     figure = meta_coefficients_figure(meta_coefficients, subset, top_n, meta_scores)
     return figure, figure, meta_coefficients_plotly(meta_coefficients, subset, top_n, meta_scores)
+
+
+def feature_settings(
+    meta_params: Mapping[str, Any], newsgroups_params: Mapping[str, Any], with_curves: bool
+) -> dict[str, Any]:
+    """The parameters that decide a pair's features: recorded with the fitted meta-model and
+    compared with the current ones before it predicts (features made otherwise do not match)."""
+    settings: dict[str, Any] = {
+        "meta": {
+            "ratio_when_aux_is_zero": _ratio_policy(meta_params),
+            "dataset_features": dict(meta_params["dataset_features"]),
+        },
+        "newsgroups": {k: newsgroups_params.get(k) for k in _SAMPLE_KEYS},
+    }
+    if with_curves:
+        settings["meta"]["curve_features"] = dict(meta_params["curve_features"])
+        training = newsgroups_params["training"]
+        settings["newsgroups"]["tfidf"] = dict(newsgroups_params["tfidf"])
+        settings["newsgroups"]["training"] = {k: training.get(k) for k in _STL_KEYS}
+    return settings
+
+
+def fit_predictor(
+    meta_features: pd.DataFrame,
+    meta_scores: pd.DataFrame,
+    params: Mapping[str, Any],
+    newsgroups_params: Mapping[str, Any],
+) -> MetaPredictor:
+    """The meta-model fitted on every meta-example (section ``predictor``), with the feature
+    names, scaler and settings it needs to predict for new pairs (the ``predict`` pipeline)."""
+    p = _section(params, "predictor", _PREDICTOR_KEYS)
+    predictor = fit_meta_predictor(
+        meta_features,
+        meta_model_config(params),
+        feature_subset=str(p["feature_subset"]),
+        ridge_alpha=float(p["ridge_alpha"]),
+        meta_scores=meta_scores,
+    )
+    uses_curves = any(
+        "curve_" in c for model in predictor.problems.values() for c in model.features
+    )
+    predictor.settings = feature_settings(params, newsgroups_params, uses_curves)
+    return predictor

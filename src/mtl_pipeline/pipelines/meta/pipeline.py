@@ -40,6 +40,12 @@ def meta_stage() -> Pipeline:
                 tags=["meta_model"],
             ),
             node(
+                nodes.fit_predictor,
+                inputs=["meta_features", "meta_scores", "params:meta", "params:newsgroups"],
+                outputs="meta_model",
+                name="fit_meta_predictor",
+            ),
+            node(
                 nodes.compare_with_paper,
                 inputs=["mtl_gains", "meta_scores", "learning_curves"],
                 outputs="paper_comparison",

@@ -1,0 +1,126 @@
+"""Nodes of the ``predict`` pipeline: the fitted meta-model applied to pairs named in
+``params:predict``, computing only what is cheap (dataset features; STL curves if asked)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import scipy.sparse as sp
+
+from mtl_pipeline.features.ratios import PAIR_KEY
+from mtl_pipeline.meta.predict import MetaPredictor, check_settings, predict_gains
+from mtl_pipeline.pipelines.meta import nodes as meta_nodes
+from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
+from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
+
+logger = logging.getLogger(__name__)
+
+_PREDICT_KEYS = {"pairs", "seeds", "stl_curves", "top_features"}
+
+
+def _predict_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(params) - _PREDICT_KEYS)
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) {unknown} in parameters 'predict'; known: {sorted(_PREDICT_KEYS)}"
+        )
+    missing = sorted(_PREDICT_KEYS - set(params))
+    if missing:
+        raise KeyError(
+            f"parameters 'predict.{missing[0]}' missing (conf/base/parameters_predict.yml)"
+        )
+    return dict(params)
+
+
+def build_prediction_pairs(
+    documents: pd.DataFrame,
+    newsgroups_params: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """The pairs of ``predict.pairs`` as task pairs (pair_id, problem, classes, seeds)."""
+    p = _predict_params(params)
+    leaves = parse_hierarchy(
+        newsgroups_params["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
+    )
+    pairs = named_pairs(p["pairs"], leaves)
+    problems = sorted(set(pairs["problem"]))
+    pairs = assign_seeds(pairs, p["seeds"], None)
+    logger.info("predict: %d pair(s) (%s), seeds %s", len(pairs), problems, list(p["seeds"]))
+    return pairs
+
+
+def build_prediction_samples(
+    documents: pd.DataFrame, pairs: pd.DataFrame, newsgroups_params: dict[str, Any]
+) -> pd.DataFrame:
+    """The seeded samples of the pairs' tasks, drawn exactly as for training."""
+    return newsgroups_nodes.build_task_samples(documents, pairs, newsgroups_params)
+
+
+def compute_prediction_features(
+    pairs: pd.DataFrame,
+    samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    tfidf_matrix: sp.csr_matrix,
+    meta_params: Mapping[str, Any],
+    training_params: dict[str, Any],
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Dataset features of every pair × seed and, with ``predict.stl_curves``, the features of
+    the two tasks' single-task curves (trained here, or reused from the shard store)."""
+    started = time.perf_counter()
+    features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta_params)
+    if _predict_params(params)["stl_curves"]:
+        curves = newsgroups_nodes.train_stl_models(tfidf_matrix, pairs, samples, training_params)
+        curve = meta_nodes.compute_curve_features(pairs, curves, meta_params)
+        cols = [c for c in curve.columns if c not in (*PAIR_KEY, "main_task", "aux_task")]
+        features = features.merge(
+            curve[[*PAIR_KEY, *cols]], on=list(PAIR_KEY), how="left", validate="one_to_one"
+        )
+    logger.info(
+        "predict: features of %d pair × seed rows in %.1f s",
+        len(features),
+        time.perf_counter() - started,
+    )
+    return features
+
+
+def predict_pair_gains(
+    meta_model: MetaPredictor,
+    features: pd.DataFrame,
+    meta_params: Mapping[str, Any],
+    newsgroups_params: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Per pair: probability that MTL improves, predicted gain, the features driving it.
+
+    Fails with one message if the meta-model was fitted on features computed with other
+    parameters, or needs features that were not computed (curve features without
+    ``predict.stl_curves``)."""
+    p = _predict_params(params)
+    uses_curves = "curve_features" in meta_model.settings.get("meta", {})
+    if uses_curves and not p["stl_curves"]:
+        raise ValueError(
+            f"the meta_model (fitted {meta_model.fitted_at}, feature subset "
+            f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
+            "true (trains the two tasks' single-task models), or refit it without them: "
+            "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"
+        )
+    check_settings(
+        meta_model, meta_nodes.feature_settings(meta_params, newsgroups_params, uses_curves)
+    )
+    predictions = predict_gains(meta_model, features, top_features=int(p["top_features"]))
+    for row in predictions.itertuples():
+        logger.info(
+            "predict %s / %s (%s): P(MTL helps) = %.2f, predicted gain %+.3f; drivers: %s",
+            row.main_task,
+            row.aux_task,
+            row.problem,
+            row.probability_improved,
+            row.predicted_gain,
+            row.top_features,
+        )
+    return predictions

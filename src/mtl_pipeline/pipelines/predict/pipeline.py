@@ -1,0 +1,54 @@
+"""Wiring of the ``predict`` pipeline: named pairs → cheap features → the fitted meta-model.
+
+It reads ``newsgroups_documents``, ``tfidf_matrix`` and ``meta_model`` from the catalog (made by
+``kedro run --pipelines=meta``) and trains no MTL model.
+"""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from mtl_pipeline.pipelines.predict import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                nodes.build_prediction_pairs,
+                inputs=["newsgroups_documents", "params:newsgroups", "params:predict"],
+                outputs="prediction_pairs",
+                name="build_prediction_pairs",
+            ),
+            node(
+                nodes.build_prediction_samples,
+                inputs=["newsgroups_documents", "prediction_pairs", "params:newsgroups"],
+                outputs="prediction_task_samples",
+                name="build_prediction_samples",
+            ),
+            node(
+                nodes.compute_prediction_features,
+                inputs=[
+                    "prediction_pairs",
+                    "prediction_task_samples",
+                    "newsgroups_documents",
+                    "tfidf_matrix",
+                    "params:meta",
+                    "params:newsgroups.training",
+                    "params:predict",
+                ],
+                outputs="prediction_features",
+                name="compute_prediction_features",
+            ),
+            node(
+                nodes.predict_pair_gains,
+                inputs=[
+                    "meta_model",
+                    "prediction_features",
+                    "params:meta",
+                    "params:newsgroups",
+                    "params:predict",
+                ],
+                outputs="predicted_gains",
+                name="predict_pair_gains",
+            ),
+        ]
+    )

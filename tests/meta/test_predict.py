@@ -1,0 +1,169 @@
+"""The fitted meta-model as an object: fit on meta-features, predict for new pairs, refuse
+features or settings that do not match, and a clear error when no model was saved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io.core import DatasetError
+
+from mtl_pipeline.datasets import MetaModelDataset
+from mtl_pipeline.meta.model import MetaModelConfig
+from mtl_pipeline.meta.predict import (
+    MetaModelMismatchError,
+    check_settings,
+    fit_meta_predictor,
+    predict_gains,
+)
+from mtl_pipeline.tasks.hierarchy import HierarchyError, named_pairs, parse_hierarchy
+
+
+def _meta_features(n_pairs: int = 40, seeds=(0, 1), seed: int = 0) -> pd.DataFrame:
+    """``main_signal`` decides the gain; ``aux_noise`` is noise; a curve column rides along."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_pairs):
+        signal = rng.choice([-1.0, 1.0]) * (1.0 + abs(rng.normal()))  # clearly one side of 0
+        for s in seeds:
+            gain = 0.05 * signal + 0.002 * rng.normal()
+            rows.append(
+                {
+                    "pair_id": f"p{i:04d}",
+                    "problem": "related",
+                    "seed": s,
+                    "main_task": f"a{i} vs b{i}",
+                    "aux_task": f"c{i} vs d{i}",
+                    "gain": gain,
+                    "improved": gain > 0,
+                    "main_signal": signal + 0.01 * rng.normal(),
+                    "aux_noise": rng.normal(),
+                    "main_curve_grad_10": rng.normal(),
+                    "main_label_entropy": 1.0,  # constant: dropped
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+CONFIG = MetaModelConfig(repetitions=2, folds=3)
+
+
+def test_fitted_model_keeps_its_features_and_predicts_new_pairs_from_them():
+    predictor = fit_meta_predictor(_meta_features(), CONFIG, feature_subset="no_curve")
+    model = predictor.problems["related"]
+    assert model.features == ["main_signal", "aux_noise"]  # curve excluded, constant dropped
+    assert model.dropped_features == ["main_label_entropy"]
+    new = _meta_features(n_pairs=6, seeds=(0,), seed=1)
+    new["pair_id"] = [f"n{i}" for i in range(len(new))]
+    predicted = predict_gains(predictor, new, top_features=1)
+    assert len(predicted) == 6
+    assert predicted["probability_improved"].between(0, 1).all()
+    # the informative feature drives every prediction, and in the right direction
+    assert predicted["top_features"].str.startswith("main_signal").all()
+    truth = new.set_index("pair_id")["improved"].reindex(predicted["pair_id"]).to_numpy()
+    assert (predicted["predicted_improved"].to_numpy() == truth).all()
+    gains = new.set_index("pair_id")["gain"].reindex(predicted["pair_id"])
+    assert np.corrcoef(predicted["predicted_gain"], gains)[0, 1] > 0.9
+
+
+def test_probabilities_are_averaged_over_seeds_per_pair():
+    predictor = fit_meta_predictor(_meta_features(), CONFIG)
+    new = _meta_features(n_pairs=3, seeds=(0, 1, 2), seed=2)
+    predicted = predict_gains(predictor, new)
+    assert list(predicted["n_seeds"]) == [3, 3, 3]
+    assert (predicted["probability_improved_std"] >= 0).all()
+
+
+def test_missing_feature_columns_are_a_clear_mismatch():
+    predictor = fit_meta_predictor(_meta_features(), CONFIG, feature_subset="all")
+    new = _meta_features(n_pairs=2, seed=3).drop(columns=["main_curve_grad_10"])
+    with pytest.raises(MetaModelMismatchError, match=r"main_curve_grad_10.*stl_curves"):
+        predict_gains(predictor, new)
+
+
+def test_a_problem_without_a_fitted_model_is_a_clear_mismatch():
+    predictor = fit_meta_predictor(_meta_features(), CONFIG)
+    new = _meta_features(n_pairs=2, seed=3).assign(problem="unrelated")
+    with pytest.raises(MetaModelMismatchError, match=r"unrelated.*kedro run --pipelines=meta"):
+        predict_gains(predictor, new)
+
+
+def test_other_feature_settings_than_the_fitted_ones_are_refused_with_the_difference():
+    settings = {"meta": {"dataset_features": {"n_words": "tokens"}}}
+    predictor = fit_meta_predictor(_meta_features(), CONFIG, settings=settings)
+    check_settings(predictor, settings)
+    with pytest.raises(
+        MetaModelMismatchError, match=r"meta.dataset_features.n_words: fitted with 'tokens', now"
+    ):
+        check_settings(predictor, {"meta": {"dataset_features": {"n_words": "types"}}})
+
+
+def test_one_class_examples_give_a_constant_prediction_not_a_crash():
+    frame = _meta_features()
+    frame["improved"] = True
+    predictor = fit_meta_predictor(frame, CONFIG)
+    predicted = predict_gains(predictor, _meta_features(n_pairs=2, seed=4))
+    assert (predicted["probability_improved"] == 1.0).all()
+
+
+def test_missing_meta_model_names_the_command_that_fits_it(tmp_path):
+    dataset = MetaModelDataset(filepath=str(tmp_path / "meta_model.pkl"), version=None)
+    with pytest.raises(DatasetError):  # unversioned: the plain missing-file error
+        dataset.load()
+    from kedro.io.core import Version
+
+    versioned = MetaModelDataset(filepath=str(tmp_path / "m.pkl"), version=Version(None, None))
+    with pytest.raises(DatasetError, match=r"kedro run --pipelines=meta"):
+        versioned.load()
+    versioned.save({"a": 1})
+    assert MetaModelDataset(
+        filepath=str(tmp_path / "m.pkl"), version=Version(None, None)
+    ).load() == {"a": 1}
+
+
+TREE = [
+    {
+        "top": "comp",
+        "father": "sys",
+        "newsgroups": ["comp.sys.ibm.pc.hardware", "comp.sys.mac.hardware"],
+    },
+    {"top": "comp", "father": "others", "newsgroups": ["comp.graphics", "comp.windows.x"]},
+    {"top": "rec", "father": "sport", "newsgroups": ["rec.sport.baseball", "rec.sport.hockey"]},
+]
+
+
+def test_named_pairs_take_the_hierarchy_pair_id_and_problem_in_any_name_order():
+    leaves = parse_hierarchy(TREE)
+    pairs = named_pairs(
+        [
+            {
+                "main_task": "comp.graphics vs comp.sys.mac.hardware",
+                "aux_task": "comp.windows.x vs comp.sys.ibm.pc.hardware",
+            },
+            {
+                "main_task": "rec.sport.baseball vs comp.graphics",
+                "aux_task": "comp.windows.x vs rec.sport.hockey",
+            },
+        ],
+        leaves,
+    )
+    assert list(pairs["problem"]) == ["related", "unrelated"]
+    first = pairs.iloc[0]
+    # C is A's sibling, D is B's sibling, whatever order the user wrote them in
+    assert (first["main_a"], first["aux_c"]) == ("comp.graphics", "comp.windows.x")
+    assert first["aux_d"] == "comp.sys.ibm.pc.hardware"
+    assert first["pair_id"].startswith("p")
+
+
+def test_named_pairs_outside_the_rules_need_a_problem_and_name_the_entry():
+    leaves = parse_hierarchy(TREE)
+    odd = {
+        "main_task": "comp.graphics vs comp.windows.x",
+        "aux_task": "rec.sport.baseball vs rec.sport.hockey",
+    }
+    with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].*problem: related\|unrelated"):
+        named_pairs([odd], leaves)
+    pairs = named_pairs([{**odd, "problem": "unrelated"}], leaves)
+    assert pairs.loc[0, "pair_id"] == "n0000"
+    with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].main_task.*sci.space"):
+        named_pairs([{"main_task": "sci.space vs comp.graphics", "aux_task": "a vs b"}], leaves)
