@@ -32,6 +32,7 @@ OUTPUTS = {
     "fig_meta_coefficients",
     "fig_meta_coefficients_pdf",
     "fig_meta_coefficients_plotly",
+    "meta_model",
 }
 
 
@@ -50,10 +51,10 @@ class _KeptDataset(MemoryDataset):
         pass
 
 
-def _params(env: str = "base") -> dict:
-    """The ``meta`` parameters as a run with ``--env env`` sees them (the project's merge)."""
+def _params(env: str = "base", section: str = "meta") -> dict:
+    """The parameters of ``section`` as a run with ``--env env`` sees them (the project's merge)."""
     loader = OmegaConfigLoader(str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
-    return loader["parameters"]["meta"]
+    return loader["parameters"][section]
 
 
 def _with_meta_model(params: dict, **meta_model) -> dict:
@@ -67,6 +68,7 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
         "compute_curve_features",
         "join_meta_features",
         "fit_meta_model",
+        "fit_meta_predictor",
         "compare_with_paper",
         "plot_f1_over_epochs",
         "plot_relative_gains",
@@ -82,6 +84,8 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
             if name.endswith("_plotly")
             else "matplotlib.MatplotlibDataset"
             if name.startswith("fig_")
+            else "mtl_pipeline.datasets.MetaModelDataset"
+            if name == "meta_model"
             else "mtl_pipeline.datasets.AtomicParquetDataset"
         )
         assert entry["type"] == expected, name
@@ -271,6 +275,7 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     params = _with_meta_model(_params(env), repetitions=2)
     catalog = DataCatalog({k: MemoryDataset(v) for k, v in inputs.items()})
     catalog["params:meta"] = params
+    catalog["params:newsgroups"] = _params(env, "newsgroups")
     for name in OUTPUTS:
         catalog[name] = _KeptDataset()
     SequentialRunner().run(meta_stage, catalog)
@@ -288,3 +293,9 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     assert set(scores["status"]) <= {"ok", "degenerate"}
     for fig in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         assert isinstance(catalog.load(fig), Figure)
+    model = catalog.load("meta_model")  # no_curve: predicting needs no training
+    assert model.feature_subset == "no_curve" and set(model.problems) == {"related", "unrelated"}
+    assert "curve_features" not in model.settings["meta"]
+    assert model.settings["newsgroups"]["train_per_class"] == _params(env, "newsgroups")[
+        "train_per_class"
+    ]
