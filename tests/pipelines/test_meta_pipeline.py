@@ -33,6 +33,8 @@ OUTPUTS = {
     "fig_meta_coefficients_pdf",
     "fig_meta_coefficients_plotly",
     "meta_model",
+    "meta_ablation",
+    "meta_goal",
 }
 
 
@@ -69,6 +71,7 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
         "join_meta_features",
         "fit_meta_model",
         "fit_meta_predictor",
+        "evaluate_meta_goal",
         "compare_with_paper",
         "plot_f1_over_epochs",
         "plot_relative_gains",
@@ -293,9 +296,15 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     assert set(scores["status"]) <= {"ok", "degenerate"}
     for fig in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         assert isinstance(catalog.load(fig), Figure)
+    goal = catalog.load("meta_goal")
+    assert set(goal["evaluation"]) == {"grouped_cv", "held_out_pairs"}
+    assert set(goal["metric"]) == {"balanced_accuracy", "f1"}
+    assert not goal.loc[goal["status"] != "ok", "reached"].any()  # 4 pairs: degenerate, no finding
+    assert "all" in set(catalog.load("meta_ablation")["variant"])
     model = catalog.load("meta_model")  # no_curve: predicting needs no training
     assert model.feature_subset == "no_curve" and set(model.problems) == {"related", "unrelated"}
     assert "curve_features" not in model.settings["meta"]
-    assert model.settings["newsgroups"]["train_per_class"] == _params(env, "newsgroups")[
-        "train_per_class"
-    ]
+    assert (
+        model.settings["newsgroups"]["train_per_class"]
+        == _params(env, "newsgroups")["train_per_class"]
+    )

@@ -272,7 +272,7 @@ class Preprocessor:
         return self.scaler.transform(self.imputer.transform(x))
 
 
-def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+def classification_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return {
         "f1": float(f1_score(y, pred, zero_division=0.0)),
         "accuracy": float(accuracy_score(y, pred)),
@@ -288,10 +288,10 @@ def _repetition_scores(
 ) -> dict[str, float]:
     """Scores of one repetition: of its pooled predictions, or the mean of its folds' scores."""
     if fold_scoring == "pooled_predictions":
-        return _scores(y, pred)
+        return classification_scores(y, pred)
     with warnings.catch_warnings():  # a small test fold may hold one class: defined, but warned
         warnings.simplefilter("ignore", UserWarning)
-        per_fold = [_scores(y[te], pred[te]) for _, te in splits]
+        per_fold = [classification_scores(y[te], pred[te]) for _, te in splits]
     return {m: float(np.mean([s[m] for s in per_fold])) for m in METRICS}
 
 

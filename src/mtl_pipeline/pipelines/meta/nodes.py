@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from mtl_pipeline.features.curves import curve_features
 from mtl_pipeline.features.dataset import dataset_features
 from mtl_pipeline.features.join import join_meta_features
+from mtl_pipeline.meta.goal import ablation_table, goal_table, held_out_pairs
 from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
 from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
 from mtl_pipeline.params import ParameterError
@@ -56,6 +57,7 @@ _CURVE_KEYS = {
 }
 _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
 _PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
+_GOAL_KEYS = {"margin", "holdout_share", "holdout_repetitions"}
 #: newsgroups.* parameters that decide a task's sample (and so its dataset features).
 _SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
 #: newsgroups.training.* parameters that decide a single-task learning curve.
@@ -161,6 +163,24 @@ def fit_meta_model(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Repeated-CV scores and mean coefficients of the meta-model per problem and subset."""
     return evaluate_meta_model(meta_features, meta_model_config(params))
+
+
+def evaluate_meta_goal(
+    meta_features: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Is the meta-model better than the majority baseline (section ``goal``)? The ablation of
+    predictor groups on folds grouped by pair, and the goal table (grouped CV and pairs held out
+    entirely), always with the honest protocol of :mod:`mtl_pipeline.meta.goal`."""
+    p = _section(params, "goal", _GOAL_KEYS)
+    config = meta_model_config(params)
+    ablation = ablation_table(meta_features, config)
+    held_out = held_out_pairs(
+        meta_features,
+        config,
+        share=float(p["holdout_share"]),
+        repetitions=int(p["holdout_repetitions"]),
+    )
+    return ablation, goal_table(ablation, held_out, margin=float(p["margin"]))
 
 
 def compare_with_paper(

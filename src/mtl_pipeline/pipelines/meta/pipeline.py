@@ -40,6 +40,12 @@ def meta_stage() -> Pipeline:
                 tags=["meta_model"],
             ),
             node(
+                nodes.evaluate_meta_goal,
+                inputs=["meta_features", "params:meta"],
+                outputs=["meta_ablation", "meta_goal"],
+                name="evaluate_meta_goal",
+            ),
+            node(
                 nodes.fit_predictor,
                 inputs=["meta_features", "meta_scores", "params:meta", "params:newsgroups"],
                 outputs="meta_model",

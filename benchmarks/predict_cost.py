@@ -1,0 +1,109 @@
+"""Seconds per pair: the `predict` pipeline's work vs training the pair's STL and MTL models.
+
+On the real 20NG archive with a configuration's parameters (default conf/base: 200 documents
+per class, 100 epochs, headers/footers/quotes removed), for K pairs of one problem and seed 0:
+
+1. predict (no curves): task samples + dataset features + the fitted meta-model applied;
+2. predict with STL curves: 1. plus the two tasks' single-task models and curve features;
+3. training: STL models of the pairs' tasks + their MTL models (what `newsgroups` runs),
+   then the gains that label the meta-examples.
+
+Reading the archive and TF-IDF are timed apart: `predict` loads them from the catalog, and
+training needs them too. No shard store (nothing reused). The meta-model applied in 1. is
+fitted on the K pairs' own training outcome (the apply step is what is timed, not its quality).
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 15 python benchmarks/predict_cost.py --pairs 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+
+from mtl_pipeline.meta.model import MetaModelConfig
+from mtl_pipeline.meta.predict import fit_meta_predictor, predict_gains
+from mtl_pipeline.pipelines.meta import nodes as meta_nodes
+from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
+from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.tasks.hierarchy import assign_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archive", default=str(ROOT.parent / "shared/data/20news-bydate.tar.gz"))
+    parser.add_argument("--env", default="base")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--problem", default="related")
+    parser.add_argument("--epochs", type=int, default=None, help="override stl/mtl epochs")
+    args = parser.parse_args()
+
+    loader = OmegaConfigLoader(
+        str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
+    )
+    params = loader["parameters"]
+    ng, meta = dict(params["newsgroups"]), params["meta"]
+    ng["archive"] = args.archive
+    training = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
+    if args.epochs:
+        training.update(stl_epochs=args.epochs, mtl_epochs=args.epochs)
+
+    t = time.perf_counter()
+    documents = ng_nodes.ingest_newsgroups(ng)
+    t_read = time.perf_counter() - t
+    t = time.perf_counter()
+    tfidf, _ = ng_nodes.build_tfidf(documents, ng["tfidf"])
+    t_tfidf = time.perf_counter() - t
+    all_pairs = ng_nodes.build_task_pairs(documents, {**ng, "pairs_per_problem": None})
+    pairs = all_pairs.loc[all_pairs["problem"] == args.problem].head(args.pairs)
+    pairs = assign_seeds(pairs.drop(columns="seeds"), [0]).reset_index(drop=True)
+    k = len(pairs)
+
+    t = time.perf_counter()
+    samples = ng_nodes.build_task_samples(documents, pairs, ng)
+    features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta)
+    t_features = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
+    t_stl = time.perf_counter() - t
+    t = time.perf_counter()
+    curve = meta_nodes.compute_curve_features(pairs, stl, meta)
+    t_curve_features = time.perf_counter() - t
+    t = time.perf_counter()
+    mtl = ng_nodes.train_mtl_models(tfidf, pairs, samples, training)
+    t_mtl = time.perf_counter() - t
+    gains, _ = ng_nodes.compute_mtl_gains(
+        pairs, ng_nodes.combine_learning_curves(stl, mtl), training
+    )
+
+    meta_features = meta_nodes.join_features(gains, features, curve)
+    predictor = fit_meta_predictor(
+        meta_features, MetaModelConfig(repetitions=1, folds=2), feature_subset="no_curve"
+    )
+    t = time.perf_counter()
+    predicted = predict_gains(predictor, features)
+    t_apply = time.perf_counter() - t
+    assert len(predicted) == k
+
+    epochs = training["stl_epochs"], training["mtl_epochs"]
+    n_stl = stl["model_id"].nunique()
+    print(f"{k} {args.problem} pairs x seed 0, env {args.env}, epochs (STL, MTL) {epochs}")
+    print(f"read archive {t_read:.1f} s, TF-IDF {t_tfidf:.1f} s (both: once, shared)")
+    per = {
+        "predict (dataset features + apply)": t_features + t_apply,
+        "predict with STL curves": t_features + t_apply + t_stl + t_curve_features,
+        f"train STL ({n_stl} models) + MTL ({k} models)": t_stl + t_mtl,
+    }
+    for name, seconds in per.items():
+        print(f"{name:45s} {seconds:8.2f} s  = {seconds / k:7.2f} s per pair")
+    ratio = (t_stl + t_mtl) / (t_features + t_apply)
+    print(f"training / predict (no curves) = {ratio:.0f}x;  apply alone {t_apply * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
