@@ -178,3 +178,6 @@ class TrainingResult:
     device: str
     seconds: float
     n_models: int
+    probes: pd.DataFrame | None = (
+        None  # per model: a probe's results (train_stacked(probe_factory))
+    )

@@ -80,6 +80,7 @@ class _ChunkOut:
     preds: list[np.ndarray]  # per slot (M, N_t) final predictions (-1 on padding)
     test_rows: list[np.ndarray]  # per slot (M, N_t) rows (-1 on padding)
     test_labels: list[np.ndarray]
+    probe: np.ndarray | None = None  # (M, n) per-model values of a probe (None = no probe)
 
 
 def _make_input(
@@ -261,8 +262,12 @@ def _evaluate(
     return torch.stack(metrics, dim=1), preds
 
 
-def _train_epoch(net, opt, sched: ChunkScheduler, inp, epoch: int, n_tasks: int, manual):
-    """One epoch of steps; returns the mean training loss per model and task (nan = none)."""
+def _train_epoch(
+    net, opt, sched: ChunkScheduler, inp, epoch: int, n_tasks: int, manual, probe=None
+):
+    """One epoch of steps; returns the mean training loss per model and task (nan = none).
+    A ``probe`` (e.g. :class:`~.affinity.TaskAffinityProbe`) observes each step's batch before
+    the optimizer step."""
     device = opt.steps.device
     plan = sched.next_epoch()
     rows = _to_device(plan.rows, device)
@@ -272,14 +277,21 @@ def _train_epoch(net, opt, sched: ChunkScheduler, inp, epoch: int, n_tasks: int,
     loss_sum = torch.zeros((opt.M, n_tasks), dtype=torch.float64, device=device)
     loss_cnt = torch.zeros_like(loss_sum)
     for s in range(plan.rows.shape[0]):
-        logits = net(inp.gather(rows[s], nnz[s]), epoch=epoch, step=s)
+        x = inp.gather(rows[s], nnz[s])
+        logits = net(x, epoch=epoch, step=s)
         total = 0
+        losses, counts = [], []
         for t in range(n_tasks):
             loss, count = masked_cross_entropy(logits[t], labels[s, :, :, t])
+            losses.append(loss)
+            counts.append(count)
             total = total + loss.sum()
             has = (count > 0).to(torch.float64)
             loss_sum[:, t] += loss.detach().to(torch.float64) * has
             loss_cnt[:, t] += has
+        if probe is not None:
+            step_labels = [labels[s, :, :, t] for t in range(n_tasks)]
+            probe.observe(net, x, losses, counts, step_labels, epoch, s)
         opt.zero_grad(skip=manual)
         total.backward()
         net.finish_backward()
@@ -300,6 +312,7 @@ def _run_chunk(
     eval_rows_per_block: int,
     pbar_desc: str,
     progress: bool,
+    probe_factory=None,
 ) -> _ChunkOut:
     """Build the chunk's stacked network and optimizer, train it, evaluate it on schedule."""
     M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
@@ -320,10 +333,12 @@ def _run_chunk(
     train_hist = torch.full((E, M, T), float("nan"), dtype=torch.float64, device=device)
     metric_hist = torch.full((E, M, T, 4), float("nan"), dtype=torch.float64, device=device)
     preds: list[torch.Tensor] = []
+    probe = probe_factory(M) if probe_factory is not None else None
     net.train()
     with tqdm(total=E, desc=pbar_desc, disable=not progress, leave=False) as bar:
         for e in range(E):
-            train_hist[e] = _train_epoch(net, opt, sched, inp, e, T, net.hand_written_grads())
+            manual = net.hand_written_grads()
+            train_hist[e] = _train_epoch(net, opt, sched, inp, e, T, manual, probe)
             if e == E - 1 or (e + 1) % train.eval_every == 0:
                 metric_hist[e], preds = _evaluate(net, inp, layout, n_classes, dtype)
             bar.update(1)
@@ -335,6 +350,7 @@ def _run_chunk(
         preds=[p.cpu().numpy() for p in preds],
         test_rows=[layout.rows[:, layout.offs[t] : layout.offs[t + 1]] for t in range(T)],
         test_labels=layout.labels,
+        probe=None if probe is None else probe.result(),
     )
 
 
@@ -411,6 +427,7 @@ def train_stacked(
     optimizer_impl: str = "auto",
     memory_budget_bytes: int | None = None,
     allow_tf32: bool = True,
+    probe_factory=None,
 ) -> TrainingResult:
     """Train every job as stacked models; return per-epoch curves and final test predictions.
 
@@ -421,7 +438,9 @@ def train_stacked(
     chunk and retries. Optional: ``dtype`` (float64 for exactness tests), ``input_mode``
     ("auto" | "sparse" | "dense"; auto keeps sparse features sparse), ``optimizer_impl``
     ("auto" | "fused" | "vectorised"), ``memory_budget_bytes`` (caps the chunk sizing budget),
-    ``allow_tf32`` (TF32 matmuls on CUDA).
+    ``allow_tf32`` (TF32 matmuls on CUDA), ``probe_factory`` (``n_models -> probe``: a probe
+    observing every training step of a chunk, e.g. :class:`~.affinity.TaskAffinityProbe`; its
+    per-model results are ``TrainingResult.probes``).
     """
     t0 = time.perf_counter()
     dev = resolve_device(device)
@@ -441,7 +460,7 @@ def train_stacked(
             i = next(counter)
             return _run_chunk(
                 chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
-                f"train chunk {i} ({len(chunk)} models)", progress,
+                f"train chunk {i} ({len(chunk)} models)", progress, probe_factory,
             )  # fmt: skip
 
         for chunk, eval_block in plan:
@@ -456,8 +475,28 @@ def train_stacked(
         len(jobs), train.epochs, dev, len(outs), seconds,
     )  # fmt: skip
     return TrainingResult(
-        curves=curves, predictions=predictions, device=str(dev), seconds=seconds, n_models=len(jobs)
+        curves=curves,
+        predictions=predictions,
+        device=str(dev),
+        seconds=seconds,
+        n_models=len(jobs),
+        probes=_probe_table(outs, probe_factory),
     )
+
+
+def _probe_table(outs: list[_ChunkOut], probe_factory) -> pd.DataFrame | None:
+    """One row per model (``model_id``, its ``meta`` and the probe's columns), or None."""
+    if probe_factory is None:
+        return None
+    rows = []
+    for out in outs:
+        names = probe_factory(1).columns
+        for job, values in zip(out.jobs, out.probe, strict=True):
+            rows.append(
+                {"model_id": job.model_id, "seed": int(job.seed), **job.meta}
+                | dict(zip(names, map(float, values), strict=True))
+            )
+    return pd.DataFrame(rows)
 
 
 def _assemble(
