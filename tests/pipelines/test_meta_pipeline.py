@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
@@ -35,6 +36,7 @@ OUTPUTS = {
     "meta_model",
     "meta_ablation",
     "meta_goal",
+    "warmup_features",
 }
 
 
@@ -69,6 +71,7 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
         "compute_dataset_features",
         "compute_curve_features",
         "join_meta_features",
+        "compute_warmup_features",
         "fit_meta_model",
         "fit_meta_predictor",
         "evaluate_meta_goal",
@@ -204,6 +207,7 @@ def _synthetic_inputs(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
                 "aux_d": d,
                 "main_task": f"{a} vs {b}",
                 "aux_task": f"{c} vs {d}",
+                "seeds": [0, 1],
             }
         )
     pairs = pd.DataFrame(pair_rows)
@@ -279,6 +283,14 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     catalog = DataCatalog({k: MemoryDataset(v) for k, v in inputs.items()})
     catalog["params:meta"] = params
     catalog["params:newsgroups"] = _params(env, "newsgroups")
+    catalog["params:newsgroups.training"] = {
+        **_params(env, "newsgroups")["training"],
+        "progress": False,
+    }
+    n_docs = len(inputs["newsgroups_documents"])
+    catalog["tfidf_matrix"] = MemoryDataset(
+        sp.random(n_docs, 30, density=0.3, format="csr", random_state=0)
+    )
     for name in OUTPUTS:
         catalog[name] = _KeptDataset()
     SequentialRunner().run(meta_stage, catalog)
@@ -286,6 +298,12 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     assert len(meta_features) == 16  # 8 pair rows x 2 seeds, one meta-example each
     cross = "cross_jsd_a_c" if env == "quick" else "cross_jsd_first_classes"
     assert {"main_jsd_classes", "ratio_curve_fit_a", cross} <= set(meta_features.columns)
+    warmup = {"cross_affinity_aux_to_main", "cross_affinity_main_to_aux", "cross_grad_cosine"}
+    if env == "quick":  # the released code has no warm-up
+        assert warmup <= set(meta_features.columns)
+        assert meta_features[sorted(warmup)].notna().all().all()
+    else:
+        assert not warmup & set(meta_features.columns)
     scores = catalog.load("meta_scores")
     assert len(scores) == 2 * 4 and set(scores["problem"]) == {"related", "unrelated"}
     comparison = catalog.load("paper_comparison")

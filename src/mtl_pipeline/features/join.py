@@ -15,12 +15,13 @@ def join_meta_features(
     mtl_gains: pd.DataFrame,
     dataset_features: pd.DataFrame,
     curve_features: pd.DataFrame,
+    warmup_features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One meta-example per ``mtl_gains`` row (pair × seed): outcome columns plus features.
 
     Keeps ``pair_id, problem, seed, main_task, aux_task, stl_score, mtl_score, gain, improved`` from
     ``mtl_gains`` and appends every feature column (all but the key and task-name columns) of the
-    feature tables, joined on (pair_id, problem, seed). Rows whose features are missing keep NaN
+    feature tables (``warmup_features`` when given), joined on (pair_id, problem, seed). Rows whose features are missing keep NaN
     (a warning reports how many); the meta-model imputes them inside each fold.
     """
     outcome = [
@@ -37,7 +38,10 @@ def join_meta_features(
     require_columns(mtl_gains, outcome, "mtl_gains")
     out = mtl_gains[outcome].copy()
     out["seed"] = out["seed"].astype("int64")
-    for name, table in (("dataset_features", dataset_features), ("curve_features", curve_features)):
+    tables = [("dataset_features", dataset_features), ("curve_features", curve_features)]
+    if warmup_features is not None:
+        tables.append(("warmup_features", warmup_features))
+    for name, table in tables:
         require_columns(table, list(PAIR_KEY), name)
         cols = [c for c in table.columns if c not in (*PAIR_KEY, "main_task", "aux_task")]
         clash = [c for c in cols if c in out.columns]

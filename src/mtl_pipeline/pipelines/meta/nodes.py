@@ -17,10 +17,12 @@ from matplotlib.figure import Figure
 from mtl_pipeline.features.curves import curve_features
 from mtl_pipeline.features.dataset import dataset_features
 from mtl_pipeline.features.join import join_meta_features
+from mtl_pipeline.features.warmup import WARMUP_FEATURES, warmup_features
 from mtl_pipeline.meta.goal import ablation_table, goal_table, held_out_pairs
 from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
 from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
 from mtl_pipeline.params import ParameterError
+from mtl_pipeline.pipelines.newsgroups.nodes import warmup_probes
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
     meta_coefficients_figure,
@@ -57,10 +59,14 @@ _CURVE_KEYS = {
 }
 _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
 _PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
+_WARMUP_KEYS = {"enabled", "epochs", "lookahead_lr"}
 _GOAL_KEYS = {"margin", "holdout_share", "holdout_repetitions"}
 #: newsgroups.* parameters that decide a task's sample (and so its dataset features).
 _SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
 #: newsgroups.training.* parameters that decide a single-task learning curve.
+#: newsgroups.training.* parameters that decide a pair's warm-up (with meta.warmup).
+_WARMUP_TRAIN_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate")
+_WARMUP_TRAIN_KEYS += ("schedule", "cut_mtl_test_to_shorter_task")
 _STL_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate", "stl_epochs")
 
 
@@ -142,11 +148,37 @@ def compute_curve_features(
     )
 
 
+def compute_warmup_features(
+    tfidf_matrix: Any,
+    task_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    training_params: dict[str, Any],
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """TAG affinity and gradient cosine per pair × seed over a short joint warm-up of each
+    pair's MTL model (section ``warmup``; no columns but the keys when disabled)."""
+    p = _section(params, "warmup", _WARMUP_KEYS)
+    if not p["enabled"]:
+        return pd.DataFrame(columns=["pair_id", "problem", "seed", "main_task", "aux_task"])
+    probes = warmup_probes(
+        tfidf_matrix,
+        task_pairs,
+        task_samples,
+        training_params,
+        epochs=int(p["epochs"]),
+        lookahead_lr=float(p["lookahead_lr"]),
+    )
+    return warmup_features(task_pairs, probes)
+
+
 def join_features(
-    mtl_gains: pd.DataFrame, dataset_features: pd.DataFrame, curve_features: pd.DataFrame
+    mtl_gains: pd.DataFrame,
+    dataset_features: pd.DataFrame,
+    curve_features: pd.DataFrame,
+    warmup: pd.DataFrame,
 ) -> pd.DataFrame:
     """One meta-example per pair × seed: the MTL outcome beside every feature."""
-    return join_meta_features(mtl_gains, dataset_features, curve_features)
+    return join_meta_features(mtl_gains, dataset_features, curve_features, warmup)
 
 
 def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:
@@ -219,7 +251,10 @@ def plot_meta_coefficients(
 
 
 def feature_settings(
-    meta_params: Mapping[str, Any], newsgroups_params: Mapping[str, Any], with_curves: bool
+    meta_params: Mapping[str, Any],
+    newsgroups_params: Mapping[str, Any],
+    with_curves: bool,
+    with_warmup: bool = False,
 ) -> dict[str, Any]:
     """The parameters that decide a pair's features: recorded with the fitted meta-model and
     compared with the current ones before it predicts (features made otherwise do not match)."""
@@ -230,6 +265,11 @@ def feature_settings(
         },
         "newsgroups": {k: newsgroups_params.get(k) for k in _SAMPLE_KEYS},
     }
+    if with_warmup:
+        settings["meta"]["warmup"] = dict(meta_params["warmup"])
+        training = newsgroups_params["training"]
+        settings["newsgroups"]["tfidf"] = dict(newsgroups_params["tfidf"])
+        settings["newsgroups"]["warmup_training"] = {k: training.get(k) for k in _WARMUP_TRAIN_KEYS}
     if with_curves:
         settings["meta"]["curve_features"] = dict(meta_params["curve_features"])
         training = newsgroups_params["training"]
@@ -254,8 +294,8 @@ def fit_predictor(
         ridge_alpha=float(p["ridge_alpha"]),
         meta_scores=meta_scores,
     )
-    uses_curves = any(
-        "curve_" in c for model in predictor.problems.values() for c in model.features
-    )
-    predictor.settings = feature_settings(params, newsgroups_params, uses_curves)
+    used = {c for model in predictor.problems.values() for c in model.features}
+    uses_curves = any("curve_" in c for c in used)
+    uses_warmup = bool(used & set(WARMUP_FEATURES.values()))
+    predictor.settings = feature_settings(params, newsgroups_params, uses_curves, uses_warmup)
     return predictor

@@ -26,8 +26,20 @@ def meta_stage() -> Pipeline:
                 tags=["meta_model"],
             ),
             node(
+                nodes.compute_warmup_features,
+                inputs=[
+                    "tfidf_matrix",
+                    "task_pairs",
+                    "task_samples",
+                    "params:newsgroups.training",
+                    "params:meta",
+                ],
+                outputs="warmup_features",
+                name="compute_warmup_features",
+            ),
+            node(
                 nodes.join_features,
-                inputs=["mtl_gains", "dataset_features", "curve_features"],
+                inputs=["mtl_gains", "dataset_features", "curve_features", "warmup_features"],
                 outputs="meta_features",
                 name="join_meta_features",
                 tags=["meta_model"],

@@ -223,3 +223,32 @@ def compute_mtl_gains(
             row.n_pairs * row.n_seeds,
         )
     return gains, summary
+
+
+def warmup_probes(
+    tfidf_matrix: sp.csr_matrix,
+    task_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    params: dict[str, Any],
+    *,
+    epochs: int,
+    lookahead_lr: float,
+) -> pd.DataFrame:
+    """TAG affinities and gradient cosines of every pair's MTL model over its first ``epochs``
+    epochs (the same models and batches as in ``train_mtl_models``), one row per pair × seed."""
+    from mtl_pipeline.training.affinity import warmup_affinities
+
+    model, schedule = _model_and_schedule({**params, "warmup_epochs": epochs}, "warmup_epochs")
+    jobs = mtl_jobs(
+        task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
+    )
+    return warmup_affinities(
+        tfidf_matrix,
+        jobs,
+        model,
+        schedule,
+        lookahead_lr,
+        device=params["device"],
+        chunk_size=params.get("chunk_size"),
+        progress=params.get("progress", True),
+    )

@@ -60,26 +60,40 @@ def build_prediction_samples(
     return newsgroups_nodes.build_task_samples(documents, pairs, newsgroups_params)
 
 
+def _uses_warmup(meta_model: MetaPredictor) -> bool:
+    return "warmup" in meta_model.settings.get("meta", {})
+
+
+def _merge(features: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in more.columns if c not in (*PAIR_KEY, "main_task", "aux_task")]
+    more = more[[*PAIR_KEY, *cols]].astype({"seed": "int64"})
+    return features.merge(more, on=list(PAIR_KEY), how="left", validate="one_to_one")
+
+
 def compute_prediction_features(
     pairs: pd.DataFrame,
     samples: pd.DataFrame,
     documents: pd.DataFrame,
     tfidf_matrix: sp.csr_matrix,
+    meta_model: MetaPredictor,
     meta_params: Mapping[str, Any],
     training_params: dict[str, Any],
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
-    """Dataset features of every pair × seed and, with ``predict.stl_curves``, the features of
-    the two tasks' single-task curves (trained here, or reused from the shard store)."""
+    """Dataset features of every pair × seed; the warm-up affinities when the meta-model uses
+    them (a short joint warm-up of each pair's MTL model); with ``predict.stl_curves``, the
+    features of the two tasks' single-task curves (trained here, or reused from the shard
+    store)."""
     started = time.perf_counter()
     features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta_params)
+    if _uses_warmup(meta_model):
+        warmup = meta_nodes.compute_warmup_features(
+            tfidf_matrix, pairs, samples, training_params, meta_params
+        )
+        features = _merge(features, warmup)
     if _predict_params(params)["stl_curves"]:
         curves = newsgroups_nodes.train_stl_models(tfidf_matrix, pairs, samples, training_params)
-        curve = meta_nodes.compute_curve_features(pairs, curves, meta_params)
-        cols = [c for c in curve.columns if c not in (*PAIR_KEY, "main_task", "aux_task")]
-        features = features.merge(
-            curve[[*PAIR_KEY, *cols]], on=list(PAIR_KEY), how="left", validate="one_to_one"
-        )
+        features = _merge(features, meta_nodes.compute_curve_features(pairs, curves, meta_params))
     logger.info(
         "predict: features of %d pair × seed rows in %.1f s",
         len(features),
@@ -109,9 +123,10 @@ def predict_pair_gains(
             "true (trains the two tasks' single-task models), or refit it without them: "
             "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"
         )
-    check_settings(
-        meta_model, meta_nodes.feature_settings(meta_params, newsgroups_params, uses_curves)
+    current = meta_nodes.feature_settings(
+        meta_params, newsgroups_params, uses_curves, _uses_warmup(meta_model)
     )
+    check_settings(meta_model, current)
     predictions = predict_gains(meta_model, features, top_features=int(p["top_features"]))
     for row in predictions.itertuples():
         logger.info(

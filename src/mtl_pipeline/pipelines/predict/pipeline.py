@@ -31,6 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "prediction_task_samples",
                     "newsgroups_documents",
                     "tfidf_matrix",
+                    "meta_model",
                     "params:meta",
                     "params:newsgroups.training",
                     "params:predict",

@@ -1,0 +1,30 @@
+"""Warm-up features of task pairs: TAG inter-task affinity and the shared-layer gradient cosine,
+measured by the stacked trainer over a short joint warm-up of each pair's MTL model
+(:mod:`mtl_pipeline.training.affinity`). Pair-level statistics, so named ``cross_*``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.tasks.hierarchy import pair_seeds
+
+#: probe column → meta-feature column
+WARMUP_FEATURES = {
+    "affinity_aux_to_main": "cross_affinity_aux_to_main",
+    "affinity_main_to_aux": "cross_affinity_main_to_aux",
+    "grad_cosine": "cross_grad_cosine",
+}
+
+
+def warmup_features(task_pairs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
+    """One row per (pair_id, problem, seed) of ``task_pairs`` with the warm-up columns.
+
+    ``probes``: one row per MTL model with ``pair_id``, ``seed`` and the probe's columns (a
+    related pair is trained once and serves both problems)."""
+    require_columns(probes, ["pair_id", "seed", *WARMUP_FEATURES], "warm-up probes")
+    grid = pair_seeds(task_pairs)[["pair_id", "problem", "seed", "main_task", "aux_task"]]
+    values = probes[["pair_id", "seed", *WARMUP_FEATURES]].rename(columns=WARMUP_FEATURES)
+    values = values.astype({"seed": "int64"})
+    out = grid.merge(values, on=["pair_id", "seed"], how="left", validate="many_to_one")
+    return out.reset_index(drop=True)
