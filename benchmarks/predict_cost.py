@@ -4,6 +4,8 @@ On the real 20NG archive with a configuration's parameters (default conf/base: 2
 per class, 100 epochs, headers/footers/quotes removed), for K pairs of one problem and seed 0:
 
 1. predict (no curves): task samples + dataset features + the fitted meta-model applied;
+   "+ warm-up" adds the warm-up affinities (``meta.warmup``: a short joint warm-up of each
+   pair's MTL model with the affinity probe), which `predict` computes when the model uses them;
 2. predict with STL curves: 1. plus the two tasks' single-task models and curve features;
 3. training: STL models of the pairs' tasks + their MTL models (what `newsgroups` runs),
    then the gains that label the meta-examples.
@@ -69,6 +71,11 @@ def main() -> None:
     t_features = time.perf_counter() - t
 
     t = time.perf_counter()
+    warmup = meta_nodes.compute_warmup_features(tfidf, pairs, samples, training, meta)
+    t_warmup = time.perf_counter() - t
+    assert warmup.filter(like="affinity").notna().all().all()
+
+    t = time.perf_counter()
     stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
     t_stl = time.perf_counter() - t
     t = time.perf_counter()
@@ -96,6 +103,7 @@ def main() -> None:
     print(f"read archive {t_read:.1f} s, TF-IDF {t_tfidf:.1f} s (both: once, shared)")
     per = {
         "predict (dataset features + apply)": t_features + t_apply,
+        f"predict + warm-up ({meta['warmup']['epochs']} epochs)": t_features + t_apply + t_warmup,
         "predict with STL curves": t_features + t_apply + t_stl + t_curve_features,
         f"train STL ({n_stl} models) + MTL ({k} models)": t_stl + t_mtl,
     }
