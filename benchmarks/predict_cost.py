@@ -88,12 +88,12 @@ def main() -> None:
         pairs, ng_nodes.combine_learning_curves(stl, mtl), training
     )
 
-    meta_features = meta_nodes.join_features(gains, features, curve)
+    meta_features = meta_nodes.join_features(gains, features, curve, warmup)
     predictor = fit_meta_predictor(
         meta_features, MetaModelConfig(repetitions=1, folds=2), feature_subset="no_curve"
     )
     t = time.perf_counter()
-    predicted = predict_gains(predictor, features)
+    predicted = predict_gains(predictor, features.merge(warmup))
     t_apply = time.perf_counter() - t
     assert len(predicted) == k
 
