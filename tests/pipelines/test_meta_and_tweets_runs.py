@@ -79,7 +79,7 @@ def _check_the_run_is_tracked(project, comparison):
 
 def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):
     """`predict` on one trained pair and one never trained: no MTL model, a probability each."""
-    model = load(project, "meta_model")
+    model = load(project, "fitted_meta_model")
     assert set(model.problems) == {"related", "unrelated"}
     assert not any("curve_" in c for m in model.problems.values() for c in m.features)
     trained = trained_pairs.iloc[0]

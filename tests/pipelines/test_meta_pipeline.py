@@ -33,7 +33,7 @@ OUTPUTS = {
     "fig_meta_coefficients",
     "fig_meta_coefficients_pdf",
     "fig_meta_coefficients_plotly",
-    "meta_model",
+    "fitted_meta_model",
     "meta_ablation",
     "meta_goal",
     "warmup_features",
@@ -91,7 +91,7 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
             else "matplotlib.MatplotlibDataset"
             if name.startswith("fig_")
             else "mtl_pipeline.datasets.MetaModelDataset"
-            if name == "meta_model"
+            if name == "fitted_meta_model"
             else "mtl_pipeline.datasets.AtomicParquetDataset"
         )
         assert entry["type"] == expected, name
@@ -319,7 +319,7 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     assert set(goal["metric"]) == {"balanced_accuracy", "f1"}
     assert not goal.loc[goal["status"] != "ok", "reached"].any()  # 4 pairs: degenerate, no finding
     assert "all" in set(catalog.load("meta_ablation")["variant"])
-    model = catalog.load("meta_model")  # no_curve: predicting needs no training
+    model = catalog.load("fitted_meta_model")  # no_curve: predicting needs no training
     assert model.feature_subset == "no_curve" and set(model.problems) == {"related", "unrelated"}
     assert "curve_features" not in model.settings["meta"]
     assert (

@@ -20,9 +20,9 @@ class MetaModelDataset(PickleDataset):
             self._get_load_path()
         except VersionNotFoundError as error:
             raise DatasetError(
-                f"no fitted meta-model at {self._filepath} (catalog entry meta_model): fit it "
+                f"no fitted meta-model at {self._filepath} (catalog entry fitted_meta_model): fit it "
                 "first with `kedro run --pipelines=meta` (the whole 20NG study), or, when "
-                "meta_features exist, `kedro run --pipelines=meta --nodes=fit_meta_predictor`"
+                "meta_features exist, `kedro run --pipelines=meta --nodes=meta_model.fit_meta_predictor`"
             ) from error
         return super().load()
 

@@ -66,7 +66,7 @@ class ProblemModel:
 
 @dataclass
 class MetaPredictor:
-    """Everything needed to apply the meta-model to new pairs (pickled as ``meta_model``)."""
+    """Everything needed to apply the meta-model to new pairs (pickled as the catalog entry ``fitted_meta_model``)."""
 
     feature_subset: str
     feature_set: str
@@ -198,7 +198,7 @@ def check_settings(predictor: MetaPredictor, current: Mapping[str, Any]) -> None
     diffs = settings_differences(predictor.settings, current)
     if diffs:
         raise MetaModelMismatchError(
-            f"the meta_model (fitted {predictor.fitted_at}) was fitted on features computed with "
+            f"the fitted_meta_model (fitted {predictor.fitted_at}) was fitted on features computed with "
             f"other settings than the current parameters: {'; '.join(diffs)}. Run predict with "
             f"the environment the model was fitted in (--env), or refit it: {FIT_COMMAND}"
         )
@@ -208,7 +208,7 @@ def _check_features(model: ProblemModel, features: pd.DataFrame, fitted_at: str)
     missing = [c for c in model.features if c not in features.columns]
     if missing:
         raise MetaModelMismatchError(
-            f"the meta_model of problem {model.problem!r} (fitted {fitted_at}) expects feature "
+            f"the fitted_meta_model of problem {model.problem!r} (fitted {fitted_at}) expects feature "
             f"columns the prediction features lack: {missing}. Curve features need "
             "predict.stl_curves: true; otherwise refit the model with the current feature "
             f"settings: {FIT_COMMAND}"

@@ -36,6 +36,7 @@ def meta_stage() -> Pipeline:
                 ],
                 outputs="warmup_features",
                 name="compute_warmup_features",
+                tags=["meta_model"],
             ),
             node(
                 nodes.join_features,
@@ -56,12 +57,14 @@ def meta_stage() -> Pipeline:
                 inputs=["meta_features", "params:meta"],
                 outputs=["meta_ablation", "meta_goal"],
                 name="evaluate_meta_goal",
+                tags=["meta_model"],
             ),
             node(
                 nodes.fit_predictor,
                 inputs=["meta_features", "meta_scores", "params:meta", "params:newsgroups"],
-                outputs="meta_model",
+                outputs="fitted_meta_model",
                 name="fit_meta_predictor",
+                tags=["meta_model"],
             ),
             node(
                 nodes.compare_with_paper,

@@ -118,7 +118,7 @@ def predict_pair_gains(
     uses_curves = "curve_features" in meta_model.settings.get("meta", {})
     if uses_curves and not p["stl_curves"]:
         raise ValueError(
-            f"the meta_model (fitted {meta_model.fitted_at}, feature subset "
+            f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
             f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
             "true (trains the two tasks' single-task models), or refit it without them: "
             "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"

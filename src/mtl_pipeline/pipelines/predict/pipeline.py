@@ -1,14 +1,16 @@
 """Wiring of the ``predict`` pipeline: named pairs → cheap features → the fitted meta-model.
 
-It reads ``newsgroups_documents``, ``tfidf_matrix`` and ``meta_model`` from the catalog (made by
+It reads ``newsgroups_documents``, ``tfidf_matrix`` and ``fitted_meta_model`` from the catalog (made by
 ``kedro run --pipelines=meta``) and trains no MTL model.
 """
 
 from kedro.pipeline import Pipeline, node, pipeline
 
 from mtl_pipeline.pipelines.predict import nodes
+from mtl_pipeline.pipelines.stages import staged
 
 
+@staged
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
@@ -17,12 +19,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["newsgroups_documents", "params:newsgroups", "params:predict"],
                 outputs="prediction_pairs",
                 name="build_prediction_pairs",
+                tags=["features"],
             ),
             node(
                 nodes.build_prediction_samples,
                 inputs=["newsgroups_documents", "prediction_pairs", "params:newsgroups"],
                 outputs="prediction_task_samples",
                 name="build_prediction_samples",
+                tags=["features"],
             ),
             node(
                 nodes.compute_prediction_features,
@@ -31,18 +35,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "prediction_task_samples",
                     "newsgroups_documents",
                     "tfidf_matrix",
-                    "meta_model",
+                    "fitted_meta_model",
                     "params:meta",
                     "params:newsgroups.training",
                     "params:predict",
                 ],
                 outputs="prediction_features",
                 name="compute_prediction_features",
+                tags=["features"],
             ),
             node(
                 nodes.predict_pair_gains,
                 inputs=[
-                    "meta_model",
+                    "fitted_meta_model",
                     "prediction_features",
                     "params:meta",
                     "params:newsgroups",
@@ -50,6 +55,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="predicted_gains",
                 name="predict_pair_gains",
+                tags=["meta_model"],
             ),
         ]
     )
