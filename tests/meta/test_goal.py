@@ -71,6 +71,8 @@ def test_an_informative_group_reaches_the_goal_and_its_ablation_shows_it():
     assert ablation.loc["only_divergence", "balanced_accuracy_mean"] > 0.9
     assert ablation.loc["without_divergence", "delta_balanced_accuracy_mean"] < 0.25
     assert (ablation["baseline_balanced_accuracy_mean"] >= 0.5).all()  # never an easier goal
+    p = features["improved"].mean()
+    assert (ablation["baseline_f1_mean"] >= 2 * p / (1 + p) - 1e-12).all()  # always "improved"
     held = held_out_pairs(features, CONFIG, share=0.3, repetitions=5)
     assert held.loc[0, "n_held_out_pairs"] == 9 and held.loc[0, "balanced_accuracy_mean"] > 0.8
     goal = goal_table(ablation.reset_index(), held)
