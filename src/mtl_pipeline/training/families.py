@@ -36,8 +36,15 @@ def _sequence_width(model: Any, in_dim: int) -> int:
     return 4 * model.units * in_dim  # gates/feature maps per token, token count = in_dim
 
 
+def _soft_mlp_width(model: Any, in_dim: int) -> int:
+    return 2 * sum(model.hidden_sizes)  # one trunk per task; pairs (two tasks) in this project
+
+
 FAMILIES: dict[str, ModelFamily] = {
     "mlp": ModelFamily("mlp", FEATURES, True, False, _mlp_width),
+    # soft parameter sharing: one MLP trunk per task, pulled toward their mean by an l2 penalty
+    # (ModelSpec.soft_sharing_lambda); the first layers of the T trunks are one T-times wider layer
+    "mlp_soft": ModelFamily("mlp_soft", FEATURES, True, False, _soft_mlp_width),
     **{
         name: ModelFamily(name, TOKENS, False, True, _sequence_width)
         for name in ("bilstm", "cnn", "bilstm_cnn")

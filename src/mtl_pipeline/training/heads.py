@@ -90,12 +90,14 @@ class StackedHeads(nn.Module):
         return ps
 
     def forward(
-        self, h: torch.Tensor, dropout: Callable[[torch.Tensor, int], torch.Tensor] | None
+        self,
+        h: torch.Tensor | Sequence[torch.Tensor],
+        dropout: Callable[[torch.Tensor, int], torch.Tensor] | None,
     ) -> list[torch.Tensor]:
-        """h: (M, R, D) → list of (M, R, C_t) logits, one per task slot."""
+        """h: (M, R, D), or one per task slot (soft sharing) → list of (M, R, C_t) logits."""
         out = []
         for t in range(len(self.out_w)):
-            z = h
+            z = h if isinstance(h, torch.Tensor) else h[t]
             if self.head_hidden > 0:
                 z = self.act(torch.baddbmm(self.hidden_b[t].unsqueeze(1), z, self.hidden_w[t]))
                 if dropout is not None:

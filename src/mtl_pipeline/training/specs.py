@@ -129,9 +129,14 @@ class ModelSpec:
     kernel_sizes: tuple[int, ...] = (3,)
     embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
     train_embedding: bool = False
+    soft_sharing_lambda: float = 0.0  # mlp_soft: λ of λ·Σ_t ||W_t − mean_t W_t||² per shared layer
 
     def __post_init__(self) -> None:
         family = family_of(self.encoder)
+        if not self.soft_sharing_lambda >= 0:
+            raise ValueError(
+                f"ModelSpec.soft_sharing_lambda must be >= 0, got {self.soft_sharing_lambda}"
+            )
         if self.activation not in ACTIVATIONS:
             raise ValueError(
                 f"ModelSpec.activation must be one of {ACTIVATIONS}, got {self.activation!r}"

@@ -50,13 +50,18 @@ class StackedNetwork(nn.Module):
         self._h0: torch.Tensor | None = None
         self._x = None
         kw = {"device": device, "dtype": dtype}
-        if family_of(spec.encoder).input_kind == FEATURES:  # the MLP trunk
+        # soft parameter sharing: one trunk per task slot (T = 1 is plain hard sharing)
+        self.n_trunks = len(n_classes) if spec.encoder == "mlp_soft" else 1
+        self.soft_lambda = float(spec.soft_sharing_lambda) if self.n_trunks > 1 else 0.0
+        if family_of(spec.encoder).input_kind == FEATURES:  # the MLP trunk(s)
             self.encoder = None
             sizes = [in_dim, *spec.hidden_sizes]
             self.weights = nn.ParameterList()
             self.biases = nn.ParameterList()
-            for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
+            for layer, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
                 w, b = stacked_linear(n_models, d_in, d_out, generators, **kw)
+                if self.n_trunks > 1:  # every trunk starts as the hard-sharing trunk
+                    w, b = _trunks(w, b, self.n_trunks, first=layer == 0)
                 self.weights.append(w)
                 self.biases.append(b)
             # first-layer weight gets its gradient by hand (see module docstring)
@@ -135,20 +140,59 @@ class StackedNetwork(nn.Module):
             if train and torch.is_grad_enabled():
                 h0.requires_grad_(True)
                 self._h0, self._x = h0, x
-            h = self.act(h0 + self.biases[0].unsqueeze(1))
+            h = self.act(h0 + self.biases[0].reshape(self.n_models, 1, -1))
             if dropout is not None:
                 h = dropout(h, 0)
             for i in range(1, len(self.weights)):
-                h = self.act(torch.baddbmm(self.biases[i].unsqueeze(1), h, self.weights[i]))
+                h = self.act(self._hidden_layer(h, i))
                 if dropout is not None:
                     h = dropout(h, i)
+            if self.n_trunks > 1:  # (M, R, T·H) → one (M, R, H) per task slot
+                h = list(h.view(*h.shape[:2], self.n_trunks, -1).unbind(2))
         else:  # token ids from TokenInput.gather, already cut to the batch's width on the host
             h = self.encoder(x, trimmed=True)
             if dropout is not None:
                 h = dropout(h, 0)
         return self.heads(h, dropout)
 
+    def _hidden_layer(self, h: torch.Tensor, i: int) -> torch.Tensor:
+        """Layer i ≥ 1 before its activation: one bmm, or one per trunk (block-diagonal)."""
+        w, b = self.weights[i], self.biases[i]
+        if self.n_trunks == 1:
+            return torch.baddbmm(b.unsqueeze(1), h, w)
+        M, R, T = h.shape[0], h.shape[1], self.n_trunks
+        per_trunk = h.view(M, R, T, -1).transpose(1, 2).reshape(M * T, R, -1)
+        out = torch.baddbmm(b.reshape(M * T, 1, -1), per_trunk, w.reshape(M * T, *w.shape[2:]))
+        return out.view(M, T, R, -1).transpose(1, 2).reshape(M, R, -1)
+
+    @torch.no_grad()
+    def pull_trunks(self, step_size: float, updated: torch.Tensor) -> None:
+        """Soft sharing's penalty λ·Σ_t ||P_t − mean_t P||² on every trunk parameter, applied
+        as its exact proximal step after the optimizer step (decoupled, as AdamW's weight
+        decay): P_t ← mean + (P_t − mean) / (1 + 2·λ·step_size), for the models whose trunk
+        was updated (``updated``: (M,) bool). Through Adam the penalty's gradient would swamp
+        the second moments and stall learning; decoupled, λ → ∞ collapses the trunks to their
+        mean after every step, i.e. one shared trunk (hard sharing)."""
+        if not self.soft_lambda:
+            return
+        shrink = 1.0 / (1.0 + 2.0 * self.soft_lambda * step_size)
+        keep = updated.view(-1, *([1] * 3)).to(self.weights[0].dtype)
+        for i, p in enumerate([*self.weights, *self.biases]):
+            first = i in (0, len(self.weights))  # first-layer weight or bias: trunks side by side
+            M = self.n_models
+            per_trunk = (
+                p.view(M, -1, self.n_trunks, p.shape[-1] // self.n_trunks)
+                if first
+                else (p.view(M, 1, self.n_trunks, -1))
+            )
+            mean = per_trunk.mean(2, keepdim=True)
+            target = mean + (per_trunk - mean) * shrink
+            per_trunk.copy_(keep * target + (1 - keep) * per_trunk)
+
     def finish_backward(self) -> None:
+        self._finish_backward()
+
+    def _finish_backward(self) -> None:
         """Write the first-layer weight gradient (after loss.backward()) into its buffer."""
         if self.encoder is not None or self._h0 is None:
             return
@@ -181,3 +225,19 @@ class StackedNetwork(nn.Module):
         else:
             torch.bmm(x.transpose(1, 2), g, out=gW)
         self._h0, self._x = None, None
+
+
+def _trunks(
+    w: nn.Parameter, b: nn.Parameter, n_trunks: int, first: bool
+) -> tuple[nn.Parameter, nn.Parameter]:
+    """T copies of one layer: the first layer as one T-times wider layer (M, V, T·H), so that
+    its bag-of-words product and hand-written gradient are the hard-sharing ones; later layers
+    as (M, T, H_in, H_out) blocks; biases (M, T·H) / (M, T, H)."""
+    with torch.no_grad():
+        if first:
+            wide = w.unsqueeze(2).expand(*w.shape[:2], n_trunks, w.shape[2])
+            return nn.Parameter(wide.reshape(*w.shape[:2], -1).clone()), nn.Parameter(
+                b.repeat(1, n_trunks).clone()
+            )
+        blocks = w.unsqueeze(1).expand(w.shape[0], n_trunks, *w.shape[1:]).clone()
+        return nn.Parameter(blocks), nn.Parameter(b.unsqueeze(1).repeat(1, n_trunks, 1).clone())

@@ -296,6 +296,7 @@ def _train_epoch(
         total.backward()
         net.finish_backward()
         opt.step(update[s], plan.update[s])
+        net.pull_trunks(opt.lr, update[s][:, 0])  # soft sharing (a no-op otherwise)
         if epoch == 0 and s == 0:
             _oom_hook(opt.M, "step")
     return torch.where(loss_cnt > 0, loss_sum / loss_cnt.clamp(min=1), float("nan"))
