@@ -87,6 +87,8 @@ def spec_fingerprint(
     h = hashlib.sha256()
     fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
     embedding = fields.pop("embedding")
+    if model.encoder != "mlp_soft":  # no effect elsewhere: fingerprints from before it stay valid
+        fields.pop("soft_sharing_lambda")
     payload = {
         "engine": ENGINE_VERSION,
         "model": fields,

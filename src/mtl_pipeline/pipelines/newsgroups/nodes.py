@@ -98,14 +98,22 @@ def build_task_samples(
     return samples
 
 
+#: newsgroups.training.sharing → the model family of MTL models (STL models are the same in both).
+SHARING_FAMILIES = {"hard": "mlp", "soft": "mlp_soft"}
+
+
 def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelSpec, TrainSpec]:
     """The trainer's specs from ``newsgroups.training``; errors name the parameter as written."""
     p = Params(params, "newsgroups.training")
+    sharing = p.choice("sharing", tuple(SHARING_FAMILIES), default="hard")
     model = ModelSpec(
-        encoder="mlp",
+        encoder=SHARING_FAMILIES[sharing],
         hidden_sizes=p.integers("hidden_sizes", minimum=1),
         activation=p.choice("activation", ACTIVATIONS),
         dropout=p.number("dropout", minimum=0.0, maximum=1.0, below_maximum=True),
+        soft_sharing_lambda=p.number("soft_sharing_lambda", default=1.0, minimum=0.0)
+        if sharing == "soft"
+        else 0.0,
     )
     schedule = TrainSpec(
         epochs=p.integer(epochs_key, minimum=1),
@@ -238,7 +246,9 @@ def warmup_probes(
     epochs (the same models and batches as in ``train_mtl_models``), one row per pair × seed."""
     from mtl_pipeline.training.affinity import warmup_affinities
 
-    model, schedule = _model_and_schedule({**params, "warmup_epochs": epochs}, "warmup_epochs")
+    # the affinity is defined on shared layers: the warm-up is always hard sharing
+    warmup = {**params, "warmup_epochs": epochs, "sharing": "hard"}
+    model, schedule = _model_and_schedule(warmup, "warmup_epochs")
     jobs = mtl_jobs(
         task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
     )
