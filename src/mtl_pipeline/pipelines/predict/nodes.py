@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from mtl_pipeline.features.ratios import PAIR_KEY
 from mtl_pipeline.meta.predict import MetaPredictor, check_settings, predict_gains
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
@@ -25,13 +26,14 @@ _PREDICT_KEYS = {"pairs", "seeds", "stl_curves", "top_features"}
 def _predict_params(params: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(params) - _PREDICT_KEYS)
     if unknown:
-        raise ValueError(
-            f"unknown key(s) {unknown} in parameters 'predict'; known: {sorted(_PREDICT_KEYS)}"
+        raise ParameterError(
+            f"unknown key(s) {unknown} in parameter predict; known: {sorted(_PREDICT_KEYS)}"
         )
     missing = sorted(_PREDICT_KEYS - set(params))
     if missing:
-        raise KeyError(
-            f"parameters 'predict.{missing[0]}' missing (conf/base/parameters_predict.yml)"
+        raise ParameterError(
+            f"parameter predict.{missing[0]} is required but not set "
+            "(conf/base/parameters_predict.yml)"
         )
     return dict(params)
 
@@ -117,7 +119,7 @@ def predict_pair_gains(
     p = _predict_params(params)
     uses_curves = "curve_features" in meta_model.settings.get("meta", {})
     if uses_curves and not p["stl_curves"]:
-        raise ValueError(
+        raise ParameterError(
             f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
             f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
             "true (trains the two tasks' single-task models), or refit it without them: "
