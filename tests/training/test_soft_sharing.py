@@ -36,7 +36,7 @@ def test_a_single_task_model_is_the_same_with_soft_or_hard_sharing(features):
     )
 
 
-def _trunk_spread(lam: float, step_size: float = 0.01) -> float:
+def _trunk_spread(lam: float, step_size: float = 0.01, all_updated: bool = True) -> float:
     """Spread of the two trunks around their mean after perturbing them and one pull."""
     import torch
 
@@ -57,14 +57,15 @@ def _trunk_spread(lam: float, step_size: float = 0.01) -> float:
     with torch.no_grad():
         for p in [*net.weights, *net.biases]:
             p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(1), dtype=p.dtype))
-    net.pull_trunks(step_size, torch.ones(3, dtype=torch.bool))
+    net.pull_trunks(step_size, torch.ones(3, dtype=torch.bool), all_updated)
     w = net.weights[0].detach().view(3, 12, 2, -1)
     later = net.weights[1].detach()
     return float((w[:, :, 0] - w[:, :, 1]).abs().max() + (later[:, 0] - later[:, 1]).abs().max())
 
 
-def test_a_very_large_lambda_collapses_the_trunks_into_one_shared_trunk():
-    spreads = [_trunk_spread(lam) for lam in (0.0, 1.0, 100.0, 1e12)]
+@pytest.mark.parametrize("all_updated", [True, False])
+def test_a_very_large_lambda_collapses_the_trunks_into_one_shared_trunk(all_updated):
+    spreads = [_trunk_spread(lam, all_updated=all_updated) for lam in (0.0, 1.0, 100.0, 1e12)]
     assert spreads[0] > spreads[1] > spreads[2] > spreads[3]
     assert spreads[3] < 1e-9 * spreads[0]  # one trunk: hard sharing's architecture
 

@@ -166,11 +166,14 @@ class StackedNetwork(nn.Module):
         return out.view(M, T, R, -1).transpose(1, 2).reshape(M, R, -1)
 
     @torch.no_grad()
-    def pull_trunks(self, step_size: float, updated: torch.Tensor) -> None:
+    def pull_trunks(
+        self, step_size: float, updated: torch.Tensor, all_updated: bool = False
+    ) -> None:
         """Soft sharing's penalty λ·Σ_t ||P_t − mean_t P||² on every trunk parameter, applied
         as its exact proximal step after the optimizer step (decoupled, as AdamW's weight
         decay): P_t ← mean + (P_t − mean) / (1 + 2·λ·step_size), for the models whose trunk
-        was updated (``updated``: (M,) bool). Through Adam the penalty's gradient would swamp
+        was updated (``updated``: (M,) bool; ``all_updated`` when every model was, known on
+        the host). Through Adam the penalty's gradient would swamp
         the second moments and stall learning; decoupled, λ → ∞ collapses the trunks to their
         mean after every step, i.e. one shared trunk (hard sharing)."""
         if not self.soft_lambda:
@@ -186,8 +189,11 @@ class StackedNetwork(nn.Module):
                 else (p.view(M, 1, self.n_trunks, -1))
             )
             mean = per_trunk.mean(2, keepdim=True)
-            target = mean + (per_trunk - mean) * shrink
-            per_trunk.copy_(keep * target + (1 - keep) * per_trunk)
+            if all_updated:  # the usual step: in place, no temporaries of the weights' size
+                per_trunk.sub_(mean).mul_(shrink).add_(mean)
+            else:
+                target = mean + (per_trunk - mean) * shrink
+                per_trunk.copy_(keep * target + (1 - keep) * per_trunk)
 
     def finish_backward(self) -> None:
         self._finish_backward()

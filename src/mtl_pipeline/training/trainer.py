@@ -296,7 +296,8 @@ def _train_epoch(
         total.backward()
         net.finish_backward()
         opt.step(update[s], plan.update[s])
-        net.pull_trunks(opt.lr, update[s][:, 0])  # soft sharing (a no-op otherwise)
+        # soft sharing's pull toward the trunks' mean (a no-op otherwise)
+        net.pull_trunks(opt.lr, update[s][:, 0], bool(plan.update[s][:, 0].all()))
         if epoch == 0 and s == 0:
             _oom_hook(opt.M, "step")
     return torch.where(loss_cnt > 0, loss_sum / loss_cnt.clamp(min=1), float("nan"))
