@@ -38,7 +38,8 @@ def table1_markdown(comparison: pd.DataFrame, summary: pd.DataFrame) -> str:
     wide = table1_wide(comparison)
     sizes = summary.drop_duplicates("problem").set_index("problem")
     wide["problem"] = [
-        f"{p} ({sizes.at[p, 'n_pairs']} pairs × {sizes.at[p, 'n_seeds']} seeds)"
+        f"{p} ({sizes.at[p, 'n_pairs']} pairs × {sizes.at[p, 'n_seeds']} "
+        f"seed{'s' if sizes.at[p, 'n_seeds'] != 1 else ''})"
         if p in sizes.index
         else p
         for p in wide["problem"]
