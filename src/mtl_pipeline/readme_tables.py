@@ -117,9 +117,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env", default=None)
     parser.add_argument("--section", required=True)
     parser.add_argument("--readme", type=Path, default=Path(__file__).parents[2] / "README.md")
+    parser.add_argument("--tables", choices=("1", "2", "both"), default="both")
     parser.add_argument("--print", action="store_true", help="print instead of editing README")
     args = parser.parse_args(argv)
-    body = render(args.project.resolve(), args.env)
+    body = render(args.project.resolve(), args.env, args.tables)
     if args.print:
         print(body)
         return
