@@ -96,19 +96,25 @@ def table2_markdown(comparison: pd.DataFrame) -> str:
     )
 
 
-def render(project: Path, env: str) -> str:
+def render(project: Path, env: str | None, tables: str = "both") -> str:
+    """Table 1 and/or Table 2 (``tables``: 1, 2 or both) of the project's latest run."""
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env) as session:
         catalog = session.load_context().catalog
         comparison = catalog.load("paper_comparison")
         summary = catalog.load("mtl_gains_summary")
-    return (
-        "Table 1 (mean main-task score over pair × seed runs; improved = share of runs with MTL "
-        "above STL):\n\n"
-        + table1_markdown(comparison, summary)
-        + "\n\nTable 2 (meta-model predicting `improved`; each score with its majority-class "
-        "baseline in brackets):\n\n" + table2_markdown(comparison)
-    )
+    parts = []
+    if tables in ("1", "both"):
+        parts.append(
+            "Table 1 (mean main-task score over pair × seed runs; improved = share of runs with "
+            "MTL above STL):\n\n" + table1_markdown(comparison, summary)
+        )
+    if tables in ("2", "both"):
+        parts.append(
+            "Table 2 (meta-model predicting `improved`; each score with its majority-class "
+            "baseline in brackets):\n\n" + table2_markdown(comparison)
+        )
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
