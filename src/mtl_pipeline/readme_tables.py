@@ -25,10 +25,6 @@ from mtl_pipeline.reporting.markdown import (
 from mtl_pipeline.reporting.tables import table1_wide, table2_wide
 
 
-def _pct(value: object) -> str:
-    return fmt_percent(value)
-
-
 def _epochs(row: pd.Series) -> str:
     return f"{row.stl_epoch} / {row.mtl_epoch}"
 
@@ -59,7 +55,7 @@ def table1_markdown(comparison: pd.DataFrame, summary: pd.DataFrame) -> str:
             "paper_mtl_mean": "paper: MTL",
             "paper_improved_share": "paper: improved",
         },
-        {"ours_improved_share": _pct, "paper_improved_share": _pct},
+        {"ours_improved_share": fmt_percent, "paper_improved_share": fmt_percent},
     )
 
 

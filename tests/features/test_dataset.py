@@ -160,19 +160,24 @@ def _kl_nats(p, q):
     )
 
 
-def test_released_jsd_concatenates_documents_without_a_separator_in_nats():
-    # class X of task "x vs y": documents "a b" and "c" -> "a bc" ; class Y: "a" -> "a"
-    docs = pd.DataFrame({"text": ["a b", "c", "a", "b c d "]})
-    samples = pd.DataFrame(
+def _one_task_samples(splits: list[str], labels: list[int]) -> pd.DataFrame:
+    """task_samples of task "x vs y", seed 0, one row per document in order."""
+    return pd.DataFrame(
         {
             "task": "x vs y",
             "seed": 0,
-            "split": ["train", "train", "train", "test"],
-            "doc_id": [f"d{i}" for i in range(4)],
-            "row": range(4),
-            "label": [1, 1, 0, 0],
+            "split": splits,
+            "doc_id": [f"d{i}" for i in range(len(splits))],
+            "row": range(len(splits)),
+            "label": labels,
         }
     )
+
+
+def test_released_jsd_concatenates_documents_without_a_separator_in_nats():
+    # class X of task "x vs y": documents "a b" and "c" -> "a bc" ; class Y: "a" -> "a"
+    docs = pd.DataFrame({"text": ["a b", "c", "a", "b c d "]})
+    samples = _one_task_samples(["train", "train", "train", "test"], [1, 1, 0, 0])
     counts = build_task_counts(samples, docs, tokenizer="whitespace", join="concatenated")
     stats = task_statistics(counts, base=np.e).iloc[0]
     # X = {a: 1, bc: 1}, Y = {a: 1} over (a, bc): JSD by hand, in nats
@@ -198,16 +203,7 @@ def test_released_jsd_concatenates_documents_without_a_separator_in_nats():
 
 def test_released_vocabulary_statistics_types_and_oov_over_types():
     docs = pd.DataFrame({"text": ["Foo bar, foo!", "bar baz", "baz qux qux", "z"]})
-    samples = pd.DataFrame(
-        {
-            "task": "x vs y",
-            "seed": 0,
-            "split": ["train", "train", "test", "train"],
-            "doc_id": [f"d{i}" for i in range(4)],
-            "row": range(4),
-            "label": [1, 0, 0, 0],
-        }
-    )
+    samples = _one_task_samples(["train", "train", "test", "train"], [1, 0, 0, 0])
     stats = dataset_features(
         _one_pair(),
         samples,
