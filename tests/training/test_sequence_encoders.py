@@ -19,6 +19,7 @@ from mtl_pipeline.training.sequence_encoders import (
     StackedEncoder,
     _conv_grouped,
     _conv_unfold_bmm,
+    _reference_bilstm_forward,
     build_sequence_encoder,
 )
 
@@ -168,6 +169,89 @@ def test_bilstm_encoder_output_is_final_forward_and_backward_state() -> None:
             n = int((x[m, i] != 0).sum())
             _, (h_n, _) = ref(emb[x[m, i, :n]].unsqueeze(0))
             torch.testing.assert_close(out[m, i], torch.cat([h_n[0, 0], h_n[1, 0]]))
+
+
+def _loss_and_grads(lstm, forward, inputs, mask, weights_final, weights_seq):
+    final, seq = forward(lstm, inputs, mask, True)
+    loss = (final * weights_final).sum() + (seq * weights_seq).sum()
+    params = [lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh, inputs]
+    return final, seq, torch.autograd.grad(loss, params)
+
+
+@pytest.mark.parametrize("interior_padding", [False, True])
+def test_hand_written_recurrence_equals_the_autograd_one_in_float64(interior_padding: bool) -> None:
+    """Outputs and every gradient (weights, biases, inputs) of the hand-written backward equal
+    the plain-autograd recurrence this project ran before, in float64 — right-padded sequences
+    and, since a padded step only has to be skipped, ids of 0 inside a sequence too."""
+    lstm = StackedBiLSTM(3, gens(5, 6, 7), input_size=DIM, units=4, dtype=DT)
+    x = tokens(3, 6, 9, seed=4)
+    if interior_padding:
+        x[:, :, 2] = 0
+        x[0, 1, :] = 0  # an empty sequence too
+    gen = torch.Generator().manual_seed(3)
+    inputs = embedding()[x].clone().requires_grad_(True)
+    mask = x != 0
+    w_final = torch.randn(3, 6, 8, dtype=DT, generator=gen)
+    w_seq = torch.randn(3, 6, 9, 8, dtype=DT, generator=gen)
+    new = _loss_and_grads(lstm, StackedBiLSTM.forward, inputs, mask, w_final, w_seq)
+    ref = _loss_and_grads(lstm, _reference_bilstm_forward, inputs, mask, w_final, w_seq)
+    torch.testing.assert_close(new[0], ref[0], rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(new[1], ref[1], rtol=1e-12, atol=1e-13)
+    for got, want in zip(new[2], ref[2], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_final_state_only_gradients_equal_the_autograd_ones() -> None:
+    lstm = StackedBiLSTM(2, gens(1, 2), input_size=DIM, units=3, dtype=DT)
+    x = tokens(2, 5, 7, seed=8)
+    inputs, mask = embedding()[x], x != 0
+    params = list(lstm.parameters())
+    grads = []
+    for forward in (StackedBiLSTM.forward, _reference_bilstm_forward):
+        final, seq = forward(lstm, inputs, mask, False)
+        assert seq is None
+        grads.append(torch.autograd.grad(final.square().sum(), params))
+    for got, want in zip(*grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_reused_buffers_give_the_same_gradients_step_after_step() -> None:
+    """The recurrence reuses its buffers between steps: a second and third step (other batch
+    sizes and lengths) give the gradients a fresh encoder gives, and a retained graph whose
+    buffers were lent to a later forward refuses a second backward (autograd's version check on
+    the saved buffers) instead of reading them."""
+    lstm = StackedBiLSTM(2, gens(1, 2), input_size=DIM, units=3, dtype=DT)
+    for seed, (b, length) in enumerate([(4, 6), (3, 8), (5, 4)]):
+        x = tokens(2, b, length, seed=seed)
+        fresh = StackedBiLSTM(2, gens(1, 2), input_size=DIM, units=3, dtype=DT)
+        for model in (lstm, fresh):
+            model.zero_grad()
+            final, _ = model(embedding()[x], x != 0)
+            final.sum().backward()
+        for p, q in zip(lstm.parameters(), fresh.parameters(), strict=True):
+            torch.testing.assert_close(p.grad, q.grad, rtol=0, atol=0)
+    x = tokens(2, 4, 6, seed=9)
+    held, _ = lstm(embedding()[x], x != 0)
+    held.sum().backward(retain_graph=True)
+    later, _ = lstm(embedding()[x], x != 0)  # takes the buffers back
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        held.sum().backward()
+    later.sum().backward()
+
+
+def test_a_graph_not_yet_backpropagated_keeps_its_buffers() -> None:
+    """Two forwards before one backward (e.g. two tasks' losses): the second must not overwrite
+    what the first saved."""
+    lstm = StackedBiLSTM(1, gens(3), input_size=DIM, units=3, dtype=DT)
+    x1, x2 = tokens(1, 4, 6, seed=1), tokens(1, 4, 6, seed=2)
+    emb = embedding()
+    (lstm(emb[x1], x1 != 0)[0].sum() + lstm(emb[x2], x2 != 0)[0].sum()).backward()
+    together = [p.grad.clone() for p in lstm.parameters()]
+    lstm.zero_grad()
+    for x in (x1, x2):
+        lstm(emb[x], x != 0)[0].sum().backward()
+    for p, want in zip(lstm.parameters(), together, strict=True):
+        torch.testing.assert_close(p.grad, want, rtol=1e-12, atol=1e-13)
 
 
 # --------------------------------------------------------------------------------------------
