@@ -1,10 +1,13 @@
 """Regenerate a README results section from a run's catalog entries (never typed by hand).
 
     python -m mtl_pipeline.readme_tables --project PATH --env kerinec_code --section kerinec_code
+    python -m mtl_pipeline.readme_tables --project PATH --study tweets --section tweets_protocol
 
-loads the latest ``paper_comparison`` and ``mtl_gains_summary`` of the project at PATH (run with
-``--env``) and rewrites what lies between ``<!-- results:SECTION -->`` and
-``<!-- /results:SECTION -->`` in README.md (``--print`` writes the tables to stdout instead).
+loads the latest ``paper_comparison`` and ``mtl_gains_summary`` (``--study newsgroups``, the
+default) or ``tweet_results``, ``tweet_significance``, ``tweet_paper_comparison`` and
+``tweet_aux_ablation`` (``--study tweets``) of the project at PATH (run with ``--env``) and
+rewrites what lies between ``<!-- results:SECTION -->`` and ``<!-- /results:SECTION -->`` in
+README.md (``--print`` writes the tables to stdout instead).
 """
 
 from __future__ import annotations
@@ -92,6 +95,130 @@ def table2_markdown(comparison: pd.DataFrame) -> str:
     )
 
 
+ENCODER_NAMES = {"bilstm": "BiLSTM", "cnn": "CNN", "bilstm_cnn": "BiLSTM+CNN"}
+
+
+def _mean_std(mean: float, std: float) -> str:
+    return f"{fmt_number(mean)} ± {fmt_number(std)}"
+
+
+def _p(p: float) -> str:
+    return "—" if pd.isna(p) else (f"p = {p:.3f}" if p >= 0.001 else "p < 0.001")
+
+
+def _task_role(frame: pd.DataFrame) -> pd.Series:
+    return frame["task"].str.replace("_", " ") + " (" + frame["role"] + ")"
+
+
+def _in_study_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pairs as run, the main task before the auxiliary one, shared layers as in the paper."""
+    role = frame["role"].map({"main": 0, "aux": 1})
+    encoder = frame["encoder"].map({e: i for i, e in enumerate(ENCODER_NAMES)})
+    keys = pd.DataFrame({"pair": frame["pair"], "role": role, "encoder": encoder})
+    return frame.loc[keys.sort_values(["pair", "role", "encoder"], kind="stable").index]
+
+
+def tweets_results_markdown(results: pd.DataFrame, significance: pd.DataFrame) -> str:
+    """Joshi-style table: STL and MTL accuracy and F1, mean ± std over folds, paired t-tests."""
+    p = significance.pivot_table(
+        index=["pair", "task", "encoder"], columns="metric", values="p_value", aggfunc="first"
+    )
+    wide = _in_study_order(results)
+    wide["task_role"] = _task_role(wide)
+    wide["encoder_name"] = wide["encoder"].map(ENCODER_NAMES).fillna(wide["encoder"])
+    for m in ("accuracy", "f1"):
+        for s in ("stl", "mtl"):
+            wide[f"{s}_{m}_cell"] = [
+                _mean_std(a, b) for a, b in zip(wide[f"{s}_{m}"], wide[f"{s}_{m}_std"], strict=True)
+            ]
+        wide[f"p_{m}"] = [
+            _p(p.at[k, m]) for k in zip(wide.pair, wide.task, wide.encoder, strict=True)
+        ]
+    return markdown_table(
+        wide,
+        {
+            "pair": "pair",
+            "task_role": "task (role)",
+            "encoder_name": "shared layer",
+            "stl_accuracy_cell": "STL acc",
+            "mtl_accuracy_cell": "MTL acc",
+            "p_accuracy": "t-test acc",
+            "stl_f1_cell": "STL F1",
+            "mtl_f1_cell": "MTL F1",
+            "p_f1": "t-test F1",
+        },
+        {c: str for c in ("stl_accuracy_cell", "mtl_accuracy_cell", "stl_f1_cell", "mtl_f1_cell", "p_accuracy", "p_f1")},
+    )  # fmt: skip
+
+
+def tweets_paper_markdown(comparison: pd.DataFrame) -> str:
+    """MTL − STL per shared layer beside the direction Joshi et al. report for their tasks."""
+    wide = _in_study_order(comparison)
+    wide["task_role"] = _task_role(wide)
+    wide["encoder_name"] = wide["encoder"].map(ENCODER_NAMES).fillna(wide["encoder"])
+    wide["acc_cell"] = [
+        f"{d:+.3f} ({_p(p)})" for d, p in zip(wide.delta_accuracy, wide.p_accuracy, strict=True)
+    ]
+    wide["f1_cell"] = [f"{d:+.3f} ({_p(p)})" for d, p in zip(wide.delta_f1, wide.p_f1, strict=True)]
+    wide["paper_cell"] = (
+        wide["paper_f1_direction"]
+        .map({1: "raises F1 (all 6 tasks)", -1: "lowers F1 (all 6 tasks)"})
+        .fillna("—")
+    )
+    return markdown_table(
+        wide,
+        {
+            "pair": "pair",
+            "task_role": "task (role)",
+            "encoder_name": "shared layer",
+            "acc_cell": "ours: MTL − STL acc",
+            "f1_cell": "ours: MTL − STL F1",
+            "paper_cell": "Joshi et al.",
+            "agreement": "our F1 vs the paper",
+        },
+        {c: str for c in ("acc_cell", "f1_cell", "paper_cell", "agreement")},
+    )
+
+
+def tweets_ablation_markdown(ablation: pd.DataFrame) -> str:
+    """Main-task accuracy (mean ± std over folds) per share of the auxiliary training data."""
+    g = ablation.groupby(["pair", "main_task", "encoder", "aux_share"], sort=True)["accuracy"]
+    stats = g.agg(["mean", "std"]).reset_index()
+    stats["cell"] = [_mean_std(a, b) for a, b in zip(stats["mean"], stats["std"], strict=True)]
+    wide = stats.pivot_table(
+        index=["pair", "main_task", "encoder"], columns="aux_share", values="cell", aggfunc="first"
+    ).reset_index()
+    shares = [c for c in wide.columns if c not in ("pair", "main_task", "encoder")]
+    wide["main"] = wide["main_task"].str.replace("_", " ")
+    wide["encoder_name"] = wide["encoder"].map(ENCODER_NAMES).fillna(wide["encoder"])
+    columns = {"pair": "pair", "main": "main task", "encoder_name": "shared layer"}
+    columns.update({s: f"aux share {s:g}" for s in shares})
+    return markdown_table(wide, columns, {s: str for s in shares})
+
+
+def render_tweets(project: Path, env: str | None) -> str:
+    """The tweets study's three README tables from the project's latest run."""
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env) as session:
+        catalog = session.load_context().catalog
+        results = catalog.load("tweet_results")
+        significance = catalog.load("tweet_significance")
+        comparison = catalog.load("tweet_paper_comparison")
+        ablation = catalog.load("tweet_aux_ablation")
+    folds = int(results["n_folds"].max())
+    return "\n\n".join(
+        [
+            f"STL vs MTL, mean ± std over {folds} folds; paired t-tests over the folds "
+            "(two-sided):\n\n" + tweets_results_markdown(results, significance),
+            "Side by side with Joshi et al.'s finding (MTL − STL, mean over folds, with the "
+            'paired t-test; "agrees" / "opposes" need p < α, else only the sign is '
+            "compared):\n\n" + tweets_paper_markdown(comparison),
+            "Main-task accuracy vs. the share of the auxiliary task's training data (0 = STL), "
+            f"mean ± std over {folds} folds:\n\n" + tweets_ablation_markdown(ablation),
+        ]
+    )
+
+
 def render(project: Path, env: str | None, tables: str = "both") -> str:
     """Table 1 and/or Table 2 (``tables``: 1, 2 or both) of the project's latest run."""
     bootstrap_project(project)
@@ -120,9 +247,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--section", required=True)
     parser.add_argument("--readme", type=Path, default=Path(__file__).parents[2] / "README.md")
     parser.add_argument("--tables", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--study", choices=("newsgroups", "tweets"), default="newsgroups")
     parser.add_argument("--print", action="store_true", help="print instead of editing README")
     args = parser.parse_args(argv)
-    body = render(args.project.resolve(), args.env, args.tables)
+    if args.study == "tweets":
+        body = render_tweets(args.project.resolve(), args.env)
+    else:
+        body = render(args.project.resolve(), args.env, args.tables)
     if args.print:
         print(body)
         return

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mtl_pipeline.data.tweets import split_tweet_datasets
+from mtl_pipeline.readme_tables import render_tweets
 from tests.conftest import copy_project
 from tests.pipelines.kedro_run import load, run_pipeline, tracked_artifacts, tracked_runs
 
@@ -145,6 +146,14 @@ def test_tweets_quick_run_on_the_shared_tweets(quick_project):
     ablation = load(project_copy, "tweet_aux_ablation")
     assert sorted(ablation["aux_share"].unique()) == [0.0, 0.5, 1.0]  # quick shares
     assert set(ablation["encoder"]) == {"cnn"}
+    comparison = load(project_copy, "tweet_paper_comparison")
+    assert len(comparison) == len(results)
+    assert comparison["delta_f1"].tolist() == pytest.approx(results["delta_f1"].tolist())
+    assert set(comparison["paper_f1_direction"]) == {1, -1}
+    # the README's tweets section renders from exactly these entries
+    tables = render_tweets(project_copy, "quick")
+    assert tables.count("| flu |") == 2 * len(results) + 3 * 1  # results, comparison, ablation
+    assert "aux share 0.5" in tables and "Joshi et al." in tables
     metrics = _tracked_run(project_copy, "tweets").data.metrics
     row = results.iloc[0]
     key = f"tweets.{row['pair']}.{row['task']}.{row['encoder']}.mtl_accuracy"

@@ -21,6 +21,7 @@ from mtl_pipeline.data.tweets import (
     split_tweet_datasets,
 )
 from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
+from mtl_pipeline.evaluation.joshi_comparison import agreement_summary, paper_comparison_table
 from mtl_pipeline.evaluation.scores import results_table, significance_table
 from mtl_pipeline.evaluation.spec import (
     DEGENERATE_SWITCH,
@@ -191,16 +192,31 @@ def evaluate_tweet_pairs(
     )
 
 
+def _alpha(params: dict[str, Any]) -> float:
+    return Params(params, "tweets.significance").number(
+        "alpha", default=0.05, positive=True, maximum=1.0, below_maximum=True
+    )
+
+
 def summarise_tweet_results(
     fold_scores: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Joshi-style results table and the paired t-test table."""
-    alpha = Params(params, "tweets.significance").number(
-        "alpha", default=0.05, positive=True, maximum=1.0, below_maximum=True
-    )
     results = results_table(fold_scores)
     logger.info("Tweet results:\n%s", results.round(3).to_string(index=False))
-    return results, significance_table(fold_scores, alpha)
+    return results, significance_table(fold_scores, _alpha(params))
+
+
+def compare_tweets_with_paper(
+    results: pd.DataFrame, significance: pd.DataFrame, params: dict[str, Any]
+) -> pd.DataFrame:
+    """MTL − STL per pair, task and shared layer beside Joshi et al.'s reported direction."""
+    comparison = paper_comparison_table(results, significance, _alpha(params))
+    logger.info(
+        "Against Joshi et al.'s F1 direction per shared layer:\n%s",
+        agreement_summary(comparison).to_string(index=False),
+    )
+    return comparison
 
 
 def run_tweet_aux_ablation(

@@ -66,6 +66,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=["report"],
             ),
             node(
+                nodes.compare_tweets_with_paper,
+                inputs=["tweet_results", "tweet_significance", "params:tweets.significance"],
+                outputs="tweet_paper_comparison",
+                name="compare_tweets_with_paper",
+                tags=["report"],
+            ),
+            node(
                 nodes.run_tweet_aux_ablation,
                 inputs=["tweet_sequences", "tweet_embedding_matrix", "params:tweets"],
                 outputs="tweet_aux_ablation",
