@@ -52,8 +52,8 @@ def test_second_run_trains_nothing_and_returns_identical_curves(features, tmp_pa
     pd.testing.assert_frame_equal(first.predictions, second.predictions)
     assert first.curves["fingerprint"].nunique() == 6
     lines = _summary_lines(caplog)
-    assert lines[0].startswith("models: trained=6 reused=0 seconds=")
-    assert lines[1].startswith("models: trained=0 reused=6 seconds=")
+    assert lines[0].startswith("models: trained=6 reused=0 rejected=0 seconds=")
+    assert lines[1].startswith("models: trained=0 reused=6 rejected=0 seconds=")
     assert ShardStore(str(tmp_path / "store")).count() == 6
 
 
@@ -133,7 +133,7 @@ def test_store_writes_atomically_and_removes_stale_partials(tmp_path):
     store = ShardStore(str(tmp_path))
     curves = pd.DataFrame({"model_id": ["m"], "epoch": [1], "test_f1": [0.5]})
     store.put([StoredModel("ab" + "0" * 30, curves, curves.iloc[:0])])
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ab" + "0" * 30 + ".pkl"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ab" + "0" * 30 + ".rec"]
     pd.testing.assert_frame_equal(store.get("ab" + "0" * 30).curves, curves)
     assert store.get("cd" + "0" * 30) is None
     # debris of a save killed mid-write: removed by the next open (a fresh one is left alone,

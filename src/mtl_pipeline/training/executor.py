@@ -5,7 +5,8 @@ store holds, groups the others into shards (a fixed partition of each work group
 that a rerun retrains a killed shard with the same models), trains the shards on the chosen
 executor and writes each finished shard's models to the store at once. A kill -9 therefore loses
 at most the shards in flight. One progress bar counts shards (with tqdm's ETA) and one summary
-line per call reports ``models: trained=<n> reused=<k> seconds=<s>``.
+line per call reports ``models: trained=<n> reused=<k> rejected=<r> seconds=<s>`` (rejected:
+stored records that failed verification, moved aside and trained again).
 
 Executors are chosen by name (``EXECUTORS``): ``local`` trains shard after shard in this
 process; ``dask`` submits each shard as a task to a ``distributed`` cluster (a LocalCluster, or
@@ -107,12 +108,16 @@ class WorkGroup:
 class TrainingSummary:
     trained: int = 0
     reused: int = 0
+    rejected: int = 0  # stored records that failed verification (moved aside, retrained)
     seconds: float = 0.0
     features_fingerprint: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)  # group name → spec fingerprint
 
     def line(self) -> str:
-        return f"models: trained={self.trained} reused={self.reused} seconds={self.seconds:.1f}"
+        return (
+            f"models: trained={self.trained} reused={self.reused} rejected={self.rejected} "
+            f"seconds={self.seconds:.1f}"
+        )
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,7 @@ def train_durably(
                     )
                 )
 
+    summary.rejected = len(store.rejected) if store else 0
     kwargs = {
         "device": execution.device,
         "chunk_size": execution.chunk_size,
