@@ -7,7 +7,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 from mtl_pipeline.training.store import (
@@ -160,9 +162,52 @@ def test_training_leaves_an_unsorted_sparse_input_untouched(features, tmp_path):
     assert features_fingerprint(X) == before[2]
 
 
-def test_bad_executor_parameter_names_it():
-    with pytest.raises(ValueError, match="newsgroups.training: training.executor must be one of"):
-        ExecutionSpec.from_params({"executor": "spark"}, "newsgroups.training")
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"executor": "spark"},
+            "parameter newsgroups.training.executor is 'spark'; expected one of ['dask', 'local']",
+        ),
+        (
+            {"shard_size": 0},
+            "parameter newsgroups.training.shard_size is 0; expected an integer >= 1",
+        ),
+        (
+            {"shard_size": "ten"},
+            "parameter newsgroups.training.shard_size is 'ten'; expected an integer >= 1",
+        ),
+        (
+            {"chunk_size": 0},
+            "parameter newsgroups.training.chunk_size is 0; expected an integer >= 1",
+        ),
+        (
+            {"dask": {"n_workers": 0}},
+            "parameter newsgroups.training.dask.n_workers is 0; expected an integer >= 1",
+        ),
+        (
+            {"device": "gpu"},
+            "parameter newsgroups.training.device is 'gpu'; expected 'auto', 'cpu', 'cuda' or 'cuda:<n>'",
+        ),
+        (
+            {"progress": "yes"},
+            "parameter newsgroups.training.progress is 'yes'; expected true or false",
+        ),
+    ],
+)
+def test_bad_execution_parameters_are_named(params, message):
+    with pytest.raises(ParameterError) as error:
+        ExecutionSpec.from_params(params, "newsgroups.training")
+    assert str(error.value) == message
+
+
+def test_cuda_without_a_gpu_names_the_parameter(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(
+        ParameterError,
+        match=r"newsgroups.training.device is 'cuda' but torch .* sees no CUDA device here; set it to auto",
+    ):
+        ExecutionSpec.from_params({"device": "cuda"}, "newsgroups.training")
 
 
 def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_path):
