@@ -16,6 +16,7 @@ from mtl_pipeline.training.store import (
     LegacyStoreError,
     ShardStore,
     StoredModel,
+    StoreWriteError,
     decode_record,
     encode_record,
     main,
@@ -218,3 +219,24 @@ def test_migration_sets_aside_what_is_not_a_record(tmp_path):
 def test_migrate_names_a_missing_folder(tmp_path, capsys):
     assert main(["migrate", str(tmp_path / "nowhere")]) == 2
     assert f"no shard store folder at {tmp_path / 'nowhere'}" in capsys.readouterr().err
+
+
+def test_a_failed_write_names_its_path_and_keeps_what_was_stored(tmp_path, monkeypatch):
+    import mtl_pipeline.training.store as store_module
+
+    store = ShardStore(str(tmp_path))
+    frame = pd.DataFrame({"model_id": ["m"], "epoch": [1], "test_f1": [0.5]})
+    first, second = "ab" + "0" * 30, "cd" + "0" * 30
+    store.put([StoredModel(first, frame, frame.iloc[:0])])
+
+    def full_disk(fs, path, write):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "write_atomically", full_disk)
+    with pytest.raises(StoreWriteError) as error:
+        store.put([StoredModel(second, frame, frame.iloc[:0])])
+    assert str(error.value).startswith(
+        f"could not write the shard store record {tmp_path}/cd/{second}.rec (No space left on "
+        f"device); every model stored before it is kept (1 in {tmp_path})"
+    )
+    assert store.get(first) is not None

@@ -166,6 +166,10 @@ class CorruptRecordError(ValueError):
     """A stored record that cannot be trusted (unreadable, altered, misfiled or out of range)."""
 
 
+class StoreWriteError(InputError):
+    """A record could not be written (full disk, read-only store): names the path."""
+
+
 class LegacyStoreError(InputError):
     """A shard store holding pickled records of the former format."""
 
@@ -333,7 +337,16 @@ class ShardStore:
         """Write each model's record atomically (a shard's models, right after it trained)."""
         for model in models:
             blob = encode_record(model)
-            write_atomically(self._fs, self._file(model.fingerprint), lambda h, b=blob: h.write(b))
+            path = self._file(model.fingerprint)
+            try:
+                write_atomically(self._fs, path, lambda h, b=blob: h.write(b))
+            except OSError as error:
+                raise StoreWriteError(
+                    f"could not write the shard store record {path} "
+                    f"({error.strerror or error}); every model stored before it is kept "
+                    f"({self.count()} in {self.root}): make room or fix the folder, then rerun "
+                    "the same command to resume"
+                ) from error
 
     def count(self) -> int:
         """Number of stored models."""
