@@ -3,10 +3,12 @@
 from kedro.config import OmegaConfigLoader
 
 from mtl_pipeline.hooks import InputErrorHooks, MlflowTrackingHook
+from mtl_pipeline.preflight import PreflightHooks
 
 # Every run is tracked in MLflow (conf/base/mlflow.yml; off without mlflow installed).
-# A user's input error ends `kedro run` with its one-paragraph message, not a traceback.
-HOOKS = (MlflowTrackingHook(), InputErrorHooks())
+# A user's input error ends `kedro run` with its one-paragraph message, not a traceback;
+# parameters, the shard store and output folders are checked before the first node.
+HOOKS = (MlflowTrackingHook(), InputErrorHooks(), PreflightHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -3,12 +3,15 @@ features or settings that do not match, and a clear error when no model was save
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.io.core import DatasetError
+from kedro.io.core import DatasetError, Version
 
 from mtl_pipeline.datasets import MetaModelDataset
+from mtl_pipeline.datasets.meta_model import MetaModelFileError
 from mtl_pipeline.meta.model import MetaModelConfig
 from mtl_pipeline.meta.predict import (
     MetaModelMismatchError,
@@ -16,6 +19,7 @@ from mtl_pipeline.meta.predict import (
     fit_meta_predictor,
     predict_gains,
 )
+from mtl_pipeline.meta.stored import _payload_hash
 from mtl_pipeline.tasks.hierarchy import HierarchyError, named_pairs, parse_hierarchy
 
 
@@ -107,18 +111,113 @@ def test_one_class_examples_give_a_constant_prediction_not_a_crash():
 
 
 def test_missing_meta_model_names_the_command_that_fits_it(tmp_path):
-    dataset = MetaModelDataset(filepath=str(tmp_path / "meta_model.pkl"), version=None)
+    dataset = MetaModelDataset(filepath=str(tmp_path / "meta_model.json"), version=None)
     with pytest.raises(DatasetError):  # unversioned: the plain missing-file error
         dataset.load()
-    from kedro.io.core import Version
-
-    versioned = MetaModelDataset(filepath=str(tmp_path / "m.pkl"), version=Version(None, None))
+    versioned = MetaModelDataset(filepath=str(tmp_path / "m.json"), version=Version(None, None))
     with pytest.raises(DatasetError, match=r"kedro run --pipelines=meta"):
         versioned.load()
-    versioned.save({"a": 1})
-    assert MetaModelDataset(
-        filepath=str(tmp_path / "m.pkl"), version=Version(None, None)
-    ).load() == {"a": 1}
+    # a former pickled model beside it is named, and not loaded
+    (tmp_path / "m.pkl").mkdir()
+    with pytest.raises(DatasetError, match=r"m.pkl \(the former format\) is not loaded"):
+        versioned.load()
+
+
+def _saved(tmp_path, predictor):
+    dataset = MetaModelDataset(filepath=str(tmp_path / "m.json"), version=Version(None, None))
+    dataset.save(predictor)
+    return next((tmp_path / "m.json").rglob("m.json"))
+
+
+@pytest.mark.parametrize("scaler", ["minmax", "standard"])
+def test_a_saved_meta_model_is_json_and_predicts_exactly_as_the_fitted_one(tmp_path, scaler):
+    frame = _meta_features()
+    frame.loc[frame.index[:5], "aux_noise"] = np.nan  # the imputer has something to do
+    settings = {"meta": {"dataset_features": {"n_words": "tokens", "sizes": (1, 2)}}}
+    predictor = fit_meta_predictor(
+        frame, MetaModelConfig(repetitions=2, folds=3, scaler=scaler), settings=settings
+    )
+    path = _saved(tmp_path, predictor)
+    assert json.loads(path.read_text())["format"] == "mtl_pipeline.meta_predictor"
+    assert b"pickle" not in path.read_bytes()
+    loaded = MetaModelDataset(filepath=str(tmp_path / "m.json"), version=Version(None, None)).load()
+    new = _meta_features(n_pairs=7, seeds=(0, 1), seed=5)
+    new.loc[new.index[0], "main_signal"] = np.nan
+    pd.testing.assert_frame_equal(predict_gains(loaded, new), predict_gains(predictor, new))
+    assert loaded.config == predictor.config and loaded.settings == predictor.settings
+    check_settings(loaded, settings)
+
+
+def test_a_one_class_meta_model_round_trips_without_a_classifier(tmp_path):
+    frame = _meta_features()
+    frame["improved"] = True
+    predictor = fit_meta_predictor(frame, CONFIG)
+    loaded = MetaModelDataset(
+        filepath=str(_saved(tmp_path, predictor).parents[1]), version=Version(None, None)
+    ).load()
+    assert loaded.problems["related"].classifier is None
+    new = _meta_features(n_pairs=2, seed=4)
+    pd.testing.assert_frame_equal(predict_gains(loaded, new), predict_gains(predictor, new))
+
+
+def test_an_altered_or_crafted_meta_model_file_is_refused(tmp_path):
+    path = _saved(tmp_path, fit_meta_predictor(_meta_features(), CONFIG))
+    dataset = MetaModelDataset(filepath=str(tmp_path / "m.json"), version=Version(None, None))
+    document = json.loads(path.read_text())
+    document["predictor"]["problems"]["related"]["n_examples"] = 4000
+    path.write_text(json.dumps(document))
+    with pytest.raises(MetaModelFileError, match=r"does not match its checksum.*--pipelines=meta"):
+        dataset.load()
+    # a consistent checksum cannot smuggle in a class outside the allow-list
+    document["predictor"]["problems"]["related"]["n_examples"] = 80
+    document["predictor"]["problems"]["related"]["regressor"]["class"] = "os.system"
+    document["sha256"] = _payload_hash(document["predictor"])
+    path.write_text(json.dumps(document))
+    with pytest.raises(MetaModelFileError, match=r"unknown estimator class 'os.system'"):
+        dataset.load()
+    path.write_text("{not json")
+    with pytest.raises(DatasetError, match=r"is not valid JSON"):
+        dataset.load()
+
+
+def test_an_unreliable_meta_model_answers_with_reliable_false_and_a_warning(caplog):
+    predictor = fit_meta_predictor(_meta_features(n_pairs=2), CONFIG)  # 4 examples, no CV score
+    new = _meta_features(n_pairs=3, seed=6)
+    predicted = predict_gains(predictor, new, min_training_examples=20)
+    assert not predicted["reliable"].any()
+    reasons = predicted["unreliable_reasons"].iloc[0]
+    assert "fitted on 4 examples, fewer than predict.min_training_examples = 20" in reasons
+    assert "no cross-validated score" in reasons
+    assert any("is not reliable" in r.getMessage() for r in caplog.records)
+    scores = pd.DataFrame(
+        [
+            {
+                "problem": "related",
+                "feature_set": "all",
+                "balanced_accuracy_mean": 0.8,
+                "baseline_balanced_accuracy_mean": 0.5,
+                "f1_mean": 0.8,
+                "status": "ok",
+            }
+        ]
+    )
+    scored = fit_meta_predictor(_meta_features(), CONFIG, meta_scores=scores)
+    assert predict_gains(scored, new, min_training_examples=20)["reliable"].all()
+
+
+def test_a_predicted_gain_outside_the_training_gains_is_flagged(caplog):
+    predictor = fit_meta_predictor(_meta_features(), CONFIG)
+    low, high = predictor.problems["related"].training_gain_range
+    new = _meta_features(n_pairs=2, seed=7)
+    new.loc[new["pair_id"] == "p0000", "main_signal"] = 60.0  # far beyond any training pair
+    predicted = predict_gains(predictor, new).set_index("pair_id")
+    assert predicted.loc["p0000", "predicted_gain"] > high
+    assert not predicted.loc["p0000", "gain_in_training_range"]
+    assert predicted.loc["p0001", "gain_in_training_range"]
+    assert (predicted["training_gain_min"] == low).all()
+    assert any(
+        "outside the gains the meta-model was fitted on" in r.getMessage() for r in caplog.records
+    )
 
 
 TREE = [
@@ -165,5 +264,13 @@ def test_named_pairs_outside_the_rules_need_a_problem_and_name_the_entry():
         named_pairs([odd], leaves)
     pairs = named_pairs([{**odd, "problem": "unrelated"}], leaves)
     assert pairs.loc[0, "pair_id"] == "n0000"
+    same = {
+        "main_task": "comp.graphics vs comp.windows.x",
+        "aux_task": "comp.windows.x vs comp.graphics",
+    }
+    with pytest.raises(
+        HierarchyError, match=r"predict.pairs\[0\]: the auxiliary task .* same two classes"
+    ):
+        named_pairs([{**same, "problem": "related"}], leaves)
     with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].main_task.*sci.space"):
         named_pairs([{"main_task": "sci.space vs comp.graphics", "aux_task": "a vs b"}], leaves)

@@ -24,7 +24,7 @@ from tests.pipelines.kedro_run import load
 pytestmark = pytest.mark.e2e
 
 STORE = "data/06_models/shard_store"
-SUMMARY = re.compile(r"models: trained=(\d+) reused=(\d+) seconds=[0-9.]+")
+SUMMARY = re.compile(r"models: trained=(\d+) reused=(\d+) rejected=(\d+) seconds=[0-9.]+")
 TRAINING_NODES = "training.train_stl_models,training.train_mtl_models"
 
 

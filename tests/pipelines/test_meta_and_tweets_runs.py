@@ -99,6 +99,9 @@ def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):
     assert predicted["top_features"].str.len().gt(0).all()
     assert predicted.loc[0, "pair_id"] == trained["pair_id"]
     assert predicted.loc[1, "problem"] == "related"
+    # the quick meta-model is fitted on 6 examples with no CV score: answered, but qualified
+    assert not predicted["reliable"].any()
+    assert predicted["unreliable_reasons"].str.contains("predict.min_training_examples").all()
 
 
 def _check_kedro_viz_sees_the_run(project):

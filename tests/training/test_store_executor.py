@@ -7,7 +7,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 from mtl_pipeline.training.store import (
@@ -52,8 +54,8 @@ def test_second_run_trains_nothing_and_returns_identical_curves(features, tmp_pa
     pd.testing.assert_frame_equal(first.predictions, second.predictions)
     assert first.curves["fingerprint"].nunique() == 6
     lines = _summary_lines(caplog)
-    assert lines[0].startswith("models: trained=6 reused=0 seconds=")
-    assert lines[1].startswith("models: trained=0 reused=6 seconds=")
+    assert lines[0].startswith("models: trained=6 reused=0 rejected=0 seconds=")
+    assert lines[1].startswith("models: trained=0 reused=6 rejected=0 seconds=")
     assert ShardStore(str(tmp_path / "store")).count() == 6
 
 
@@ -133,7 +135,7 @@ def test_store_writes_atomically_and_removes_stale_partials(tmp_path):
     store = ShardStore(str(tmp_path))
     curves = pd.DataFrame({"model_id": ["m"], "epoch": [1], "test_f1": [0.5]})
     store.put([StoredModel("ab" + "0" * 30, curves, curves.iloc[:0])])
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ab" + "0" * 30 + ".pkl"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["ab" + "0" * 30 + ".rec"]
     pd.testing.assert_frame_equal(store.get("ab" + "0" * 30).curves, curves)
     assert store.get("cd" + "0" * 30) is None
     # debris of a save killed mid-write: removed by the next open (a fresh one is left alone,
@@ -160,9 +162,52 @@ def test_training_leaves_an_unsorted_sparse_input_untouched(features, tmp_path):
     assert features_fingerprint(X) == before[2]
 
 
-def test_bad_executor_parameter_names_it():
-    with pytest.raises(ValueError, match="newsgroups.training: training.executor must be one of"):
-        ExecutionSpec.from_params({"executor": "spark"}, "newsgroups.training")
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"executor": "spark"},
+            "parameter newsgroups.training.executor is 'spark'; expected one of ['dask', 'local']",
+        ),
+        (
+            {"shard_size": 0},
+            "parameter newsgroups.training.shard_size is 0; expected an integer >= 1",
+        ),
+        (
+            {"shard_size": "ten"},
+            "parameter newsgroups.training.shard_size is 'ten'; expected an integer >= 1",
+        ),
+        (
+            {"chunk_size": 0},
+            "parameter newsgroups.training.chunk_size is 0; expected an integer >= 1",
+        ),
+        (
+            {"dask": {"n_workers": 0}},
+            "parameter newsgroups.training.dask.n_workers is 0; expected an integer >= 1",
+        ),
+        (
+            {"device": "gpu"},
+            "parameter newsgroups.training.device is 'gpu'; expected 'auto', 'cpu', 'cuda' or 'cuda:<n>'",
+        ),
+        (
+            {"progress": "yes"},
+            "parameter newsgroups.training.progress is 'yes'; expected true or false",
+        ),
+    ],
+)
+def test_bad_execution_parameters_are_named(params, message):
+    with pytest.raises(ParameterError) as error:
+        ExecutionSpec.from_params(params, "newsgroups.training")
+    assert str(error.value) == message
+
+
+def test_cuda_without_a_gpu_names_the_parameter(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(
+        ParameterError,
+        match=r"newsgroups.training.device is 'cuda' but torch .* sees no CUDA device here; set it to auto",
+    ):
+        ExecutionSpec.from_params({"device": "cuda"}, "newsgroups.training")
 
 
 def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_path):

@@ -15,6 +15,7 @@ the TF-IDF matrix and every task sample rely on.
 
 from __future__ import annotations
 
+import csv
 import logging
 import tarfile
 from collections.abc import Iterator, Mapping
@@ -175,6 +176,24 @@ def download_newsgroups(
     return _document_table(rows, "scikit-learn's fetch_20newsgroups")
 
 
+def _csv_line_finder(path: Path, n_records: int):
+    """``i → "line <n>"``: the line of ``path`` on which CSV record ``i`` (0-based, after the
+    header) starts, counting the lines inside quoted multi-line texts as pandas reads them;
+    blank lines hold no record (pandas skips them too)."""
+    starts = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)  # the header
+        previous_end = reader.line_num
+        for record in reader:
+            if record:
+                starts.append(previous_end + 1)
+            previous_end = reader.line_num
+    if len(starts) != n_records:  # a dialect csv reads otherwise than pandas: count records
+        return lambda i: f"record {i + 1} after the header"
+    return lambda i: f"line {starts[i]}"
+
+
 def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
     """A user's labelled documents (``newsgroups.documents``) as the document table.
 
@@ -207,9 +226,10 @@ def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
         path = Path(str(name))
         if not path.is_file():
             raise NewsgroupsDataError(f"{path} does not exist (parameter {where}.files)")
+        parquet = path.suffix.lower() in (".parquet", ".pq")
         try:
-            if path.suffix.lower() in (".parquet", ".pq"):
-                table = pd.read_parquet(path).astype(str)
+            if parquet:
+                table = pd.read_parquet(path)
                 first_line = 1
             else:
                 table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -224,6 +244,24 @@ def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
                     f"{path}: no column {column!r} (parameter {where}.{key}); the file has "
                     f"columns {list(table.columns)}"
                 )
+        if table.empty:
+            raise NewsgroupsDataError(
+                f"{path}: the table has a header but no rows (parameter {where}.files)"
+            )
+        # Where row i is, as the user finds it: a Parquet row number, or the CSV line its
+        # record starts on (a quoted text spanning lines moves every later record down).
+        where_row = (lambda i: f"row {i + 1}") if parquet else _csv_line_finder(path, len(table))
+        for key, column in columns.items():
+            missing = table[column].isna() if parquet else pd.Series(False, index=table.index)
+            if missing.any():
+                i = int(missing.to_numpy().nonzero()[0][0])
+                raise NewsgroupsDataError(
+                    f"{path}, {where_row(i)}: column {column!r} is missing (null), expected "
+                    f"{'a non-empty text' if key == 'text_column' else 'a value'} "
+                    f"(parameter {where}.{key})"
+                )
+        if parquet:
+            table = table.astype(str)
         text, label, split = (table[columns[k]] for k in columns)
         for what, bad, expected in (
             ("split_column", ~split.isin(list(SPLIT_FOLDERS)), "'train' or 'test'"),
@@ -233,7 +271,7 @@ def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
                 raise NewsgroupsDataError(
-                    f"{path}, line {i + first_line}: column {columns[what]!r} has "
+                    f"{path}, {where_row(i)}: column {columns[what]!r} has "
                     f"{table[columns[what]].iat[i]!r}, expected {expected} (parameter {where}.{what})"
                 )
         for i, (t, g, sp) in enumerate(zip(text, label.str.strip(), split, strict=True)):

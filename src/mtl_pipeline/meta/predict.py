@@ -36,6 +36,7 @@ from mtl_pipeline.meta.model import (
     subset_content,
     uninformative_columns,
 )
+from mtl_pipeline.params import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 FIT_COMMAND = "kedro run --pipelines=meta"
 
 
-class MetaModelMismatchError(ValueError):
+class MetaModelMismatchError(InputError):
     """The fitted meta-model and the features computed for prediction do not belong together."""
 
 
@@ -62,11 +63,15 @@ class ProblemModel:
     n_positive: int
     dropped_features: list[str]
     cv_scores: dict[str, float] = field(default_factory=dict)
+    #: Smallest and largest gain among the training examples: a predicted gain outside it is
+    #: an extrapolation of the ridge regression, flagged in the predictions.
+    training_gain_range: tuple[float, float] = (float("nan"), float("nan"))
 
 
 @dataclass
 class MetaPredictor:
-    """Everything needed to apply the meta-model to new pairs (pickled as the catalog entry ``fitted_meta_model``)."""
+    """Everything needed to apply the meta-model to new pairs (saved as the JSON catalog entry
+    ``fitted_meta_model``, :mod:`mtl_pipeline.meta.stored`)."""
 
     feature_subset: str
     feature_set: str
@@ -140,6 +145,7 @@ def fit_meta_predictor(
             n_positive=int(y.sum()),
             dropped_features=gone,
             cv_scores=_cv_scores(meta_scores, problem, content),
+            training_gain_range=(float(np.min(gain)), float(np.max(gain))),
         )
     if not problems:
         raise ValueError(
@@ -215,11 +221,27 @@ def _check_features(model: ProblemModel, features: pd.DataFrame, fitted_at: str)
         )
 
 
+def unreliable_reasons(model: ProblemModel, min_training_examples: int) -> list[str]:
+    """Why a problem's meta-model cannot be trusted: too few training examples, or no
+    cross-validated score that beats nothing (missing, or its evaluation was degenerate)."""
+    reasons = []
+    if model.n_examples < min_training_examples:
+        reasons.append(
+            f"fitted on {model.n_examples} examples, fewer than "
+            f"predict.min_training_examples = {min_training_examples}"
+        )
+    score = model.cv_scores.get("balanced_accuracy_mean", float("nan"))
+    if not np.isfinite(score) or model.cv_scores.get("status_ok", 1.0) == 0.0:
+        reasons.append("no cross-validated score (its evaluation was missing or degenerate)")
+    return reasons
+
+
 def predict_gains(
     predictor: MetaPredictor,
     features: pd.DataFrame,
     *,
     top_features: int = 5,
+    min_training_examples: int = 0,
 ) -> pd.DataFrame:
     """Per pair: the probability that MTL improves, the predicted gain, and the top drivers.
 
@@ -230,6 +252,12 @@ def predict_gains(
     ``top_features`` ("feature (+0.42); …", contributions to the log-odds averaged over seeds),
     the model's ``feature_subset``, ``n_training_examples``, ``meta_model_fitted_at`` and its
     cross-validated ``cv_balanced_accuracy`` / ``cv_baseline_balanced_accuracy``.
+
+    Answers are qualified, not refused: ``reliable`` is false (with ``unreliable_reasons``, and
+    one warning per problem) when the model was fitted on fewer than ``min_training_examples``
+    or has no cross-validated score; ``gain_in_training_range`` is false (and warned) when the
+    predicted gain lies outside ``[training_gain_min, training_gain_max]``, the gains it was
+    fitted on.
     """
     require_columns(
         features, ["pair_id", "problem", "seed", "main_task", "aux_task"], "prediction features"
@@ -245,6 +273,15 @@ def predict_gains(
     for problem, part in features.groupby("problem", sort=True):
         model = predictor.problems[problem]
         _check_features(model, part, predictor.fitted_at)
+        reasons = unreliable_reasons(model, min_training_examples)
+        if reasons:
+            logger.warning(
+                "predict: the meta-model of problem %r is not reliable (%s): read its "
+                "predictions as a plumbing check, not an answer",
+                problem,
+                "; ".join(reasons),
+            )
+        low, high = model.training_gain_range
         z = model.preprocessor.transform(part[model.features].to_numpy(dtype=float))
         if model.classifier is None:
             proba = np.full(len(part), float(model.constant_class))
@@ -266,6 +303,18 @@ def predict_gains(
                 if mean_contrib[j] != 0
             )
             p = group["probability"].to_numpy()
+            predicted_gain = float(group["gain"].mean())
+            in_range = bool(low <= predicted_gain <= high)
+            if not in_range:
+                logger.warning(
+                    "predict %s / %s: predicted gain %+.3f lies outside the gains the meta-model "
+                    "was fitted on [%+.3f, %+.3f] (an extrapolation)",
+                    group["main_task"].iloc[0],
+                    group["aux_task"].iloc[0],
+                    predicted_gain,
+                    low,
+                    high,
+                )
             rows.append(
                 {
                     "pair_id": pair_id,
@@ -276,7 +325,12 @@ def predict_gains(
                     "probability_improved": float(p.mean()),
                     "probability_improved_std": float(p.std()),
                     "predicted_improved": bool(p.mean() >= 0.5),
-                    "predicted_gain": float(group["gain"].mean()),
+                    "predicted_gain": predicted_gain,
+                    "gain_in_training_range": in_range,
+                    "training_gain_min": low,
+                    "training_gain_max": high,
+                    "reliable": not reasons,
+                    "unreliable_reasons": "; ".join(reasons),
                     "top_features": drivers,
                     "feature_subset": predictor.feature_subset,
                     "n_training_examples": model.n_examples,

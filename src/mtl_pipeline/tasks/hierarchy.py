@@ -270,8 +270,8 @@ def named_pairs(
 
     Raises:
         HierarchyError: naming ``parameter[index]`` for a malformed entry, a newsgroup outside
-            the tree, a task with one newsgroup twice, or a pair outside the rules without
-            ``problem``.
+            the tree, a task with one newsgroup twice, an auxiliary task with the main task's
+            two classes, or a pair outside the rules without ``problem``.
     """
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence) or not entries:
         raise HierarchyError(
@@ -309,6 +309,14 @@ def named_pairs(
                 )
             parts.append(tuple(sorted((first, second))))
         (main_a, main_b), (aux_1, aux_2) = parts
+        if (main_a, main_b) == (aux_1, aux_2):
+            # C vs D the same two classes as A vs B: the auxiliary task IS the main task (with
+            # or without its labels swapped), so "does it help?" is not a question of MTL
+            raise HierarchyError(
+                f"{where}: the auxiliary task {entry['aux_task']!r} has the same two classes as "
+                f"the main task {entry['main_task']!r}; name an auxiliary task with at least one "
+                "other newsgroup"
+            )
         matches = [
             by_quadruple.get((main_a, main_b, c, d)) for c, d in ((aux_1, aux_2), (aux_2, aux_1))
         ]

@@ -5,7 +5,8 @@ store holds, groups the others into shards (a fixed partition of each work group
 that a rerun retrains a killed shard with the same models), trains the shards on the chosen
 executor and writes each finished shard's models to the store at once. A kill -9 therefore loses
 at most the shards in flight. One progress bar counts shards (with tqdm's ETA) and one summary
-line per call reports ``models: trained=<n> reused=<k> seconds=<s>``.
+line per call reports ``models: trained=<n> reused=<k> rejected=<r> seconds=<s>`` (rejected:
+stored records that failed verification, moved aside and trained again).
 
 Executors are chosen by name (``EXECUTORS``): ``local`` trains shard after shard in this
 process; ``dask`` submits each shard as a task to a ``distributed`` cluster (a LocalCluster, or
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+
+from mtl_pipeline.params import ParameterError, Params
 
 from .specs import ModelJob, ModelSpec, TrainingResult, TrainSpec
 from .store import (
@@ -76,21 +79,51 @@ class ExecutionSpec:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], where: str) -> ExecutionSpec:
-        """From a ``training`` parameter block; ``where`` names it in errors."""
-        dask = params.get("dask") or {}
-        try:
-            return cls(
-                store=params.get("shard_store"),
-                executor=str(params.get("executor", "local")),
-                shard_size=params.get("shard_size"),
-                dask_address=dask.get("address"),
-                dask_workers=int(dask.get("n_workers", 2)),
-                device=str(params.get("device", "auto")),
-                chunk_size=params.get("chunk_size"),
-                progress=bool(params.get("progress", True)),
-            )
-        except ValueError as error:
-            raise ValueError(f"parameter {where}: {error}") from None
+        """From a ``training`` parameter block, through the one validation layer
+        (:class:`~mtl_pipeline.params.Params`); ``where`` names the block in errors, e.g.
+        ``parameter newsgroups.training.shard_size is 0; expected an integer >= 1``."""
+        p = Params(params, where)
+        dask = p.section("dask", required=False)
+        store = p.raw.get("shard_store")
+        return cls(
+            store=None if store is None else p.text("shard_store"),
+            executor=p.choice("executor", sorted(EXECUTORS), default="local"),
+            shard_size=p.optional_integer("shard_size", minimum=1),
+            dask_address=None if dask.raw.get("address") is None else dask.text("address"),
+            dask_workers=dask.integer("n_workers", default=2, minimum=1),
+            device=check_device(p.text("device", default="auto"), p.name("device")),
+            chunk_size=p.optional_integer("chunk_size", minimum=1),
+            progress=p.boolean("progress", default=True),
+        )
+
+
+def check_device(device: str, parameter: str) -> str:
+    """``device`` if torch can use it here ('auto', 'cpu', 'cuda', 'cuda:<n>'), else a
+    :class:`~mtl_pipeline.params.ParameterError` naming ``parameter``."""
+    try:
+        wanted = torch.device(device) if device != "auto" else None
+    except RuntimeError:
+        raise ParameterError(
+            f"parameter {parameter} is {device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:<n>'"
+        ) from None
+    if wanted is None or wanted.type == "cpu":
+        return device
+    if wanted.type != "cuda":
+        raise ParameterError(
+            f"parameter {parameter} is {device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:<n>'"
+        )
+    if not torch.cuda.is_available():
+        raise ParameterError(
+            f"parameter {parameter} is {device!r} but torch {torch.__version__} sees no CUDA "
+            "device here; set it to auto (CUDA when there is one, else the CPU) or cpu, or "
+            "install a CUDA build of torch (README, 'Running on a GPU')"
+        )
+    if wanted.index is not None and wanted.index >= torch.cuda.device_count():
+        raise ParameterError(
+            f"parameter {parameter} is {device!r} but torch sees {torch.cuda.device_count()} "
+            "CUDA device(s) (numbered from 0)"
+        )
+    return device
 
 
 @dataclass
@@ -107,12 +140,16 @@ class WorkGroup:
 class TrainingSummary:
     trained: int = 0
     reused: int = 0
+    rejected: int = 0  # stored records that failed verification (moved aside, retrained)
     seconds: float = 0.0
     features_fingerprint: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)  # group name → spec fingerprint
 
     def line(self) -> str:
-        return f"models: trained={self.trained} reused={self.reused} seconds={self.seconds:.1f}"
+        return (
+            f"models: trained={self.trained} reused={self.reused} rejected={self.rejected} "
+            f"seconds={self.seconds:.1f}"
+        )
 
 
 @dataclass(frozen=True)
@@ -263,6 +300,7 @@ def train_durably(
                     )
                 )
 
+    summary.rejected = len(store.rejected) if store else 0
     kwargs = {
         "device": execution.device,
         "chunk_size": execution.chunk_size,

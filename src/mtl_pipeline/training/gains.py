@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mtl_pipeline.params import ParameterError
+from mtl_pipeline.params import InputError, ParameterError
 from mtl_pipeline.tasks.hierarchy import pair_seeds
 
 GAIN_COLUMNS = [
@@ -65,7 +65,7 @@ def compute_gains(
     )
     expected = len(pairs)
     if len(gains) != expected:
-        raise ValueError(
+        raise InputError(
             f"learning_curves cover {len(gains)} of {expected} pair × seed rows: train the STL "
             "and MTL models of every pair and seed before computing gains"
         )
@@ -140,7 +140,7 @@ def rescore_gains(
     missing = out["stl_score"].isna() | out["mtl_score"].isna()
     if missing.any():
         r = out.loc[missing].iloc[0]
-        raise ValueError(
+        raise InputError(
             f"learning_curves lack {metric!r} for pair {r['pair_id']!r} seed {r['seed']} at STL "
             f"epoch {r['stl_epoch']} / MTL epoch {r['mtl_epoch']} ({int(missing.sum())} rows)"
         )

@@ -187,7 +187,10 @@ def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:
     p = _section(params, "meta_model", allowed)
     if "subsets" in p:
         p["subsets"] = tuple(p["subsets"])
-    return MetaModelConfig(**p)
+    try:
+        return MetaModelConfig(**p)
+    except (TypeError, ValueError) as error:  # the config's own checks name the field
+        raise ParameterError(f"parameter meta.meta_model: {error}") from None
 
 
 def fit_meta_model(

@@ -13,7 +13,7 @@ from mtl_pipeline.data.newsgroups import (
     read_labelled_documents,
     read_newsgroups,
 )
-from mtl_pipeline.params import Params, check_degenerate
+from mtl_pipeline.params import InputError, Params, check_degenerate
 from mtl_pipeline.tasks.hierarchy import (
     assign_seeds,
     generate_task_pairs,
@@ -178,12 +178,16 @@ def train_mtl_models(
     return _train(tfidf_matrix, jobs, task_samples, params, "mtl")
 
 
+class MixedRunsError(InputError):
+    """Curves that do not come from one training run (a partial rerun would mix them)."""
+
+
 def _provenance(curves: pd.DataFrame, name: str) -> tuple[str, ...]:
     """The (task samples, training) fingerprints of one curves table; one value each."""
     values = [fingerprint_values(curves, column) for column in PROVENANCE_COLUMNS]
     if any(len(v) != 1 for v in values):
         found = ", ".join(f"{c}={v}" for c, v in zip(PROVENANCE_COLUMNS, values, strict=True))
-        raise ValueError(
+        raise MixedRunsError(
             f"{name} does not come from one training run ({found}); retrain it: kedro run "
             "--pipelines=newsgroups --from-nodes=train_stl_models,train_mtl_models"
         )
@@ -196,7 +200,7 @@ def combine_learning_curves(stl_curves: pd.DataFrame, mtl_curves: pd.DataFrame) 
     stl = _provenance(stl_curves, "stl_learning_curves")
     mtl = _provenance(mtl_curves, "mtl_learning_curves")
     if stl != mtl:
-        raise ValueError(
+        raise MixedRunsError(
             "stl_learning_curves and mtl_learning_curves come from different runs: "
             f"stl_learning_curves has task samples {stl[0]} and training parameters {stl[1]}, "
             f"mtl_learning_curves has task samples {mtl[0]} and training parameters {mtl[1]} "

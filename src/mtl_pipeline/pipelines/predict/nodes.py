@@ -13,14 +13,14 @@ import scipy.sparse as sp
 
 from mtl_pipeline.features.ratios import PAIR_KEY
 from mtl_pipeline.meta.predict import MetaPredictor, check_settings, predict_gains
-from mtl_pipeline.params import ParameterError
+from mtl_pipeline.params import ParameterError, Params
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
 
 logger = logging.getLogger(__name__)
 
-_PREDICT_KEYS = {"pairs", "seeds", "stl_curves", "top_features"}
+_PREDICT_KEYS = {"pairs", "seeds", "stl_curves", "top_features", "min_training_examples"}
 
 
 def _predict_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,15 +35,50 @@ def _predict_params(params: Mapping[str, Any]) -> dict[str, Any]:
             f"parameter predict.{missing[0]} is required but not set "
             "(conf/base/parameters_predict.yml)"
         )
-    return dict(params)
+    checked = Params(params, "predict")
+    out = dict(params)
+    out["seeds"] = checked.integers("seeds", minimum=0)
+    out["stl_curves"] = checked.boolean("stl_curves")
+    out["top_features"] = checked.integer("top_features", minimum=1)
+    out["min_training_examples"] = checked.integer("min_training_examples", minimum=1)
+    return out
+
+
+def check_meta_model_fits(
+    meta_model: MetaPredictor,
+    meta_params: Mapping[str, Any],
+    newsgroups_params: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> None:
+    """Refuse, before any feature is computed, a fitted meta-model that the current parameters
+    cannot feed: one made with other feature settings (e.g. another ``--env``), or one that
+    needs STL curve features without ``predict.stl_curves``."""
+    p = _predict_params(params)
+    uses_curves = "curve_features" in meta_model.settings.get("meta", {})
+    if uses_curves and not p["stl_curves"]:
+        raise ParameterError(
+            f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
+            f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
+            "true (trains the two tasks' single-task models), or refit it without them: "
+            "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"
+        )
+    current = meta_nodes.feature_settings(
+        meta_params, newsgroups_params, uses_curves, _uses_warmup(meta_model)
+    )
+    check_settings(meta_model, current)
 
 
 def build_prediction_pairs(
     documents: pd.DataFrame,
+    meta_model: MetaPredictor,
+    meta_params: Mapping[str, Any],
     newsgroups_params: Mapping[str, Any],
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
-    """The pairs of ``predict.pairs`` as task pairs (pair_id, problem, classes, seeds)."""
+    """The pairs of ``predict.pairs`` as task pairs (pair_id, problem, classes, seeds), once
+    the fitted meta-model is known to fit the current parameters (the first node: a mismatch
+    stops the run before any feature is computed)."""
+    check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
     p = _predict_params(params)
     leaves = parse_hierarchy(
         newsgroups_params["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
@@ -113,31 +148,26 @@ def predict_pair_gains(
 ) -> pd.DataFrame:
     """Per pair: probability that MTL improves, predicted gain, the features driving it.
 
-    Fails with one message if the meta-model was fitted on features computed with other
-    parameters, or needs features that were not computed (curve features without
-    ``predict.stl_curves``)."""
+    The meta-model's fit to the parameters is checked again (the node may run alone, e.g.
+    ``--nodes``); answers of an unreliable model or out of the training range are flagged
+    (:func:`mtl_pipeline.meta.predict.predict_gains`)."""
+    check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
     p = _predict_params(params)
-    uses_curves = "curve_features" in meta_model.settings.get("meta", {})
-    if uses_curves and not p["stl_curves"]:
-        raise ParameterError(
-            f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
-            f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
-            "true (trains the two tasks' single-task models), or refit it without them: "
-            "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"
-        )
-    current = meta_nodes.feature_settings(
-        meta_params, newsgroups_params, uses_curves, _uses_warmup(meta_model)
+    predictions = predict_gains(
+        meta_model,
+        features,
+        top_features=p["top_features"],
+        min_training_examples=p["min_training_examples"],
     )
-    check_settings(meta_model, current)
-    predictions = predict_gains(meta_model, features, top_features=int(p["top_features"]))
     for row in predictions.itertuples():
         logger.info(
-            "predict %s / %s (%s): P(MTL helps) = %.2f, predicted gain %+.3f; drivers: %s",
+            "predict %s / %s (%s): P(MTL helps) = %.2f, predicted gain %+.3f%s; drivers: %s",
             row.main_task,
             row.aux_task,
             row.problem,
             row.probability_improved,
             row.predicted_gain,
+            "" if row.reliable else " (reliable: false)",
             row.top_features,
         )
     return predictions

@@ -16,7 +16,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 nodes.build_prediction_pairs,
-                inputs=["newsgroups_documents", "params:newsgroups", "params:predict"],
+                inputs=[
+                    "newsgroups_documents",
+                    "fitted_meta_model",
+                    "params:meta",
+                    "params:newsgroups",
+                    "params:predict",
+                ],
                 outputs="prediction_pairs",
                 name="build_prediction_pairs",
                 tags=["features"],

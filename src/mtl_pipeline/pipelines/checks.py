@@ -1,0 +1,102 @@
+"""Every parameter block a run reads, checked before its first node (``PreflightHooks``).
+
+Each check parses its block with the same functions the nodes use (the one validation layer,
+:mod:`mtl_pipeline.params`), so a bad value is reported in seconds, in the words a node would
+use, instead of after an earlier node has trained for minutes. A check only parses: it reads no
+data and trains nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from mtl_pipeline.evaluation import spec as tweet_spec
+from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.pipelines.meta import nodes as meta_nodes
+from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
+from mtl_pipeline.pipelines.predict import nodes as predict_nodes
+from mtl_pipeline.tasks.hierarchy import parse_hierarchy
+from mtl_pipeline.training.executor import ExecutionSpec
+
+
+def check_newsgroups_training(training: Mapping[str, Any]) -> None:
+    """``newsgroups.training``: both models' specs, the execution settings, and the epochs at
+    which gains are read (within the epochs trained)."""
+    epochs = {}
+    for kind in ("stl", "mtl"):
+        _, schedule = newsgroups_nodes._model_and_schedule(dict(training), f"{kind}_epochs")
+        epochs[kind] = schedule.epochs
+    ExecutionSpec.from_params(training, "newsgroups.training")
+    p = Params(training, "newsgroups.training")
+    p.text("gain_metric")
+    for kind in ("stl", "mtl"):
+        at = p.optional_integer(f"{kind}_eval_epoch", minimum=1)
+        if at is not None and at > epochs[kind]:
+            raise ParameterError(
+                f"parameter {p.name(f'{kind}_eval_epoch')} is {at}, after the last trained epoch "
+                f"({p.name(f'{kind}_epochs')} = {epochs[kind]})"
+            )
+
+
+def check_newsgroups(params: Mapping[str, Any]) -> None:
+    """``newsgroups``: the hierarchy's shape, the seeds, and ``newsgroups.training``."""
+    p = Params(params, "newsgroups")
+    parse_hierarchy(p.items("hierarchy"))
+    p.integers("seeds", minimum=0)
+    p.optional_integer("pairs_per_problem", minimum=1)
+    check_newsgroups_training(p.section("training").raw)
+
+
+def check_tweets(params: Mapping[str, Any]) -> None:
+    """``tweets``: model, training, execution, CV, ablation and the degenerate-task switch."""
+    settings = tweet_spec.training_settings(params)
+    tweet_spec.cv_spec(params)
+    tweet_spec.ablation_spec(params, settings.encoders)
+    tweet_spec.degenerate_action(params)
+
+
+def check_meta(params: Mapping[str, Any]) -> None:
+    """``meta``: the known keys of every section, and the meta-model's settings."""
+    sections = {
+        "dataset_features": meta_nodes._DATASET_KEYS,
+        "curve_features": meta_nodes._CURVE_KEYS,
+        "warmup": meta_nodes._WARMUP_KEYS,
+        "goal": meta_nodes._GOAL_KEYS,
+        "reporting": meta_nodes._REPORT_KEYS,
+        "predictor": meta_nodes._PREDICTOR_KEYS,
+    }
+    for name, allowed in sections.items():
+        if name in params:
+            meta_nodes._section(params, name, allowed)
+    meta_nodes.meta_model_config(params)
+
+
+def check_predict(params: Mapping[str, Any]) -> None:
+    predict_nodes._predict_params(params)
+
+
+#: Parameter block → its check. A run checks every block its pipeline reads.
+PARAMETER_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "newsgroups": check_newsgroups,
+    "tweets": check_tweets,
+    "meta": check_meta,
+    "predict": check_predict,
+}
+
+
+def check_parameters(parameters: Mapping[str, Any], read: Iterable[str]) -> list[str]:
+    """Check each block of ``PARAMETER_CHECKS`` that a ``params:<name>`` in ``read`` belongs to;
+    returns the blocks checked. Raises the first :class:`~mtl_pipeline.params.InputError`."""
+    blocks = sorted(
+        {name.removeprefix("params:").split(".")[0] for name in read if name.startswith("params:")}
+    )
+    checked = []
+    for block in blocks:
+        if block in PARAMETER_CHECKS:
+            raw = parameters.get(block)
+            if raw is None:
+                raise ParameterError(f"parameter {block} is required but not set (conf/base)")
+            PARAMETER_CHECKS[block](raw)
+            checked.append(block)
+    return checked
