@@ -209,23 +209,14 @@ class StackedNetwork(nn.Module):
         if g is None:
             gW.zero_()
         elif isinstance(x, SparseBatch):
-            # gW = X_b^T @ g with X_b^T as a CSR matrix (M*V, M*R): sort the non-zeros by
-            # (model-offset) column; addmm(beta=0) writes every row of gW, zeros included, so
-            # no separate zeroing pass. ~10x faster on CPU than a scatter (index_put) of the
-            # (nnz, H) contributions, and no device sync (no bincount/max) on CUDA.
-            n = x.cols.numel()
-            order = torch.argsort(x.cols, stable=True)
-            crow = torch.zeros(M * V + 1, dtype=torch.int64, device=gW.device)
-            crow.scatter_add_(0, x.cols + 1, torch.ones(n, dtype=torch.int64, device=gW.device))
-            torch.cumsum(crow, 0, out=crow)
+            # gW = X_b^T @ g with X_b^T as a CSR matrix (M*V, M*R); addmm(beta=0) writes every
+            # row of gW, zeros included, so no separate zeroing pass. ~10x faster on CPU than a
+            # scatter (index_put) of the (nnz, H) contributions.
+            crow, bags, vals = x.transposed()
             with warnings.catch_warnings():  # "CSR support is in beta" (torch, once)
                 warnings.simplefilter("ignore", UserWarning)
                 Xt = torch.sparse_csr_tensor(
-                    crow,
-                    x.seg[order],
-                    x.vals[order],
-                    size=(M * V, g.shape[0] * g.shape[1]),
-                    check_invariants=False,
+                    crow, bags, vals, size=(M * V, g.shape[0] * g.shape[1]), check_invariants=False
                 )
             torch.addmm(gW.view(M * V, H), Xt, g.reshape(-1, H), beta=0.0, out=gW.view(M * V, H))
         else:
