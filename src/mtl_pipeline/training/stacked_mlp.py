@@ -125,10 +125,20 @@ class StackedNetwork(nn.Module):
             return flat.view(M, R, H)
         return torch.bmm(x, W)
 
+    def first_layer(self, x: SparseBatch | torch.Tensor) -> torch.Tensor:
+        """The MLP's first-layer product x @ W_0 (M, R, H), bias and activation not applied."""
+        return self._first_layer(x)
+
     def forward(
-        self, x: SparseBatch | torch.Tensor, epoch: int | None = None, step: int = 0
+        self,
+        x: SparseBatch | torch.Tensor | None,
+        epoch: int | None = None,
+        step: int = 0,
+        h0: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
-        """Logits per task slot, each (M, R, C_t). ``epoch`` None = evaluation (no dropout)."""
+        """Logits per task slot, each (M, R, C_t). ``epoch`` None = evaluation (no dropout).
+        ``h0``: the MLP's first-layer product of these rows, when already computed (``x`` is
+        then not read)."""
         train = epoch is not None and self.training
 
         def drop(h: torch.Tensor, layer: int) -> torch.Tensor:
@@ -136,7 +146,7 @@ class StackedNetwork(nn.Module):
 
         dropout = drop if (train and self.spec.dropout > 0) else None
         if self.encoder is None:
-            h0 = self._first_layer(x)
+            h0 = self._first_layer(x) if h0 is None else h0
             if train and torch.is_grad_enabled():
                 h0.requires_grad_(True)
                 self._h0, self._x = h0, x

@@ -203,6 +203,9 @@ class _EvalLayout:
     positive: list[torch.Tensor]  # per slot (M,) positive class
     blocks: list[tuple[int, int]]  # column blocks evaluated at once
     block_nnz: list[object]
+    # CPU, sparse MLP input: every test row gathered once per chunk (the rows never change);
+    # its first layer is then one model-major pass, each model's weight rows hot in cache
+    all_rows: object | None = None
 
 
 def _plan_evaluation(jobs: list[ModelJob], inp, device: torch.device, rows_per_block: int):
@@ -230,6 +233,11 @@ def _plan_evaluation(jobs: list[ModelJob], inp, device: torch.device, rows_per_b
         ],
         blocks=blocks,
         block_nnz=[inp.nnz_of(rows[:, a:b]) for a, b in blocks],
+        all_rows=(
+            inp.gather(torch.as_tensor(rows), inp.nnz_of(rows))
+            if inp.kind == "sparse" and device.type == "cpu"
+            else None
+        ),
     )
 
 
@@ -245,8 +253,12 @@ def _evaluate(
         for n, c in zip(layout.sizes, n_classes, strict=True)
     ]
     offs = layout.offs
+    h0 = None if layout.all_rows is None else net.first_layer(layout.all_rows)
     for (a, b), nnz in zip(layout.blocks, layout.block_nnz, strict=True):
-        out = net(inp.gather(layout.rows_dev[:, a:b], nnz))
+        if h0 is None:
+            out = net(inp.gather(layout.rows_dev[:, a:b], nnz))
+        else:
+            out = net(None, h0=h0[:, a:b])
         for t in range(len(logits)):
             lo, hi = max(a, offs[t]), min(b, offs[t + 1])
             if lo < hi:
