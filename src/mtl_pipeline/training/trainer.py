@@ -2,9 +2,10 @@
 
 All models of a chunk are trained as one set of batched tensors (leading dim M): one batched
 matmul per layer, one fused Adam step for all. Each model's initialisation comes only from its
-own ``torch.Generator(seed)``, its data order from its own ``numpy.random.Generator(seed)`` and
-its dropout from a hash of its seed, so a model gets the same result alone or stacked (up to
-floating-point summation order).
+own CPU ``torch.Generator(seed)`` (drawn on the CPU, then moved to the training device), its data
+order from its own ``numpy.random.Generator(seed)`` and its dropout from a hash of its seed
+(integer arithmetic, the same on every device), so a model gets the same result alone or
+stacked, and on CPU or GPU (up to floating-point summation order).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} was requested but CUDA is not available")
     return dev
+
+
+def init_generators(seeds: Sequence[int]) -> list[torch.Generator]:
+    """One CPU ``torch.Generator(seed)`` per model, whatever the training device: every initial
+    weight is drawn on the CPU and then moved, so a model's initialisation (and its result, up to
+    float summation order) is the same on CPU and GPU, and a shard store trained on one device is
+    valid on the other. CUDA's random stream differs from the CPU's for the same seed."""
+    return [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
 
 
 def _oom_hook(n_models: int, stage: str) -> None:
@@ -332,11 +341,8 @@ def _run_chunk(
     M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
     n_classes = [t.n_classes for t in jobs[0].tasks]
     seeds = [int(j.seed) for j in jobs]
-    init_here = family_of(model.encoder).init_on_training_device
-    gen_device = device if init_here else torch.device("cpu")
-    generators = [torch.Generator(device=gen_device).manual_seed(s) for s in seeds]
     net = StackedNetwork(
-        model, M, inp.dim, n_classes, generators, device, dtype, seed_keys(seeds, device),
+        model, M, inp.dim, n_classes, init_generators(seeds), device, dtype, seed_keys(seeds, device),
         _embedding(model, device, dtype),
     )  # fmt: skip
     opt = StackedAdam(net.param_groups(), M, 1 + T, lr=train.learning_rate, impl=optimizer_impl)
