@@ -38,15 +38,22 @@ CASES = {
     "mtl_vectorised_adam": ({}, {}, {"optimizer_impl": "vectorised"}, "mtl"),
     "mtl_chunked": ({"dropout": 0.2}, {"eval_every": 2}, {"chunk_size": 2}, "mtl"),
     "mtl_probe": ({}, {}, {"probe_factory": partial(TaskAffinityProbe, lookahead_lr=0.1)}, "mtl"),
+    # equal training sizes: every model steps on every step (no masked Adam updates)
+    "mtl_equal_sizes": ({"dropout": 0.2}, {}, {}, "mtl_equal"),
+    "stl_equal_sizes": ({}, {"schedule": "pooled"}, {}, "stl_equal"),
+    # weights of whole 64-element blocks (30 x 32, 32 x 16): the fused Adam takes them stacked
+    "mtl_equal_sizes_wide": ({"hidden_sizes": (32, 16)}, {}, {}, "mtl_equal"),
 }
 
 
 def _jobs(X, kind: str) -> list[ModelJob]:
     jobs = []
+    equal = kind.endswith("_equal")
+    kind = kind.removesuffix("_equal")
     for m in range(5):
         # unequal training sizes: padded steps and masked Adam updates are exercised
-        main = make_task(X, f"a{m}", seed=m, n_train=40 + 9 * m, cols=(m, m + 1))
-        aux = make_task(X, f"b{m}", seed=50 + m, n_train=70 - 7 * m, cols=(m + 2, 7))
+        main = make_task(X, f"a{m}", seed=m, n_train=48 if equal else 40 + 9 * m, cols=(m, m + 1))
+        aux = make_task(X, f"b{m}", seed=50 + m, n_train=48 if equal else 70 - 7 * m, cols=(m + 2, 7))
         tasks = (main,) if kind == "stl" else (main, aux)
         jobs.append(ModelJob(f"{kind}|{m}", kind, 11 * m + 3, tasks))
     return jobs
@@ -55,7 +62,7 @@ def _jobs(X, kind: str) -> list[ModelJob]:
 def run_case(name: str) -> dict[str, np.ndarray]:
     model_kw, train_kw, call_kw, kind = CASES[name]
     X = make_features(n=200, v=30, density=0.3, seed=4)
-    model = ModelSpec(hidden_sizes=(12, 8), **model_kw)
+    model = ModelSpec(**{"hidden_sizes": (12, 8), **model_kw})
     train = TrainSpec(**{"epochs": 4, "batch_size": 16, "learning_rate": 5e-3, **train_kw})
     result = train_stacked(X, _jobs(X, kind), model, train, device="cpu", progress=False, **call_kw)
     out = {f"{name}/{c}": result.curves[c].to_numpy(np.float64) for c in CURVE_COLUMNS}
