@@ -53,7 +53,9 @@ def _jobs(X, kind: str) -> list[ModelJob]:
     for m in range(5):
         # unequal training sizes: padded steps and masked Adam updates are exercised
         main = make_task(X, f"a{m}", seed=m, n_train=48 if equal else 40 + 9 * m, cols=(m, m + 1))
-        aux = make_task(X, f"b{m}", seed=50 + m, n_train=48 if equal else 70 - 7 * m, cols=(m + 2, 7))
+        aux = make_task(
+            X, f"b{m}", seed=50 + m, n_train=48 if equal else 70 - 7 * m, cols=(m + 2, 7)
+        )
         tasks = (main,) if kind == "stl" else (main, aux)
         jobs.append(ModelJob(f"{kind}|{m}", kind, 11 * m + 3, tasks))
     return jobs

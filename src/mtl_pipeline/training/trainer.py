@@ -154,9 +154,15 @@ def _available_bytes(device: torch.device, memory_budget_bytes: int | None) -> i
 
 
 def _bytes_per_model(
-    model: ModelSpec, inp, n_classes: Sequence[int], rows_per_step: int, itemsize: int
+    model: ModelSpec,
+    inp,
+    n_classes: Sequence[int],
+    rows_per_step: int,
+    itemsize: int,
+    probe_factory=None,
 ) -> int:
-    """Parameters x (weight, grad, 2 moments) + a generous activation allowance per model."""
+    """Parameters x (weight, grad, 2 moments) + a generous activation allowance per model, + what
+    a probe observing every step adds (its ``bytes_per_model(n_shared_params, itemsize)``)."""
     probe = StackedNetwork(
         model, 1, inp.dim, n_classes, [torch.Generator().manual_seed(0)], torch.device("cpu"),
         torch.float32, seed_keys([0], torch.device("cpu")), _embedding(model, torch.device("cpu")),
@@ -167,6 +173,9 @@ def _bytes_per_model(
         act += int(rows_per_step * _avg_nnz(inp) * 80)
     elif inp.kind == "dense":
         act += rows_per_step * inp.dim * itemsize * 2
+    if probe_factory is not None and hasattr(probe_factory(1), "bytes_per_model"):
+        shared = sum(p.numel() for p, group in probe.param_groups() if group == 0)
+        act += probe_factory(1).bytes_per_model(shared, itemsize)
     return 4 * n_params * itemsize + act
 
 
@@ -405,6 +414,7 @@ def _plan_chunks(
     chunk_size: int | None,
     memory_budget_bytes: int | None,
     itemsize: int,
+    probe_factory=None,
 ) -> list[tuple[list[ModelJob], int]]:
     """(chunk, evaluation rows per block) pairs: jobs grouped by task signature, each group cut
     into balanced chunks of at most ``chunk_size`` models (None = sized from free memory)."""
@@ -416,7 +426,7 @@ def _plan_chunks(
         rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
         budget = _available_bytes(device, memory_budget_bytes)
         if chunk_size is None:
-            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
+            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize, probe_factory)
             cap = CUDA_MAX_CHUNK if device.type == "cuda" else CPU_MAX_CHUNK
             size = int(max(1, min(cap, budget // max(per_model, 1))))
         else:
@@ -473,7 +483,9 @@ def train_stacked(
     itemsize = torch.empty((), dtype=dtype).element_size()
     outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
-        plan = _plan_chunks(jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize)
+        plan = _plan_chunks(
+            jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize, probe_factory
+        )
         counter = iter(range(1, 10**9))
 
         def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
