@@ -61,6 +61,10 @@ class ExecutionSpec:
     progress: bool = True
     dtype: str = "float32"
     input_mode: str = "auto"
+    # torch's CPU threads while a shard trains (None = torch's default, one per core). On a
+    # loaded machine idle torch threads spin: measured 2 threads burning several times the CPU
+    # time of 1 (benchmarks/README.md, "bound.py"); 1 per worker is the setting for shared hosts.
+    torch_threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -71,6 +75,10 @@ class ExecutionSpec:
             raise ValueError(f"training.shard_size must be >= 1, got {self.shard_size}")
         if self.dask_workers < 1:
             raise ValueError(f"training.dask.n_workers must be >= 1, got {self.dask_workers}")
+        if self.torch_threads is not None and int(self.torch_threads) < 1:
+            raise ValueError(
+                f"training.torch_threads must be >= 1 or null, got {self.torch_threads}"
+            )
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
 
@@ -88,6 +96,7 @@ class ExecutionSpec:
                 device=str(params.get("device", "auto")),
                 chunk_size=params.get("chunk_size"),
                 progress=bool(params.get("progress", True)),
+                torch_threads=params.get("torch_threads"),
             )
         except ValueError as error:
             raise ValueError(f"parameter {where}: {error}") from None
@@ -123,10 +132,22 @@ class _Shard:
 
 
 def train_shard(
-    features: object, jobs: Sequence[ModelJob], model: ModelSpec, train: TrainSpec, **kw: Any
+    features: object,
+    jobs: Sequence[ModelJob],
+    model: ModelSpec,
+    train: TrainSpec,
+    torch_threads: int | None = None,
+    **kw: Any,
 ) -> TrainingResult:
-    """One unit of work (runs on a Dask worker as well): a plain, silent ``train_stacked``."""
-    return train_stacked(features, jobs, model, train, progress=False, **kw)
+    """One unit of work (runs on a Dask worker as well): a plain, silent ``train_stacked``,
+    with ``torch_threads`` CPU threads when given (restored afterwards)."""
+    before = torch.get_num_threads()
+    if torch_threads is not None:
+        torch.set_num_threads(int(torch_threads))
+    try:
+        return train_stacked(features, jobs, model, train, progress=False, **kw)
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---- executors: a context manager that yields ``submit_all(shards) -> iterator of results``
@@ -268,6 +289,7 @@ def train_durably(
         "chunk_size": execution.chunk_size,
         "dtype": DTYPES[execution.dtype],
         "input_mode": execution.input_mode,
+        "torch_threads": execution.torch_threads,
     }
     calls = (
         (i, ((s.jobs, groups[s.group].model, groups[s.group].train), kwargs))
