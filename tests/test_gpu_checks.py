@@ -31,4 +31,6 @@ def test_gpu_checks_dry_run_on_cpu(tmp_path):
     study = (out / "study.result").read_text()
     assert "models: trained=" in study and "models: trained=0 reused=" not in study
     rerun = (out / "study_rerun.result").read_text()
-    assert rerun.count("models: trained=0 reused=") == 2, rerun  # STL and MTL: nothing trained again
+    assert rerun.count("models: trained=0 reused=") == 2, (
+        rerun
+    )  # STL and MTL: nothing trained again
