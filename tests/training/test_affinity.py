@@ -34,7 +34,7 @@ def _jobs(features) -> list[ModelJob]:
     ]
 
 
-def _probe_one_step(aux_labels_of, same_heads: bool = True):
+def _probe_one_step(aux_labels_of, same_heads: bool = True, monkeypatch=None):
     """One measured step of 4 two-task models on a dense batch; the aux head starts as a copy
     of the main head (``same_heads``), so that the tasks' answers are known exactly."""
     import torch
@@ -66,8 +66,44 @@ def _probe_one_step(aux_labels_of, same_heads: bool = True):
         *(masked_cross_entropy(logits[t], labels[t]) for t in range(2)), strict=True
     )
     probe = TaskAffinityProbe(M, lookahead_lr=0.1)
-    probe.observe(net, x, losses, counts, labels, 0, 0)
+    if monkeypatch is not None:  # a step must not wait for the device (no copy to the host)
+        with monkeypatch.context() as patch:
+            for name in ("cpu", "numpy", "item", "tolist"):
+                patch.setattr(torch.Tensor, name, _no_host_sync(name))
+            probe.observe(net, x, losses, counts, labels, 0, 0)
+    else:
+        probe.observe(net, x, losses, counts, labels, 0, 0)
     return pd.DataFrame(probe.result(), columns=AFFINITY_COLUMNS)
+
+
+def _no_host_sync(name: str):
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"Tensor.{name}() during a probed step: a host sync per step")
+
+    return refuse
+
+
+def test_a_probed_step_does_not_sync_with_the_host(monkeypatch):
+    values = _probe_one_step(lambda y: y.clone(), monkeypatch=monkeypatch)
+    np.testing.assert_allclose(values["grad_cosine"], 1.0, atol=1e-9)
+
+
+def test_the_probe_is_counted_in_the_chunk_memory_estimate(features):
+    from functools import partial
+
+    import torch
+
+    from mtl_pipeline.training import trainer
+    from mtl_pipeline.training.affinity import TaskAffinityProbe
+
+    inp = trainer._make_input(features, MODEL, torch.device("cpu"), torch.float32, "auto")
+    plain = trainer._bytes_per_model(MODEL, inp, [2, 2], 32, 4)
+    probed = trainer._bytes_per_model(
+        MODEL, inp, [2, 2], 32, 4, partial(TaskAffinityProbe, lookahead_lr=0.1)
+    )
+    V, (H1, H2) = features.shape[1], MODEL.hidden_sizes
+    shared = V * H1 + H1 + H1 * H2 + H2  # both hidden layers: the shared trunk
+    assert probed - plain == 3 * shared * 4
 
 
 def test_identical_tasks_have_cosine_one_and_high_affinity():

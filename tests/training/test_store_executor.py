@@ -223,3 +223,21 @@ def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_pa
     # the Dask results went through the store: an in-process rerun reuses them all
     _, again = train_durably(features, groups, _execution(tmp_path))
     assert (again.trained, again.reused) == (0, 6)
+
+
+def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
+    import torch
+
+    from mtl_pipeline.training import executor
+
+    seen = []
+    monkeypatch.setattr(
+        executor, "train_stacked", lambda *a, **k: seen.append(torch.get_num_threads())
+    )
+    before = torch.get_num_threads()
+    target = 2 if before == 1 else 1
+    executor.train_shard(None, [], None, None, torch_threads=target)
+    assert seen == [target]
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="training.torch_threads must be >= 1"):
+        executor.ExecutionSpec.from_params({"torch_threads": 0}, "newsgroups.training")

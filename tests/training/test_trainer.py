@@ -296,3 +296,40 @@ def test_gpu_sequence_models_match_cpu(encoder):
         on_cpu.curves[SEQUENCE_CURVE_COLUMNS].to_numpy(float),
         rtol=1e-7,
     )
+
+
+def _recorded_draws(device: str, monkeypatch) -> list[tuple[str, torch.Tensor]]:
+    """Every uniform_ draw made while building a chunk's network for ``device``: the device it
+    was drawn on and its values (drawn on the CPU, they can be read even for "meta")."""
+    from mtl_pipeline.training.dropout import seed_keys
+    from mtl_pipeline.training.stacked_mlp import StackedNetwork
+
+    draws = []
+    real_uniform = torch.Tensor.uniform_
+
+    def spy(self, *args, **kwargs):
+        out = real_uniform(self, *args, **kwargs)
+        draws.append((out.device.type, out.detach().clone() if out.device.type != "meta" else out))
+        return out
+
+    monkeypatch.setattr(torch.Tensor, "uniform_", spy)
+    seeds = [3, 17]
+    dev = torch.device(device)
+    StackedNetwork(
+        ModelSpec(hidden_sizes=(6, 4), head_hidden=3), 2, 9, [2, 3],
+        trainer_mod.init_generators(seeds), dev, torch.float32, seed_keys(seeds, dev),
+    )  # fmt: skip
+    monkeypatch.undo()
+    return draws
+
+
+def test_initial_weights_do_not_depend_on_the_training_device(monkeypatch):
+    # "meta" stands in for a GPU: a network built there must be initialised from the very same
+    # CPU draws as on the CPU (CUDA's random stream differs from the CPU's for one seed).
+    on_cpu = _recorded_draws("cpu", monkeypatch)
+    elsewhere = _recorded_draws("meta", monkeypatch)
+    assert len(on_cpu) == len(elsewhere) > 0
+    for (dev_a, a), (dev_b, b) in zip(on_cpu, elsewhere, strict=True):
+        assert dev_a == dev_b == "cpu"
+        assert torch.equal(a, b)
+    assert all(g.device.type == "cpu" for g in trainer_mod.init_generators([0, 1]))

@@ -39,8 +39,10 @@ class TaskAffinityProbe:
         if lookahead_lr <= 0:
             raise ValueError(f"lookahead_lr must be > 0, got {lookahead_lr}")
         self.lookahead_lr = float(lookahead_lr)
-        self.sums = np.zeros((n_models, len(AFFINITY_COLUMNS)))
-        self.counts = np.zeros((n_models, len(AFFINITY_COLUMNS)))
+        self.n_models = n_models
+        # accumulated on the training device (made at the first step): no host sync per step
+        self.sums: torch.Tensor | None = None
+        self.counts: torch.Tensor | None = None
 
     def _task_gradients(self, net, trunk, losses: Sequence[torch.Tensor]) -> list[list]:
         """Per task, the shared-layer gradients of its loss (summed over models: each model's
@@ -107,16 +109,29 @@ class TaskAffinityProbe:
             ],
             dim=1,
         )
-        valid = both & (base[0] > 0) & (base[1] > 0)
-        v = values.detach().to(torch.float64).cpu().numpy()
-        ok = valid.cpu().numpy()
-        self.sums[ok] += v[ok]
-        self.counts[ok] += 1
+        valid = (both & (base[0] > 0) & (base[1] > 0)).unsqueeze(1)
+        v = values.detach().to(torch.float64)
+        if self.sums is None:
+            self.sums = torch.zeros(
+                (self.n_models, len(AFFINITY_COLUMNS)), dtype=v.dtype, device=v.device
+            )
+            self.counts = torch.zeros_like(self.sums)
+        self.sums += torch.where(valid, v, 0.0)
+        self.counts += valid.to(v.dtype)
 
     def result(self) -> np.ndarray:
         """(M, 3) means over the observed steps (NaN for a model never observed)."""
+        if self.sums is None:
+            return np.full((self.n_models, len(AFFINITY_COLUMNS)), np.nan)
+        sums, counts = self.sums.cpu().numpy(), self.counts.cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.counts > 0, self.sums / np.maximum(self.counts, 1), np.nan)
+            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+    @staticmethod
+    def bytes_per_model(n_shared_params: int, itemsize: int) -> int:
+        """Memory a model's probe adds to a training step: each task's shared-layer gradient
+        (two clones) and the lookahead's stepped copy of the shared layers."""
+        return 3 * n_shared_params * itemsize
 
 
 def warmup_affinities(

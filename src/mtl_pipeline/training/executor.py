@@ -64,6 +64,10 @@ class ExecutionSpec:
     progress: bool = True
     dtype: str = "float32"
     input_mode: str = "auto"
+    # torch's CPU threads while a shard trains (None = torch's default, one per core). On a
+    # loaded machine idle torch threads spin: measured 2 threads burning several times the CPU
+    # time of 1 (benchmarks/README.md, "bound.py"); 1 per worker is the setting for shared hosts.
+    torch_threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -74,6 +78,10 @@ class ExecutionSpec:
             raise ValueError(f"training.shard_size must be >= 1, got {self.shard_size}")
         if self.dask_workers < 1:
             raise ValueError(f"training.dask.n_workers must be >= 1, got {self.dask_workers}")
+        if self.torch_threads is not None and int(self.torch_threads) < 1:
+            raise ValueError(
+                f"training.torch_threads must be >= 1 or null, got {self.torch_threads}"
+            )
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
 
@@ -94,6 +102,7 @@ class ExecutionSpec:
             device=check_device(p.text("device", default="auto"), p.name("device")),
             chunk_size=p.optional_integer("chunk_size", minimum=1),
             progress=p.boolean("progress", default=True),
+            torch_threads=p.optional_integer("torch_threads", minimum=1),
         )
 
 
@@ -160,10 +169,22 @@ class _Shard:
 
 
 def train_shard(
-    features: object, jobs: Sequence[ModelJob], model: ModelSpec, train: TrainSpec, **kw: Any
+    features: object,
+    jobs: Sequence[ModelJob],
+    model: ModelSpec,
+    train: TrainSpec,
+    torch_threads: int | None = None,
+    **kw: Any,
 ) -> TrainingResult:
-    """One unit of work (runs on a Dask worker as well): a plain, silent ``train_stacked``."""
-    return train_stacked(features, jobs, model, train, progress=False, **kw)
+    """One unit of work (runs on a Dask worker as well): a plain, silent ``train_stacked``,
+    with ``torch_threads`` CPU threads when given (restored afterwards)."""
+    before = torch.get_num_threads()
+    if torch_threads is not None:
+        torch.set_num_threads(int(torch_threads))
+    try:
+        return train_stacked(features, jobs, model, train, progress=False, **kw)
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---- executors: a context manager that yields ``submit_all(shards) -> iterator of results``
@@ -306,6 +327,7 @@ def train_durably(
         "chunk_size": execution.chunk_size,
         "dtype": DTYPES[execution.dtype],
         "input_mode": execution.input_mode,
+        "torch_threads": execution.torch_threads,
     }
     calls = (
         (i, ((s.jobs, groups[s.group].model, groups[s.group].train), kwargs))

@@ -1,11 +1,10 @@
 """Model families by name: what the trainer needs to know about each (no torch import here, so
 that ``specs`` can validate ``ModelSpec.encoder`` against it).
 
-A family owns its input kind (float features, dense or sparse, vs int64 token ids), where its
-initialisation draws (the MLP's generators live on the training device; the sequence encoders'
-on the CPU, as their init code requires), whether it needs an embedding table, and its
-activation allowance for the memory estimate. To add a family: register it here and teach
-``StackedNetwork`` to build its trunk.
+A family owns its input kind (float features, dense or sparse, vs int64 token ids), whether it
+needs an embedding table, and its activation allowance for the memory estimate (every family
+draws its initial weights on the CPU: ``trainer.init_generators``). To add a family: register it
+here and teach ``StackedNetwork`` to build its trunk.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ TOKENS = "tokens"  # int64 (N, L) token ids, 0 = padding
 class ModelFamily:
     name: str
     input_kind: str
-    init_on_training_device: bool
     needs_embedding: bool
     #: activation values per input row (for the memory estimate), from the spec and input width
     activation_width: Callable[[Any, int], int]
@@ -41,12 +39,12 @@ def _soft_mlp_width(model: Any, in_dim: int) -> int:
 
 
 FAMILIES: dict[str, ModelFamily] = {
-    "mlp": ModelFamily("mlp", FEATURES, True, False, _mlp_width),
+    "mlp": ModelFamily("mlp", FEATURES, False, _mlp_width),
     # soft parameter sharing: one MLP trunk per task, pulled toward their mean by an l2 penalty
     # (ModelSpec.soft_sharing_lambda); the first layers of the T trunks are one T-times wider layer
-    "mlp_soft": ModelFamily("mlp_soft", FEATURES, True, False, _soft_mlp_width),
+    "mlp_soft": ModelFamily("mlp_soft", FEATURES, False, _soft_mlp_width),
     **{
-        name: ModelFamily(name, TOKENS, False, True, _sequence_width)
+        name: ModelFamily(name, TOKENS, True, _sequence_width)
         for name in ("bilstm", "cnn", "bilstm_cnn")
     },
 }

@@ -8,6 +8,11 @@ device->host sync is needed: the sparse adapter keeps the CSR arrays on the devi
 step's rows there, the hint being the step's total number of non-zeros (``repeat_interleave``'s
 output size); the token adapter's hint is the step's width (trailing all-padding columns are cut);
 the dense adapter needs none (0).
+
+On the CPU the sparse adapter gathers with scipy instead (one C++ row slice, no per-step
+temporaries of the non-zeros' size), and transposes a batch for the first layer's gradient with
+scipy's counting sort: the same arrays as the device path, at a tenth of its cost (measured in
+benchmarks/README.md, "bound.py").
 """
 
 from __future__ import annotations
@@ -26,8 +31,30 @@ class SparseBatch:
     cols: torch.Tensor  # (nnz,) int64 in [0, M * V)
     vals: torch.Tensor  # (nnz,) float
     offsets: torch.Tensor  # (M * R,) start of each row's bag
-    seg: torch.Tensor  # (nnz,) int64 bag (flat row) of each non-zero
+    seg: torch.Tensor | None  # (nnz,) int64 bag (flat row) of each non-zero (device path)
     shape: tuple[int, int]  # (M, R)
+    n_cols: int  # M * V
+    host: sp.csr_matrix | None = None  # the batch as scipy CSR (M * R, M * V) (CPU path)
+
+    def transposed(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """X_b^T as CSR arrays (crow (M*V + 1,), bag index per non-zero, value), each column's
+        non-zeros in bag order (a stable sort by column): what the first layer's gradient
+        X_b^T @ g needs. No device sync (no bincount/max) on CUDA."""
+        if self.host is not None:  # scipy's csr -> csc is a stable counting sort
+            csc = self.host.tocsc()
+            return (
+                torch.from_numpy(csc.indptr.astype(np.int64)),
+                torch.from_numpy(csc.indices.astype(np.int64)),
+                torch.from_numpy(csc.data),
+            )
+        n = self.cols.numel()
+        order = torch.argsort(self.cols, stable=True)
+        crow = torch.zeros(self.n_cols + 1, dtype=torch.int64, device=self.cols.device)
+        crow.scatter_add_(
+            0, self.cols + 1, torch.ones(n, dtype=torch.int64, device=self.cols.device)
+        )
+        torch.cumsum(crow, 0, out=crow)
+        return crow, self.seg[order], self.vals[order]
 
 
 class SparseInput:
@@ -47,6 +74,10 @@ class SparseInput:
         self.col = torch.as_tensor(X.indices.astype(np.int64), device=device)
         self.val = torch.as_tensor(X.data, device=device, dtype=dtype)
         self.device = device
+        self.host = None
+        if device.type == "cpu":  # values already in the training dtype: a slice is a batch
+            data = self.val.numpy()
+            self.host = sp.csr_matrix((data, X.indices, indptr), shape=(self.pad_row + 1, self.dim))
 
     def nnz_of(self, rows_host: np.ndarray) -> int:
         return int(self.lens_host[rows_host].sum())
@@ -54,6 +85,8 @@ class SparseInput:
     def gather(self, rows: torch.Tensor, total: int) -> SparseBatch:
         """rows: (M, R) int64 on device; total: their number of non-zeros (host-computed)."""
         M, R = rows.shape
+        if self.host is not None:
+            return self._gather_host(rows.numpy(), total)
         flat = rows.reshape(-1)
         starts = self.crow[flat]
         lens = self.crow[flat + 1] - starts
@@ -63,7 +96,25 @@ class SparseInput:
         )
         idx = starts[seg] + torch.arange(total, device=self.device) - offsets[seg]
         cols = self.col[idx] + torch.div(seg, R, rounding_mode="floor") * self.dim
-        return SparseBatch(cols=cols, vals=self.val[idx], offsets=offsets, seg=seg, shape=(M, R))
+        return SparseBatch(
+            cols=cols, vals=self.val[idx], offsets=offsets, seg=seg, shape=(M, R),
+            n_cols=M * self.dim,
+        )  # fmt: skip
+
+    def _gather_host(self, rows: np.ndarray, total: int) -> SparseBatch:
+        M, R = rows.shape
+        sub = self.host[rows.reshape(-1)]
+        indptr = sub.indptr.astype(np.int64)
+        cols = sub.indices.astype(np.int64)
+        bounds = indptr[::R]  # model m's non-zeros: cols[bounds[m]:bounds[m + 1]]
+        for m in range(1, M):  # M slices (M <= 64 on CPU): faster than one np.repeat
+            cols[bounds[m] : bounds[m + 1]] += m * self.dim
+        host = sp.csr_matrix((sub.data, cols, indptr), shape=(M * R, M * self.dim))
+        return SparseBatch(
+            cols=torch.from_numpy(cols), vals=torch.from_numpy(sub.data),
+            offsets=torch.from_numpy(indptr[:-1]), seg=None, shape=(M, R), n_cols=M * self.dim,
+            host=host,
+        )  # fmt: skip
 
 
 class DenseInput:

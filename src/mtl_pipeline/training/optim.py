@@ -8,8 +8,11 @@ None in PyTorch.
 
 Two implementations:
 * ``fused`` (default): ``torch._fused_adam_`` — PyTorch's own single-pass Adam kernel (CPU and
-  CUDA), fed per-model views of the stacked tensors, each with its own step tensor; masked-out
-  models are simply left out of the lists. One multi-tensor launch updates every model.
+  CUDA). When every model of a group steps and all have taken the same number of steps (the
+  usual case: equal epochs, no masked step so far), the group's stacked tensors are passed
+  whole, one list entry per parameter with one shared step count; otherwise per-model views,
+  each with its own step tensor, masked-out models left out of the lists. Either way one
+  multi-tensor launch updates every model, with the same per-element arithmetic.
 * ``vectorised``: plain tensor ops with ``torch.where`` masks over the stacked tensors; used
   where no fused kernel exists and as an independent check in the tests.
 """
@@ -52,6 +55,8 @@ class StackedAdam:
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         self.steps = torch.zeros((n_models, n_groups), device=device, dtype=torch.float32)
+        # host mirror of the step counts: which groups can be passed whole (no device sync)
+        self._steps_host = np.zeros((n_models, n_groups), dtype=np.int64)
         # per-model views (stable: the stacked tensors and grad buffers are never re-allocated)
         self._views = []  # per param: (p views, g views, m views, v views, step views)
         for p, g, m, v, grp in zip(
@@ -66,6 +71,13 @@ class StackedAdam:
                     self.steps[:, grp].unbind(0),
                 )
             )
+        # parameters the fused kernel may take whole: on CUDA all; on the CPU, whose kernel
+        # rounds its vectorised body and its scalar tail differently, only those whose per-model
+        # block is whole vectors (numel a multiple of 64), so that every element takes the same
+        # path as in a per-model view and results stay bit for bit those of per-model views
+        self._can_stack = np.array(
+            [device.type != "cpu" or p[0].numel() % 64 == 0 for p in self.params], dtype=bool
+        )
         self._cache: dict[bytes, tuple[list, ...]] = {}
 
     @property
@@ -77,13 +89,23 @@ class StackedAdam:
         skip_ids = {id(t) for t in skip}
         torch._foreach_zero_([p.grad for p in self.params if id(p) not in skip_ids])
 
-    def _lists(self, update: np.ndarray | None) -> tuple[list, ...]:
-        key = b"all" if update is None else update.tobytes()
+    def _lists(self, update: np.ndarray | None, whole: np.ndarray) -> tuple[list, ...]:
+        """Tensor lists for the fused kernel; ``whole``: (G,) bool, groups passed stacked."""
+        key = (b"all" if update is None else update.tobytes()) + whole.tobytes()
         if key not in self._cache:
             if len(self._cache) > 256:
                 self._cache.clear()
             P, Gs, Ms, Vs, Ss = [], [], [], [], []
-            for (pv, gv, mv, vv, sv), grp in zip(self._views, self.groups, strict=True):
+            for i, ((pv, gv, mv, vv, sv), grp) in enumerate(
+                zip(self._views, self.groups, strict=True)
+            ):
+                if whole[grp] and self._can_stack[i]:  # every model, one step count
+                    P.append(self.params[i].detach())
+                    Gs.append(self.params[i].grad)
+                    Ms.append(self.exp_avg[i])
+                    Vs.append(self.exp_avg_sq[i])
+                    Ss.append(sv[0])
+                    continue
                 sel = range(self.M) if update is None else np.flatnonzero(update[:, grp])
                 for m in sel:
                     P.append(pv[m])
@@ -99,15 +121,19 @@ class StackedAdam:
         self, update: torch.Tensor | None = None, update_host: np.ndarray | None = None
     ) -> None:
         """One Adam step. update: (M, G) bool on device (None = all); update_host: same, numpy."""
+        if update is not None and update_host is None:
+            raise ValueError("StackedAdam.step: an update mask needs its host copy update_host")
         if update is None:
             self.steps += 1.0
         else:
             self.steps += update.to(self.steps.dtype)
+        host = None if update is None or update_host.all() else np.asarray(update_host, bool)
+        self._steps_host += 1 if host is None else host
         if self.impl == "fused":
-            host = (
-                None if update_host is None or update_host.all() else np.asarray(update_host, bool)
-            )
-            P, Gs, Ms, Vs, Ss = self._lists(host)
+            counts = self._steps_host
+            stepped = np.ones(self.G, bool) if host is None else host.all(axis=0)
+            whole = stepped & (counts == counts[:1]).all(axis=0)
+            P, Gs, Ms, Vs, Ss = self._lists(host, whole)
             if not P:
                 return
             torch._fused_adam_(

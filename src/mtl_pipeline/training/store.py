@@ -8,8 +8,9 @@ per model, not per shard, makes reuse independent of how models were grouped int
 A model's fingerprint covers its job (id, kind, seed, meta, and each task's name, classes and
 row/label arrays), the ModelSpec (the embedding by content), the TrainSpec, a content hash of
 the feature matrix, the dtype and input mode, and ``ENGINE_VERSION``. It leaves out the device:
-CPU and CUDA results agree to float tolerance (tests/training/test_trainer.py), and a study moved
-to a GPU should reuse what a CPU trained.
+a model's initial weights, dropout masks and batch order come from its seed alone, drawn the
+same way on every device (``trainer.init_generators``), so CPU and CUDA results agree to float
+tolerance (tests/training/test_trainer.py) and a study moved to a GPU reuses what a CPU trained.
 
 Records hold data, not code, so that reading a store (a shared ``s3://`` one included) can never
 run anything: a record is a zip archive (Python's ``zipfile``, no compression) of

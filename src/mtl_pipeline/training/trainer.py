@@ -2,9 +2,10 @@
 
 All models of a chunk are trained as one set of batched tensors (leading dim M): one batched
 matmul per layer, one fused Adam step for all. Each model's initialisation comes only from its
-own ``torch.Generator(seed)``, its data order from its own ``numpy.random.Generator(seed)`` and
-its dropout from a hash of its seed, so a model gets the same result alone or stacked (up to
-floating-point summation order).
+own CPU ``torch.Generator(seed)`` (drawn on the CPU, then moved to the training device), its data
+order from its own ``numpy.random.Generator(seed)`` and its dropout from a hash of its seed
+(integer arithmetic, the same on every device), so a model gets the same result alone or
+stacked, and on CPU or GPU (up to floating-point summation order).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} was requested but CUDA is not available")
     return dev
+
+
+def init_generators(seeds: Sequence[int]) -> list[torch.Generator]:
+    """One CPU ``torch.Generator(seed)`` per model, whatever the training device: every initial
+    weight is drawn on the CPU and then moved, so a model's initialisation (and its result, up to
+    float summation order) is the same on CPU and GPU, and a shard store trained on one device is
+    valid on the other. CUDA's random stream differs from the CPU's for the same seed."""
+    return [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
 
 
 def _oom_hook(n_models: int, stage: str) -> None:
@@ -145,9 +154,15 @@ def _available_bytes(device: torch.device, memory_budget_bytes: int | None) -> i
 
 
 def _bytes_per_model(
-    model: ModelSpec, inp, n_classes: Sequence[int], rows_per_step: int, itemsize: int
+    model: ModelSpec,
+    inp,
+    n_classes: Sequence[int],
+    rows_per_step: int,
+    itemsize: int,
+    probe_factory=None,
 ) -> int:
-    """Parameters x (weight, grad, 2 moments) + a generous activation allowance per model."""
+    """Parameters x (weight, grad, 2 moments) + a generous activation allowance per model, + what
+    a probe observing every step adds (its ``bytes_per_model(n_shared_params, itemsize)``)."""
     probe = StackedNetwork(
         model, 1, inp.dim, n_classes, [torch.Generator().manual_seed(0)], torch.device("cpu"),
         torch.float32, seed_keys([0], torch.device("cpu")), _embedding(model, torch.device("cpu")),
@@ -158,6 +173,9 @@ def _bytes_per_model(
         act += int(rows_per_step * _avg_nnz(inp) * 80)
     elif inp.kind == "dense":
         act += rows_per_step * inp.dim * itemsize * 2
+    if probe_factory is not None and hasattr(probe_factory(1), "bytes_per_model"):
+        shared = sum(p.numel() for p, group in probe.param_groups() if group == 0)
+        act += probe_factory(1).bytes_per_model(shared, itemsize)
     return 4 * n_params * itemsize + act
 
 
@@ -203,6 +221,9 @@ class _EvalLayout:
     positive: list[torch.Tensor]  # per slot (M,) positive class
     blocks: list[tuple[int, int]]  # column blocks evaluated at once
     block_nnz: list[object]
+    # CPU, sparse MLP input: every test row gathered once per chunk (the rows never change);
+    # its first layer is then one model-major pass, each model's weight rows hot in cache
+    all_rows: object | None = None
 
 
 def _plan_evaluation(jobs: list[ModelJob], inp, device: torch.device, rows_per_block: int):
@@ -230,6 +251,11 @@ def _plan_evaluation(jobs: list[ModelJob], inp, device: torch.device, rows_per_b
         ],
         blocks=blocks,
         block_nnz=[inp.nnz_of(rows[:, a:b]) for a, b in blocks],
+        all_rows=(
+            inp.gather(torch.as_tensor(rows), inp.nnz_of(rows))
+            if inp.kind == "sparse" and device.type == "cpu"
+            else None
+        ),
     )
 
 
@@ -245,8 +271,12 @@ def _evaluate(
         for n, c in zip(layout.sizes, n_classes, strict=True)
     ]
     offs = layout.offs
+    h0 = None if layout.all_rows is None else net.first_layer(layout.all_rows)
     for (a, b), nnz in zip(layout.blocks, layout.block_nnz, strict=True):
-        out = net(inp.gather(layout.rows_dev[:, a:b], nnz))
+        if h0 is None:
+            out = net(inp.gather(layout.rows_dev[:, a:b], nnz))
+        else:
+            out = net(None, h0=h0[:, a:b])
         for t in range(len(logits)):
             lo, hi = max(a, offs[t]), min(b, offs[t + 1])
             if lo < hi:
@@ -320,11 +350,8 @@ def _run_chunk(
     M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
     n_classes = [t.n_classes for t in jobs[0].tasks]
     seeds = [int(j.seed) for j in jobs]
-    init_here = family_of(model.encoder).init_on_training_device
-    gen_device = device if init_here else torch.device("cpu")
-    generators = [torch.Generator(device=gen_device).manual_seed(s) for s in seeds]
     net = StackedNetwork(
-        model, M, inp.dim, n_classes, generators, device, dtype, seed_keys(seeds, device),
+        model, M, inp.dim, n_classes, init_generators(seeds), device, dtype, seed_keys(seeds, device),
         _embedding(model, device, dtype),
     )  # fmt: skip
     opt = StackedAdam(net.param_groups(), M, 1 + T, lr=train.learning_rate, impl=optimizer_impl)
@@ -387,6 +414,7 @@ def _plan_chunks(
     chunk_size: int | None,
     memory_budget_bytes: int | None,
     itemsize: int,
+    probe_factory=None,
 ) -> list[tuple[list[ModelJob], int]]:
     """(chunk, evaluation rows per block) pairs: jobs grouped by task signature, each group cut
     into balanced chunks of at most ``chunk_size`` models (None = sized from free memory)."""
@@ -398,7 +426,7 @@ def _plan_chunks(
         rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
         budget = _available_bytes(device, memory_budget_bytes)
         if chunk_size is None:
-            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize)
+            per_model = _bytes_per_model(model, inp, sig, rows_per_step, itemsize, probe_factory)
             cap = CUDA_MAX_CHUNK if device.type == "cuda" else CPU_MAX_CHUNK
             size = int(max(1, min(cap, budget // max(per_model, 1))))
         else:
@@ -455,7 +483,9 @@ def train_stacked(
     itemsize = torch.empty((), dtype=dtype).element_size()
     outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
-        plan = _plan_chunks(jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize)
+        plan = _plan_chunks(
+            jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize, probe_factory
+        )
         counter = iter(range(1, 10**9))
 
         def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:

@@ -126,7 +126,16 @@ def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelS
 
 #: Training parameters that decide where and how fast models train, not what they learn.
 EXECUTION_KEYS = frozenset(
-    {"device", "chunk_size", "progress", "shard_store", "shard_size", "executor", "dask"}
+    {
+        "device",
+        "chunk_size",
+        "progress",
+        "shard_store",
+        "shard_size",
+        "executor",
+        "dask",
+        "torch_threads",
+    }
 )
 #: Parameters read after training (by compute_mtl_gains), not by it.
 GAIN_KEYS = frozenset({"gain_metric", "stl_eval_epoch", "mtl_eval_epoch"})
