@@ -319,7 +319,7 @@ def _run_chunk(
     """Build the chunk's stacked network and optimizer, train it, evaluate it on schedule."""
     M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
     n_classes = [t.n_classes for t in jobs[0].tasks]
-    seeds = [int(j.seed) for j in jobs]
+    seeds = [j.random_seed for j in jobs]
     init_here = family_of(model.encoder).init_on_training_device
     gen_device = device if init_here else torch.device("cpu")
     generators = [torch.Generator(device=gen_device).manual_seed(s) for s in seeds]
