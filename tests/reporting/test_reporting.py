@@ -142,7 +142,7 @@ def test_table1_is_the_gains_summary_for_every_metric_and_the_papers_epoch():
     # one implementation: the same numbers as the gains node's summary of the same reading
     own = t.query("metric == 'test_f1' and stl_epoch == 90").reset_index(drop=True)
     direct = summarise_gains(rescore_gains(gains, _accuracy_curves(90), "test_f1"))
-    pd.testing.assert_frame_equal(own, direct)
+    pd.testing.assert_frame_equal(own[direct.columns], direct)
     with pytest.raises(ValueError, match="epoch 95"):
         rescore_gains(gains, _accuracy_curves(90), "test_f1", stl_epoch=95)
 

@@ -19,6 +19,7 @@ from mtl_pipeline.tasks.hierarchy import (
     generate_task_pairs,
     parse_hierarchy,
     select_pairs,
+    select_problems,
     task_seeds,
 )
 from mtl_pipeline.tasks.jobs import RANDOM_DRAWS, mtl_jobs, stl_jobs
@@ -69,9 +70,12 @@ def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.Data
     with the seeds it is trained and judged with."""
     leaves = parse_hierarchy(params["hierarchy"], known_newsgroups=documents["newsgroup"].unique())
     pairs = generate_task_pairs(leaves)
-    selected = select_pairs(pairs, params.get("pairs_per_problem"), params["pair_selection_seed"])
+    studied, problem_seeds = select_problems(
+        pairs, params.get("problems"), params.get("problem_seeds")
+    )
+    selected = select_pairs(studied, params.get("pairs_per_problem"), params["pair_selection_seed"])
     p = Params(params, "newsgroups")
-    selected = assign_seeds(selected, p.integers("seeds", minimum=0), params.get("problem_seeds"))
+    selected = assign_seeds(selected, p.integers("seeds", minimum=0), problem_seeds)
     logger.info(
         "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),
