@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -81,11 +82,13 @@ def read_efficiency(path: Path) -> dict[str, int]:
     return found
 
 
-def released_gains(repo: Path, epoch_index: int = EPOCH_INDEX) -> pd.DataFrame:
+def released_gains(
+    repo: Path, epoch_index: int = EPOCH_INDEX, runs: Mapping[str, str] = RUNS
+) -> pd.DataFrame:
     """One row per run × pair (GAIN_COLUMNS' shape, ``seed`` = the run's number), checked
-    against the run's ``efficiency_epoch<epoch_index>`` counts."""
+    against the run's ``efficiency_epoch<epoch_index>`` counts; ``runs``: folder → problem."""
     rows = []
-    for run, problem in RUNS.items():
+    for run, problem in runs.items():
         folder = Path(repo) / run / "results200"
         multi = sorted((folder / "multi").glob("*split"))
         if not multi:

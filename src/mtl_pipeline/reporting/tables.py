@@ -325,22 +325,30 @@ def paper_comparison(
 
 def table1_wide(comparison: pd.DataFrame) -> pd.DataFrame:
     """Table 1 of ``paper_comparison`` one row per (problem, metric, epochs), ours and the
-    paper's side by side (for the README)."""
+    paper's side by side (for the README): per quantity and side the value and its interval
+    (``ours_stl_mean``, ``ours_stl_mean_ci_low``, …), the improved counts per run
+    (``ours_runs``, ``paper_runs``) and the ``verdict_<quantity>``."""
     t1 = comparison.loc[comparison["table"] == "Table 1"]
     keys = ["problem", "metric", "stl_epoch", "mtl_epoch"]
+    values = ["ours", "paper", *INTERVAL_COLUMNS, "ours_runs", "paper_runs", "verdict"]
     wide = t1.pivot_table(
-        index=keys, columns="quantity", values=["ours", "paper"], aggfunc="first", dropna=False
+        index=keys, columns="quantity", values=values, aggfunc="first", dropna=False
     )
-    wide.columns = [f"{side}_{quantity}" for side, quantity in wide.columns]
+    wide.columns = [f"{value}_{quantity}" for value, quantity in wide.columns]
     wide = wide.reset_index()
-    columns = [
-        f"{side}_{q}"
-        for side in ("ours", "paper")
-        for q in ("stl_mean", "mtl_mean", "improved_share")
-    ]
-    wide = wide.reindex(columns=[*keys, *columns])
-    wide = wide.dropna(subset=columns, how="all")
-    return wide.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = wide[keys].copy()
+    numbers = []
+    for side in ("ours", "paper"):
+        for q in QUANTITIES:
+            for suffix in ("", "_ci_low", "_ci_high"):
+                column = f"{side}_{q}{suffix}"
+                out[column] = wide.get(f"{side}{suffix}_{q}", np.nan)
+                numbers.append(column)
+        out[f"{side}_runs"] = wide.get(f"{side}_runs_improved_share")
+    for q in QUANTITIES:
+        out[f"verdict_{q}"] = wide.get(f"verdict_{q}")
+    out = out.dropna(subset=[c for c in numbers if "_ci_" not in c], how="all")
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def table2_wide(comparison: pd.DataFrame) -> pd.DataFrame:
