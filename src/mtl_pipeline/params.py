@@ -12,6 +12,7 @@ Also here: the check that a task has two classes in every split it is trained or
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -37,6 +38,12 @@ class DegenerateTaskError(InputError):
 
 def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def nearest(value: Any, known: Sequence[str]) -> str:
+    """``; the nearest known value is 'x'`` for a misspelt name (difflib), or the known list."""
+    match = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.0)
+    return f"; the nearest known value is {match[0]!r}" if match else f"; known: {list(known)}"
 
 
 class Params:

@@ -32,8 +32,20 @@ def _epochs(row: pd.Series) -> str:
     return f"{row.stl_epoch} / {row.mtl_epoch}"
 
 
+def _with_interval(value: float, low: float, high: float, percent: bool) -> str:
+    """``0.840 [0.826, 0.853]`` or ``63.8 % [55.1, 72.0]``; ``—`` without a value."""
+    if pd.isna(value):
+        return "—"
+    if percent:
+        cell = fmt_percent(value)
+        return cell if pd.isna(low) else f"{cell} [{100 * low:.1f}, {100 * high:.1f}]"
+    cell = fmt_number(value)
+    return cell if pd.isna(low) else f"{cell} [{fmt_number(low)}, {fmt_number(high)}]"
+
+
 def table1_markdown(comparison: pd.DataFrame, summary: pd.DataFrame) -> str:
-    """Table 1: STL, MTL and improved share per problem, metric and reading epochs."""
+    """Table 1: STL, MTL and improved share per problem, metric and reading epochs, each with
+    its 95 % interval, the improved counts per run, and the verdict per quantity."""
     wide = table1_wide(comparison)
     sizes = summary.drop_duplicates("problem").set_index("problem")
     wide["problem"] = [
@@ -45,21 +57,26 @@ def table1_markdown(comparison: pd.DataFrame, summary: pd.DataFrame) -> str:
     ]
     wide["epochs"] = wide.apply(_epochs, axis=1)
     wide["metric"] = wide["metric"].str.replace("test_", "", regex=False)
-    return markdown_table(
-        wide,
-        {
-            "problem": "problem",
-            "metric": "metric",
-            "epochs": "epoch STL / MTL",
-            "ours_stl_mean": "ours: STL",
-            "ours_mtl_mean": "ours: MTL",
-            "ours_improved_share": "ours: improved",
-            "paper_stl_mean": "paper: STL",
-            "paper_mtl_mean": "paper: MTL",
-            "paper_improved_share": "paper: improved",
-        },
-        {"ours_improved_share": fmt_percent, "paper_improved_share": fmt_percent},
-    )
+    headers = {"problem": "problem", "metric": "metric", "epochs": "epoch STL / MTL"}
+    for side in ("ours", "paper"):
+        for q, label in (("stl_mean", "STL"), ("mtl_mean", "MTL"), ("improved_share", "improved")):
+            wide[f"{side}_{q}_cell"] = [
+                _with_interval(*values, percent=q == "improved_share")
+                for values in wide[[f"{side}_{q}{s}" for s in ("", "_ci_low", "_ci_high")]]
+                .astype(float)
+                .itertuples(index=False)
+            ]
+            headers[f"{side}_{q}_cell"] = f"{side}: {label}"
+        wide[f"{side}_runs"] = wide[f"{side}_runs"].fillna("—")
+        headers[f"{side}_runs"] = f"{side}: improved per run"
+    wide["verdict"] = [
+        " / ".join(v if isinstance(v, str) and v else "—" for v in row)
+        for row in wide[["verdict_stl_mean", "verdict_mtl_mean", "verdict_improved_share"]]
+        .astype(object)
+        .itertuples(index=False)
+    ]
+    headers["verdict"] = "verdict STL / MTL / improved"
+    return markdown_table(wide, headers, {c: str for c in headers if c not in ("epochs",)})
 
 
 def table2_markdown(comparison: pd.DataFrame) -> str:
@@ -230,7 +247,10 @@ def render(project: Path, env: str | None, tables: str = "both") -> str:
     if tables in ("1", "both"):
         parts.append(
             "Table 1 (mean main-task score over pair × seed runs; improved = share of runs with "
-            "MTL above STL):\n\n" + table1_markdown(comparison, summary)
+            "MTL above STL; in brackets the 95 % bootstrap interval over main tasks; the paper's "
+            "from its released logs; verdict: reproduced = each interval holds the other's "
+            "estimate, overlapping = the intervals overlap, not reproduced = they are "
+            "disjoint):\n\n" + table1_markdown(comparison, summary)
         )
     if tables in ("2", "both"):
         parts.append(

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.tasks.hierarchy import (
     HierarchyError,
     assign_seeds,
@@ -11,6 +12,7 @@ from mtl_pipeline.tasks.hierarchy import (
     pair_seeds,
     parse_hierarchy,
     select_pairs,
+    select_problems,
     task_classes,
     task_name,
     task_seeds,
@@ -239,3 +241,33 @@ def test_seeds_per_problem(paper_pairs):
 def test_bad_seeds_name_the_parameter(paper_pairs, seeds, problem_seeds, message):
     with pytest.raises(ValueError, match=message):
         assign_seeds(paper_pairs, seeds, problem_seeds)
+
+
+def test_select_problems_runs_one_problem_alone(paper_pairs):
+    related, seeds = select_problems(paper_pairs, ["related"], {"unrelated": [0]})
+    assert set(related["problem"]) == {"related"} and len(related) == 52
+    assert seeds is None  # the unrelated problem's seeds go with it
+    # the same related pairs, sampled the same way, as in the run of both problems
+    both = select_pairs(paper_pairs, 3, seed=7)
+    alone = select_pairs(related, 3, seed=7)
+    pd.testing.assert_frame_equal(alone, both.loc[both.problem == "related"].reset_index(drop=True))
+    unrelated, seeds = select_problems(paper_pairs, ["unrelated"], {"unrelated": [0]})
+    assert len(unrelated) == 516 and seeds == {"unrelated": [0]}
+    everything, seeds = select_problems(paper_pairs, None, {"unrelated": [0]})
+    assert everything is paper_pairs and seeds == {"unrelated": [0]}
+
+
+@pytest.mark.parametrize(
+    "problems, problem_seeds, message",
+    [
+        (["relatd"], None, r"newsgroups.problems names 'relatd'.*nearest known value is 'related'"),
+        ("related", None, r"parameter newsgroups.problems is 'related'; expected null or a"),
+        ([], None, r"parameter newsgroups.problems is \[\]"),
+        (["related"], {"unrelatd": [0]}, r"newsgroups.problem_seeds names 'unrelatd'.*'unrelated'"),
+    ],
+)
+def test_bad_problem_names_name_the_parameter_and_the_nearest_problem(
+    paper_pairs, problems, problem_seeds, message
+):
+    with pytest.raises(ParameterError, match=message):
+        select_problems(paper_pairs, problems, problem_seeds)

@@ -239,5 +239,8 @@ def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
     executor.train_shard(None, [], None, None, torch_threads=target)
     assert seen == [target]
     assert torch.get_num_threads() == before
-    with pytest.raises(ValueError, match="training.torch_threads must be >= 1"):
+    with pytest.raises(
+        ValueError,
+        match="parameter newsgroups.training.torch_threads is 0; expected an integer >= 1",
+    ):
         executor.ExecutionSpec.from_params({"torch_threads": 0}, "newsgroups.training")

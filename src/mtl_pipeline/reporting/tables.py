@@ -16,6 +16,11 @@ code, ``exp1_0``…``exp1_4`` and ``exp2_0``):
 ``paper_comparison`` puts the paper's number beside ours only where both are the same quantity:
 Table 1 rows of the same metric read at the same epochs; Table 2 rows of the same metric over
 the same feature set (whatever its label). Everything else keeps ``paper`` NaN.
+
+Table 1 rows carry their uncertainty (:mod:`.uncertainty`): a 95 % bootstrap interval over main
+tasks for ours and, from the released logs (:mod:`.released_logs`), for the paper's; the pairs
+improved per run (seed) of each; and a ``verdict`` judged on the intervals, not on the point
+difference.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import pandas as pd
 from mtl_pipeline.features.ratios import require_columns
 from mtl_pipeline.meta.model import STATUS_OK, subset_content
 from mtl_pipeline.training.gains import rescore_gains, summarise_gains
+
+from .released_logs import load_released_gains
+from .uncertainty import QUANTITIES, bootstrap_intervals, runs_improved, verdict
 
 # The epoch the paper's Table 1 was read at, on our 1-based epoch scale (index 80 of the logs).
 PAPER_EPOCH = 81
@@ -45,6 +53,7 @@ PAPER_MAJORITY_BASELINE: dict[str, float] = {"related": 0.719, "unrelated": 0.57
 PAPER_META_PROTOCOL = "per_seed, kfold, fold_mean, standard all_data"
 TABLE1_METRICS = ("test_accuracy", "test_f1")
 TABLE2_METRICS = ("accuracy", "balanced_accuracy", "f1")
+INTERVAL_COLUMNS = ("ours_ci_low", "ours_ci_high", "paper_ci_low", "paper_ci_high")
 COMPARISON_COLUMNS = [
     "table",
     "problem",
@@ -60,9 +69,32 @@ COMPARISON_COLUMNS = [
     "paper",
     "paper_baseline",
     "difference",
+    *INTERVAL_COLUMNS,
+    "ours_runs",
+    "paper_runs",
+    "verdict",
     "status",
     "note",
 ]
+
+
+def summary_with_uncertainty(gains: pd.DataFrame) -> pd.DataFrame:
+    """``summarise_gains`` + per quantity its bootstrap interval (``<quantity>_ci_low`` /
+    ``_ci_high``) and ``improved_runs``, the pairs improved per seed (:mod:`.uncertainty`)."""
+    summary = summarise_gains(gains)
+    intervals = bootstrap_intervals(gains).pivot(
+        index="problem", columns="quantity", values=["ci_low", "ci_high"]
+    )
+    for quantity in QUANTITIES:
+        for side in ("ci_low", "ci_high"):
+            summary[f"{quantity}_{side}"] = summary["problem"].map(intervals[(side, quantity)])
+    summary["improved_runs"] = summary["problem"].map(runs_improved(gains))
+    return summary
+
+
+def paper_table1() -> pd.DataFrame:
+    """The paper's Table 1 with its uncertainty, rebuilt from the released logs."""
+    return summary_with_uncertainty(load_released_gains())
 
 
 def table1(
@@ -83,7 +115,7 @@ def table1(
         "mtl_gains",
     )
     if learning_curves is None:
-        return summarise_gains(mtl_gains)
+        return summary_with_uncertainty(mtl_gains)
     readings = [(None, None)]
     last = {
         k: int(learning_curves.loc[learning_curves["kind"] == k, "epoch"].max())
@@ -101,12 +133,13 @@ def table1(
             continue
         for stl_epoch, mtl_epoch in readings:
             gains = rescore_gains(mtl_gains, learning_curves, metric, stl_epoch, mtl_epoch)
-            parts.append(summarise_gains(gains))
+            parts.append(summary_with_uncertainty(gains))
     return pd.concat(parts, ignore_index=True)
 
 
 def _table1_rows(t1: pd.DataFrame) -> list[dict]:
     rows = []
+    paper_t1 = paper_table1().set_index("problem")
     for r in t1.itertuples(index=False):
         same = (
             r.metric == PAPER_METRIC
@@ -114,8 +147,18 @@ def _table1_rows(t1: pd.DataFrame) -> list[dict]:
             and r.mtl_epoch == PAPER_EPOCH
             and r.problem in PAPER_TABLE1
         )
-        for quantity in ("stl_mean", "mtl_mean", "improved_share"):
+        for quantity in QUANTITIES:
             paper = PAPER_TABLE1[r.problem][quantity] if same else np.nan
+            ours = getattr(r, quantity)
+            ours_interval = (getattr(r, f"{quantity}_ci_low"), getattr(r, f"{quantity}_ci_high"))
+            paper_interval = (
+                tuple(
+                    paper_t1.at[r.problem, f"{quantity}_{side}"] for side in ("ci_low", "ci_high")
+                )
+                if same
+                else (np.nan, np.nan)
+            )
+            runs = quantity == "improved_share"
             note = (
                 f"{r.n_pairs} pairs x {r.n_seeds} seeds"
                 if same
@@ -130,8 +173,17 @@ def _table1_rows(t1: pd.DataFrame) -> list[dict]:
                     "metric": r.metric,
                     "stl_epoch": r.stl_epoch,
                     "mtl_epoch": r.mtl_epoch,
-                    "ours": getattr(r, quantity),
+                    "ours": ours,
                     "paper": paper,
+                    "ours_ci_low": ours_interval[0],
+                    "ours_ci_high": ours_interval[1],
+                    "paper_ci_low": paper_interval[0],
+                    "paper_ci_high": paper_interval[1],
+                    "ours_runs": r.improved_runs if runs else None,
+                    "paper_runs": paper_t1.at[r.problem, "improved_runs"]
+                    if runs and same
+                    else None,
+                    "verdict": verdict(ours, ours_interval, paper, paper_interval),
                     "status": STATUS_OK,
                     "note": note,
                 }
@@ -221,6 +273,7 @@ def paper_comparison(
         for r in rows
         if not np.isnan(r["paper"])
     }
+    paper_t1 = paper_table1().set_index("problem")
     for problem, values in PAPER_TABLE1.items():
         for quantity, value in values.items():
             if ("Table 1", problem, quantity) not in seen:
@@ -234,6 +287,11 @@ def paper_comparison(
                         "mtl_epoch": PAPER_EPOCH,
                         "ours": np.nan,
                         "paper": value,
+                        "paper_ci_low": paper_t1.at[problem, f"{quantity}_ci_low"],
+                        "paper_ci_high": paper_t1.at[problem, f"{quantity}_ci_high"],
+                        "paper_runs": paper_t1.at[problem, "improved_runs"]
+                        if quantity == "improved_share"
+                        else None,
                         "status": "not_computed",
                         "note": f"ours not read at epoch {PAPER_EPOCH} on {PAPER_METRIC}",
                     }
@@ -257,7 +315,7 @@ def paper_comparison(
                     }
                 )
     out = pd.DataFrame(rows).reindex(columns=COMPARISON_COLUMNS)
-    for c in ("ours", "ours_baseline", "paper", "paper_baseline"):
+    for c in ("ours", "ours_baseline", "paper", "paper_baseline", *INTERVAL_COLUMNS):
         out[c] = out[c].astype(float)
     for c in ("stl_epoch", "mtl_epoch"):
         out[c] = out[c].astype("Int64")
@@ -267,22 +325,30 @@ def paper_comparison(
 
 def table1_wide(comparison: pd.DataFrame) -> pd.DataFrame:
     """Table 1 of ``paper_comparison`` one row per (problem, metric, epochs), ours and the
-    paper's side by side (for the README)."""
+    paper's side by side (for the README): per quantity and side the value and its interval
+    (``ours_stl_mean``, ``ours_stl_mean_ci_low``, …), the improved counts per run
+    (``ours_runs``, ``paper_runs``) and the ``verdict_<quantity>``."""
     t1 = comparison.loc[comparison["table"] == "Table 1"]
     keys = ["problem", "metric", "stl_epoch", "mtl_epoch"]
+    values = ["ours", "paper", *INTERVAL_COLUMNS, "ours_runs", "paper_runs", "verdict"]
     wide = t1.pivot_table(
-        index=keys, columns="quantity", values=["ours", "paper"], aggfunc="first", dropna=False
+        index=keys, columns="quantity", values=values, aggfunc="first", dropna=False
     )
-    wide.columns = [f"{side}_{quantity}" for side, quantity in wide.columns]
+    wide.columns = [f"{value}_{quantity}" for value, quantity in wide.columns]
     wide = wide.reset_index()
-    columns = [
-        f"{side}_{q}"
-        for side in ("ours", "paper")
-        for q in ("stl_mean", "mtl_mean", "improved_share")
-    ]
-    wide = wide.reindex(columns=[*keys, *columns])
-    wide = wide.dropna(subset=columns, how="all")
-    return wide.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = wide[keys].copy()
+    numbers = []
+    for side in ("ours", "paper"):
+        for q in QUANTITIES:
+            for suffix in ("", "_ci_low", "_ci_high"):
+                column = f"{side}_{q}{suffix}"
+                out[column] = wide.get(f"{side}{suffix}_{q}", np.nan)
+                numbers.append(column)
+        out[f"{side}_runs"] = wide.get(f"{side}_runs_improved_share")
+    for q in QUANTITIES:
+        out[f"verdict_{q}"] = wide.get(f"verdict_{q}")
+    out = out.dropna(subset=[c for c in numbers if "_ci_" not in c], how="all")
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def table2_wide(comparison: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.params import InputError, ParameterError
+from mtl_pipeline.params import InputError, ParameterError, nearest
 
 PAIR_COLUMNS = [
     "pair_id",
@@ -178,6 +178,37 @@ def generate_task_pairs(
         task_name(c, d) for c, d in zip(table["aux_c"], table["aux_d"], strict=True)
     ]
     return table[PAIR_COLUMNS].sort_values(["problem", "pair_id"]).reset_index(drop=True)
+
+
+def select_problems(
+    pairs: pd.DataFrame,
+    problems: Sequence[str] | None,
+    problem_seeds: Mapping[str, Sequence[int]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Sequence[int]] | None]:
+    """The pairs of ``problems`` alone (None = every problem), and ``problem_seeds`` cut to
+    them: a study of the related pairs need not train the unrelated ones. A name that is not a
+    problem of the hierarchy (in either parameter) is an error naming the nearest one."""
+    known = sorted(set(pairs["problem"]))
+    named = {"newsgroups.problem_seeds": list(problem_seeds or {})}
+    if problems is not None:
+        if isinstance(problems, str) or not isinstance(problems, Sequence) or not problems:
+            raise ParameterError(
+                f"parameter newsgroups.problems is {problems!r}; expected null or a non-empty "
+                f"list of problems of {known}"
+            )
+        named["newsgroups.problems"] = list(problems)
+    for parameter, names in named.items():
+        for name in names:
+            if name not in known:
+                raise ParameterError(
+                    f"parameter {parameter} names {name!r}, which is not a problem of the "
+                    f"hierarchy's pairs ({known}){nearest(name, known)}"
+                )
+    if problems is None:
+        return pairs, problem_seeds
+    kept = pairs.loc[pairs["problem"].isin(problems)].reset_index(drop=True)
+    seeds = {p: s for p, s in (problem_seeds or {}).items() if p in problems}
+    return kept, seeds or None
 
 
 def select_pairs(pairs: pd.DataFrame, per_problem: int | None, seed: int) -> pd.DataFrame:

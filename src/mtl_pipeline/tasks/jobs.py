@@ -3,6 +3,7 @@ per pair × seed)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -10,6 +11,30 @@ import pandas as pd
 
 from mtl_pipeline.tasks.hierarchy import pair_seeds, task_seeds
 from mtl_pipeline.training import ModelJob, TaskSplit
+
+#: How the models of one seed draw their initial weights, data order and dropout masks
+#: (``newsgroups.training.random_draws``): ``per_seed`` = every model from the seed itself, so
+#: the STL model of task A and the MTL models (A, C) start from the same trunk and main head and
+#: see the same first-epoch order of A (the differences MTL − STL are less noisy); ``per_model``
+#: = each model from its own stream, derived from (seed, model id), independent of every other
+#: model, as in the released code of Kerinec et al., which sets no seed (run_models.py:83,99:
+#: each model built and fitted afresh by an unseeded Keras).
+RANDOM_DRAWS = ("per_seed", "per_model")
+
+
+def model_draw_seed(seed: int, model_id: str) -> int:
+    """The seed of a model's own random stream (``per_model``): a hash of (seed, model id), so
+    that it is the same on every machine and rerun, and different for every model."""
+    digest = hashlib.sha256(f"{int(seed)}|{model_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def _draws(job: ModelJob, random_draws: str) -> ModelJob:
+    if random_draws not in RANDOM_DRAWS:
+        raise ValueError(f"random_draws must be one of {RANDOM_DRAWS}, got {random_draws!r}")
+    if random_draws == "per_seed":
+        return job
+    return replace(job, draw_seed=model_draw_seed(job.seed, job.model_id))
 
 
 def _task_splits(task_samples: pd.DataFrame) -> dict[tuple[str, int], TaskSplit]:
@@ -37,16 +62,22 @@ def _split(splits: dict[tuple[str, int], TaskSplit], task: str, seed: int) -> Ta
         ) from None
 
 
-def stl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame) -> list[ModelJob]:
-    """One single-task job per (task, seed) the pairs need (main and auxiliary tasks)."""
+def stl_jobs(
+    task_pairs: pd.DataFrame, task_samples: pd.DataFrame, random_draws: str = "per_seed"
+) -> list[ModelJob]:
+    """One single-task job per (task, seed) the pairs need (main and auxiliary tasks); each
+    model's random draws as ``random_draws`` says (``RANDOM_DRAWS``)."""
     splits = _task_splits(task_samples)
     return [
-        ModelJob(
-            model_id=f"stl|{task}|s{seed}",
-            kind="stl",
-            seed=seed,
-            tasks=(_split(splits, task, seed),),
-            meta={"pair_id": None, "aux_task": None},
+        _draws(
+            ModelJob(
+                model_id=f"stl|{task}|s{seed}",
+                kind="stl",
+                seed=seed,
+                tasks=(_split(splits, task, seed),),
+                meta={"pair_id": None, "aux_task": None},
+            ),
+            random_draws,
         )
         for task, seed in task_seeds(task_pairs)
     ]
@@ -70,9 +101,13 @@ def _cut_to_shorter(main: TaskSplit, aux: TaskSplit, seed: int) -> tuple[TaskSpl
 
 
 def mtl_jobs(
-    task_pairs: pd.DataFrame, task_samples: pd.DataFrame, cut_test_to_shorter_task: bool = False
+    task_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    cut_test_to_shorter_task: bool = False,
+    random_draws: str = "per_seed",
 ) -> list[ModelJob]:
-    """One multi-task job per distinct pair (a related pair is trained once) and per seed."""
+    """One multi-task job per distinct pair (a related pair is trained once) and per seed; each
+    model's random draws as ``random_draws`` says (``RANDOM_DRAWS``)."""
     splits = _task_splits(task_samples)
     distinct = (
         pair_seeds(task_pairs).drop_duplicates(["pair_id", "seed"]).sort_values(["pair_id", "seed"])
@@ -83,13 +118,12 @@ def mtl_jobs(
         aux = _split(splits, pair.aux_task, pair.seed)
         if cut_test_to_shorter_task:
             main, aux = _cut_to_shorter(main, aux, pair.seed)
-        jobs.append(
-            ModelJob(
-                model_id=f"mtl|{pair.pair_id}|s{pair.seed}",
-                kind="mtl",
-                seed=int(pair.seed),
-                tasks=(main, aux),
-                meta={"pair_id": pair.pair_id, "aux_task": pair.aux_task},
-            )
+        job = ModelJob(
+            model_id=f"mtl|{pair.pair_id}|s{pair.seed}",
+            kind="mtl",
+            seed=int(pair.seed),
+            tasks=(main, aux),
+            meta={"pair_id": pair.pair_id, "aux_task": pair.aux_task},
         )
+        jobs.append(_draws(job, random_draws))
     return jobs

@@ -69,7 +69,7 @@ class _ModelSchedule:
     def __init__(self, job: ModelJob, schedule: str, batch_size: int) -> None:
         self.schedule = schedule
         self.B = batch_size
-        self.rng = np.random.default_rng(job.seed)
+        self.rng = np.random.default_rng(job.random_seed)
         self.T = len(job.tasks)
         self.rows = [t.train_rows for t in job.tasks]
         self.labels = [t.train_labels for t in job.tasks]

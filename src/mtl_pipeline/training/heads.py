@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .init_schemes import TORCH_LAYER, LayerInit
+from .output_heads import OutputHead, output_head
+
 ACT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
     "sigmoid": torch.sigmoid,
@@ -21,7 +24,11 @@ def init_uniform_(param: torch.Tensor, generators: Sequence[torch.Generator], fa
     This is nn.Linear's default range. Called in a fixed order per model so that model m's
     initial weights do not depend on the number or identity of the other stacked models.
     """
-    bound = 1.0 / math.sqrt(fan_in)
+    uniform_(param, generators, 1.0 / math.sqrt(fan_in))
+
+
+def uniform_(param: torch.Tensor, generators: Sequence[torch.Generator], bound: float) -> None:
+    """Fill param[m] with U(-bound, bound) drawn only from generators[m] (see init_uniform_)."""
     with torch.no_grad():
         for m, g in enumerate(generators):
             if g.device == param.device:
@@ -36,21 +43,26 @@ def stacked_linear(
     d_in: int,
     d_out: int,
     generators: Sequence[torch.Generator],
+    layer_init: LayerInit = TORCH_LAYER,
     **kw,
 ) -> tuple[nn.Parameter, nn.Parameter]:
-    """Weight (M, d_in, d_out) and bias (M, d_out) of M linear layers, nn.Linear's init.
+    """Weight (M, d_in, d_out) and bias (M, d_out) of M linear layers, started by
+    ``layer_init`` (default nn.Linear's: U(±1/√d_in) for both).
 
-    The weight is drawn before the bias, both from ``generators`` (see ``init_uniform_``).
+    The weight is drawn before the bias, both from ``generators`` (see ``init_uniform_``); a
+    bias without a bound starts at zero and draws nothing.
     """
     w = nn.Parameter(torch.empty(n_models, d_in, d_out, **kw))
-    b = nn.Parameter(torch.empty(n_models, d_out, **kw))
-    init_uniform_(w, generators, d_in)
-    init_uniform_(b, generators, d_in)
+    b = nn.Parameter(torch.zeros(n_models, d_out, **kw))
+    uniform_(w, generators, layer_init.weight_bound(d_in, d_out))
+    if layer_init.bias_bound is not None:
+        uniform_(b, generators, layer_init.bias_bound(d_in, d_out))
     return w, b
 
 
 class StackedHeads(nn.Module):
-    """Per task slot: optional Dense(head_hidden)+activation(+dropout), then a linear output."""
+    """Per task slot: optional Dense(head_hidden)+activation(+dropout), then the output layer
+    of ``output`` (its units per task and how they become the task's logits)."""
 
     def __init__(
         self,
@@ -62,8 +74,12 @@ class StackedHeads(nn.Module):
         generators: Sequence[torch.Generator],
         device: torch.device,
         dtype: torch.dtype,
+        hidden_init: LayerInit = TORCH_LAYER,
+        output_init: LayerInit = TORCH_LAYER,
+        output: OutputHead | None = None,
     ) -> None:
         super().__init__()
+        self.output = output or output_head("softmax")
         self.n_models = n_models
         self.head_hidden = head_hidden
         self.act = ACT[activation]
@@ -75,11 +91,11 @@ class StackedHeads(nn.Module):
         for c in n_classes:
             d = in_dim
             if head_hidden > 0:
-                w, b = stacked_linear(n_models, d, head_hidden, generators, **kw)
+                w, b = stacked_linear(n_models, d, head_hidden, generators, hidden_init, **kw)
                 self.hidden_w.append(w)
                 self.hidden_b.append(b)
                 d = head_hidden
-            w, b = stacked_linear(n_models, d, c, generators, **kw)
+            w, b = stacked_linear(n_models, d, self.output.units(c), generators, output_init, **kw)
             self.out_w.append(w)
             self.out_b.append(b)
 
@@ -102,5 +118,6 @@ class StackedHeads(nn.Module):
                 z = self.act(torch.baddbmm(self.hidden_b[t].unsqueeze(1), z, self.hidden_w[t]))
                 if dropout is not None:
                     z = dropout(z, 100 + t)
-            out.append(torch.baddbmm(self.out_b[t].unsqueeze(1), z, self.out_w[t]))
+            z = torch.baddbmm(self.out_b[t].unsqueeze(1), z, self.out_w[t])
+            out.append(self.output.logits(z))
         return out

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .families import FAMILIES, TOKENS, family_of
+from .init_schemes import init_scheme
+from .output_heads import output_head
 
 #: Every model family by name (families.FAMILIES); the sequence encoders take token ids.
 ENCODERS = tuple(FAMILIES)
@@ -85,6 +87,9 @@ class ModelJob:
 
     ``seed`` drives this model's initialisation, data order and dropout and nothing else, so a
     model's result does not depend on which other models share its stacked chunk.
+    ``draw_seed``, when set, drives them instead while ``seed`` still names the run the model
+    belongs to (its curves' ``seed`` column): models of one seed then draw independently
+    (``tasks.jobs.model_draw_seed``).
     """
 
     model_id: str
@@ -92,6 +97,12 @@ class ModelJob:
     seed: int
     tasks: tuple[TaskSplit, ...]
     meta: Mapping[str, object] = field(default_factory=dict)
+    draw_seed: int | None = None
+
+    @property
+    def random_seed(self) -> int:
+        """The seed of this model's random draws: ``draw_seed``, else ``seed``."""
+        return int(self.seed if self.draw_seed is None else self.draw_seed)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
@@ -107,10 +118,14 @@ class ModelJob:
             )
         if self.kind == "mtl" and len(self.tasks) < 2:
             raise ValueError(f"ModelJob {self.model_id!r}: kind 'mtl' needs >= 2 tasks")
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise ValueError(
-                f"ModelJob {self.model_id!r}: seed must be a non-negative int, got {self.seed!r}"
-            )
+        for name in ("seed", "draw_seed"):
+            value = getattr(self, name)
+            if value is None and name == "draw_seed":
+                continue
+            if int(value) != value or value < 0:
+                raise ValueError(
+                    f"ModelJob {self.model_id!r}: {name} must be a non-negative int, got {value!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -130,9 +145,13 @@ class ModelSpec:
     embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
     train_embedding: bool = False
     soft_sharing_lambda: float = 0.0  # mlp_soft: λ of λ·Σ_t ||W_t − mean_t W_t||² per shared layer
+    weight_init: str = "torch_default"  # init_schemes.INIT_SCHEMES: how the dense layers start
+    output_head: str = "softmax"  # output_heads.OUTPUT_HEADS: each head's output units
 
     def __post_init__(self) -> None:
         family = family_of(self.encoder)
+        init_scheme(self.weight_init)
+        output_head(self.output_head)
         if not self.soft_sharing_lambda >= 0:
             raise ValueError(
                 f"ModelSpec.soft_sharing_lambda must be >= 0, got {self.soft_sharing_lambda}"

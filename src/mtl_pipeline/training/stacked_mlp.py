@@ -20,7 +20,9 @@ from torch import nn
 from .dropout import HashedDropout, step_keys
 from .families import FEATURES, family_of
 from .heads import ACT, StackedHeads, stacked_linear
+from .init_schemes import init_scheme
 from .inputs import SparseBatch
+from .output_heads import output_head
 from .specs import ModelSpec
 
 
@@ -50,6 +52,7 @@ class StackedNetwork(nn.Module):
         self._h0: torch.Tensor | None = None
         self._x = None
         kw = {"device": device, "dtype": dtype}
+        scheme = init_scheme(spec.weight_init)
         # soft parameter sharing: one trunk per task slot (T = 1 is plain hard sharing)
         self.n_trunks = len(n_classes) if spec.encoder == "mlp_soft" else 1
         self.soft_lambda = float(spec.soft_sharing_lambda) if self.n_trunks > 1 else 0.0
@@ -59,7 +62,7 @@ class StackedNetwork(nn.Module):
             self.weights = nn.ParameterList()
             self.biases = nn.ParameterList()
             for layer, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-                w, b = stacked_linear(n_models, d_in, d_out, generators, **kw)
+                w, b = stacked_linear(n_models, d_in, d_out, generators, scheme.hidden, **kw)
                 if self.n_trunks > 1:  # every trunk starts as the hard-sharing trunk
                     w, b = _trunks(w, b, self.n_trunks, first=layer == 0)
                 self.weights.append(w)
@@ -87,6 +90,9 @@ class StackedNetwork(nn.Module):
             generators,
             device,
             dtype,
+            hidden_init=scheme.hidden,
+            output_init=scheme.output,
+            output=output_head(spec.output_head),
         )
 
     # ------------------------------------------------------------------ parameters

@@ -56,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 #: Bump when a change of the trainer changes its numbers: every stored model is then retrained.
 ENGINE_VERSION = "1"
+#: ModelSpec fields added after models were stored, with the default that reproduces those
+#: models: left out of the fingerprint at that default, so that stored fingerprints stay valid.
+FIELDS_ADDED_LATER = {"weight_init": "torch_default", "output_head": "softmax"}
 #: A ``*.partial`` older than this is debris of a killed save (a save takes well under a second).
 STALE_PARTIAL_SECONDS = 60.0
 RECORD_SUFFIX = ".rec"
@@ -123,6 +126,9 @@ def spec_fingerprint(
     embedding = fields.pop("embedding")
     if model.encoder != "mlp_soft":  # no effect elsewhere: fingerprints from before it stay valid
         fields.pop("soft_sharing_lambda")
+    for name, default in FIELDS_ADDED_LATER.items():  # at their default: fingerprints stay valid
+        if fields[name] == default:
+            fields.pop(name)
     payload = {
         "engine": ENGINE_VERSION,
         "model": fields,
@@ -147,6 +153,8 @@ def model_fingerprint(job: ModelJob, spec_fp: str) -> str:
         "meta": dict(job.meta),
         "tasks": [[t.name, t.n_classes, t.positive_class] for t in job.tasks],
     }
+    if job.draw_seed is not None:  # absent = the seed draws: fingerprints from before stay valid
+        header["draw_seed"] = int(job.draw_seed)
     h.update(json.dumps(header, sort_keys=True, default=str).encode())
     for task in job.tasks:
         for arr in (task.train_rows, task.train_labels, task.test_rows, task.test_labels):

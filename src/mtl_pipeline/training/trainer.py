@@ -349,7 +349,7 @@ def _run_chunk(
     """Build the chunk's stacked network and optimizer, train it, evaluate it on schedule."""
     M, T, E = len(jobs), len(jobs[0].tasks), train.epochs
     n_classes = [t.n_classes for t in jobs[0].tasks]
-    seeds = [int(j.seed) for j in jobs]
+    seeds = [j.random_seed for j in jobs]
     net = StackedNetwork(
         model, M, inp.dim, n_classes, init_generators(seeds), device, dtype, seed_keys(seeds, device),
         _embedding(model, device, dtype),

@@ -68,6 +68,14 @@ _SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", 
 _WARMUP_TRAIN_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate")
 _WARMUP_TRAIN_KEYS += ("schedule", "cut_mtl_test_to_shorter_task")
 _STL_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate", "stl_epochs")
+#: newsgroups.training.* switches of the released model (absent = this project's model): recorded
+#: only when set, so that meta-models fitted before they existed keep matching.
+_MODEL_SWITCH_KEYS = ("weight_init", "output_head", "random_draws")
+
+
+def _training_settings(training: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    chosen = {k: training.get(k) for k in keys}
+    return chosen | {k: training[k] for k in _MODEL_SWITCH_KEYS if training.get(k) is not None}
 
 
 def _jsd_base(value: Any) -> float:
@@ -272,12 +280,12 @@ def feature_settings(
         settings["meta"]["warmup"] = dict(meta_params["warmup"])
         training = newsgroups_params["training"]
         settings["newsgroups"]["tfidf"] = dict(newsgroups_params["tfidf"])
-        settings["newsgroups"]["warmup_training"] = {k: training.get(k) for k in _WARMUP_TRAIN_KEYS}
+        settings["newsgroups"]["warmup_training"] = _training_settings(training, _WARMUP_TRAIN_KEYS)
     if with_curves:
         settings["meta"]["curve_features"] = dict(meta_params["curve_features"])
         training = newsgroups_params["training"]
         settings["newsgroups"]["tfidf"] = dict(newsgroups_params["tfidf"])
-        settings["newsgroups"]["training"] = {k: training.get(k) for k in _STL_KEYS}
+        settings["newsgroups"]["training"] = _training_settings(training, _STL_KEYS)
     return settings
 
 

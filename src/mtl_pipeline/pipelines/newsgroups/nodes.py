@@ -19,9 +19,10 @@ from mtl_pipeline.tasks.hierarchy import (
     generate_task_pairs,
     parse_hierarchy,
     select_pairs,
+    select_problems,
     task_seeds,
 )
-from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
+from mtl_pipeline.tasks.jobs import RANDOM_DRAWS, mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 from mtl_pipeline.text.tfidf import fit_tfidf
 from mtl_pipeline.training import ModelSpec, TrainSpec
@@ -32,6 +33,8 @@ from mtl_pipeline.training.executor import (
     train_durably,
 )
 from mtl_pipeline.training.gains import compute_gains, summarise_gains
+from mtl_pipeline.training.init_schemes import INIT_SCHEMES
+from mtl_pipeline.training.output_heads import OUTPUT_HEADS
 from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
 from mtl_pipeline.training.store import frame_fingerprint, mapping_fingerprint
 
@@ -67,9 +70,12 @@ def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.Data
     with the seeds it is trained and judged with."""
     leaves = parse_hierarchy(params["hierarchy"], known_newsgroups=documents["newsgroup"].unique())
     pairs = generate_task_pairs(leaves)
-    selected = select_pairs(pairs, params.get("pairs_per_problem"), params["pair_selection_seed"])
+    studied, problem_seeds = select_problems(
+        pairs, params.get("problems"), params.get("problem_seeds")
+    )
+    selected = select_pairs(studied, params.get("pairs_per_problem"), params["pair_selection_seed"])
     p = Params(params, "newsgroups")
-    selected = assign_seeds(selected, p.integers("seeds", minimum=0), params.get("problem_seeds"))
+    selected = assign_seeds(selected, p.integers("seeds", minimum=0), problem_seeds)
     logger.info(
         "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),
@@ -114,6 +120,8 @@ def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelS
         soft_sharing_lambda=p.number("soft_sharing_lambda", default=1.0, minimum=0.0)
         if sharing == "soft"
         else 0.0,
+        weight_init=p.choice("weight_init", tuple(INIT_SCHEMES), default="torch_default"),
+        output_head=p.choice("output_head", tuple(OUTPUT_HEADS), default="softmax"),
     )
     schedule = TrainSpec(
         epochs=p.integer(epochs_key, minimum=1),
@@ -122,6 +130,22 @@ def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelS
         schedule=p.choice("schedule", SCHEDULES),
     )
     return model, schedule
+
+
+def _random_draws(params: dict[str, Any]) -> str:
+    """``newsgroups.training.random_draws`` (tasks.jobs.RANDOM_DRAWS; absent = per_seed)."""
+    return Params(params, "newsgroups.training").choice(
+        "random_draws", RANDOM_DRAWS, default="per_seed"
+    )
+
+
+def _mtl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame, params: dict[str, Any]):
+    return mtl_jobs(
+        task_pairs,
+        task_samples,
+        bool(params.get("cut_mtl_test_to_shorter_task", False)),
+        _random_draws(params),
+    )
 
 
 #: Training parameters that decide where and how fast models train, not what they learn.
@@ -170,7 +194,8 @@ def train_stl_models(
 ) -> pd.DataFrame:
     """Single-task models: one per task and seed (reused from the shard store when trained
     before). Returns their curves, with the fingerprints they were made from."""
-    return _train(tfidf_matrix, stl_jobs(task_pairs, task_samples), task_samples, params, "stl")
+    jobs = stl_jobs(task_pairs, task_samples, _random_draws(params))
+    return _train(tfidf_matrix, jobs, task_samples, params, "stl")
 
 
 def train_mtl_models(
@@ -181,10 +206,9 @@ def train_mtl_models(
 ) -> pd.DataFrame:
     """Multi-task models: one per distinct pair and seed (reused from the shard store when
     trained before). Returns their curves, with the fingerprints they were made from."""
-    jobs = mtl_jobs(
-        task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
+    return _train(
+        tfidf_matrix, _mtl_jobs(task_pairs, task_samples, params), task_samples, params, "mtl"
     )
-    return _train(tfidf_matrix, jobs, task_samples, params, "mtl")
 
 
 class MixedRunsError(InputError):
@@ -262,9 +286,7 @@ def warmup_probes(
     # the affinity is defined on shared layers: the warm-up is always hard sharing
     warmup = {**params, "warmup_epochs": epochs, "sharing": "hard"}
     model, schedule = _model_and_schedule(warmup, "warmup_epochs")
-    jobs = mtl_jobs(
-        task_pairs, task_samples, bool(params.get("cut_mtl_test_to_shorter_task", False))
-    )
+    jobs = _mtl_jobs(task_pairs, task_samples, params)
     return warmup_affinities(
         tfidf_matrix,
         jobs,
