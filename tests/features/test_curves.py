@@ -186,10 +186,10 @@ def test_released_log_fit_recovers_a_known_curve_over_0_based_epochs():
     assert np.allclose(fit.a * np.log(fit.c * x + fit.d) + fit.b, exact, atol=2e-3)
     # d free: only a (the released "b") and d/c are identified; c is where scipy stops, which
     # is why the released "Curve param c" is a fragile feature (on the exact curve scipy's
-    # 1,000 evaluations run out: a failed fit, NaN here, a crash in the released code)
+    # 1,000 evaluations usually run out: a failed fit, NaN here, a crash in the released code;
+    # whether they do flips with last-bit differences between processes, so it is not asserted)
     assert fit.a == pytest.approx(-0.12, rel=0.02)
     assert fit.d / fit.c == pytest.approx(1.3 / 0.8, rel=0.05)
-    assert fit_log_curve(x, exact, fit_d=None, start="ones", bounded=False, maxfev=1000).failed
     # from our 1-based curves, epoch_origin 0 shifts x back to the released index
     curves = pd.DataFrame(
         {"kind": "stl", "seed": 0, "task": "a vs b", "epoch": x + 1, "train_loss": loss}
