@@ -96,7 +96,12 @@ fi
 # 5. the sequence encoders at the Joshi protocol's sizes (the lead's benchmark, when present)
 if [ -f benchmarks/sequence_speed.py ]; then
   # shellcheck disable=SC2206
-  seq_args=(${SEQUENCE_SPEED_ARGS:---device $device})
+  if [ "$dry" = 1 ]; then
+    default_seq="--device cpu --encoders bilstm --models 2 --steps 1 --repeats 1"
+  else  # GPU: the stacked sizes a GPU runs (a shard holds 512 models there) and a CPU-sized one
+    default_seq="--device cuda --models 32 512 --steps 5 --repeats 2 --plain-models 16"
+  fi
+  seq_args=(${SEQUENCE_SPEED_ARGS:-$default_seq})
   step sequence 60 ".+" $py benchmarks/sequence_speed.py "${seq_args[@]}"
 else
   skip sequence "benchmarks/sequence_speed.py not present"

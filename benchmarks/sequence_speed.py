@@ -18,8 +18,14 @@ Prints one line per (encoder, M, variant) and, for the BiLSTM at the largest M,
 ``speedup_vs_before=<x>`` and ``speedup_vs_plain=<y>``; plus the compute bound (GEMM FLOPs of a
 BiLSTM model-step at this machine's measured batched-GEMM rate).
 
+``--device cuda`` times the same steps on a GPU in wall time (``torch.cuda.synchronize`` around
+each measurement; "plain" is then cuDNN's LSTM) and, from the BiLSTM/CNN/B+C figures, prints the
+Joshi protocol's estimated training time on that device. "plain" is timed on at most
+``--plain-models`` models (its cost is per model; a loop over 1,024 would only take longer).
+
     python benchmarks/sequence_speed.py                       # B, C, B+C at M = 1, 8, 32
     python benchmarks/sequence_speed.py --encoders bilstm --models 32 --repeats 5
+    python benchmarks/sequence_speed.py --device cuda --models 32 256 1024
 """
 
 from __future__ import annotations
@@ -73,14 +79,16 @@ def tweet_lengths(tweets: Path | None) -> torch.Tensor:
     return torch.tensor(counts)
 
 
-def batch(m: int, lengths: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(
+    m: int, lengths: torch.Tensor, g: torch.Generator, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(M, B, L) right-padded ids, trimmed to the batch's longest sequence (as the trainer
     does), and (M, B) labels."""
     n = lengths[torch.randint(len(lengths), (m, BATCH), generator=g)]
     ids = torch.randint(2, VOCAB, (m, BATCH, LENGTH), generator=g)
     ids = ids.masked_fill(torch.arange(LENGTH).view(1, 1, -1) >= n.unsqueeze(-1), 0)
     ids = ids[..., : int(n.max())]
-    return ids, torch.randint(0, 2, (m, BATCH), generator=g)
+    return ids.to(device), torch.randint(0, 2, (m, BATCH), generator=g).to(device)
 
 
 class StackedModel(nn.Module):
@@ -89,7 +97,7 @@ class StackedModel(nn.Module):
     def __init__(self, encoder: str, m: int, table: torch.Tensor) -> None:
         super().__init__()
         gens = [torch.Generator().manual_seed(i) for i in range(m)]
-        drop = [torch.Generator().manual_seed(100 + i) for i in range(m)]
+        drop = [torch.Generator(device=table.device).manual_seed(100 + i) for i in range(m)]
         self.encoder = StackedEncoder(m, gens, Spec(encoder), table, drop)
         d = self.encoder.out_dim
         self.w1 = nn.Parameter(torch.randn(m, d, UNITS) * d**-0.5)
@@ -121,7 +129,7 @@ class PlainModel(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         mask = ids != 0
-        lengths = mask.sum(1).clamp(min=1)
+        lengths = mask.sum(1).clamp(min=1).cpu()  # pack_padded_sequence takes CPU lengths
         h = self.embedding(ids)
         if self.kind in ("bilstm", "bilstm_cnn"):
             packed = nn.utils.rnn.pack_padded_sequence(
@@ -165,11 +173,18 @@ def plain_steps(models, opts, ids, labels) -> None:
 
 
 def per_model_ms(step: Callable[[], None], m: int, steps: int) -> float:
+    """CPU time per model-step on the CPU; wall time (synchronised) on a GPU."""
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    clock = time.perf_counter if cuda else time.process_time
     step()  # warm-up (allocator, first-call paths)
-    start = time.process_time()
+    if cuda:
+        torch.cuda.synchronize()
+    start = clock()
     for _ in range(steps):
         step()
-    return (time.process_time() - start) / steps / m * 1e3
+    if cuda:
+        torch.cuda.synchronize()
+    return (clock() - start) / steps / m * 1e3
 
 
 def gemm_rate() -> float:
@@ -197,12 +212,14 @@ def measure(
     table: torch.Tensor,
     steps: int,
     repeats: int,
+    plain_models: int,
 ) -> dict[str, list[float]]:
-    """Per-model-step CPU ms of each variant, ``repeats`` times, the variants interleaved."""
+    """Per-model-step ms of each variant, ``repeats`` times, the variants interleaved."""
     ids, labels = data
-    stacked = StackedModel(encoder, m, table)
+    stacked = StackedModel(encoder, m, table).to(table.device)
     opt = torch.optim.Adam(stacked.parameters(), lr=1e-3)
-    plain = [PlainModel(encoder, table, seed=k) for k in range(m)]
+    n_plain = min(m, plain_models)
+    plain = [PlainModel(encoder, table, seed=k).to(table.device) for k in range(n_plain)]
     plain_opts = [torch.optim.Adam(p.parameters(), lr=1e-3) for p in plain]
 
     def now() -> float:
@@ -213,7 +230,7 @@ def measure(
             return now()
 
     def one_at_a_time() -> float:
-        return per_model_ms(lambda: plain_steps(plain, plain_opts, ids, labels), m, steps)
+        return per_model_ms(lambda: plain_steps(plain, plain_opts, ids, labels), n_plain, steps)
 
     variants = {"now": now, "plain": one_at_a_time}
     if encoder != "cnn":  # the CNN did not change
@@ -225,6 +242,25 @@ def measure(
     return times
 
 
+#: Model-steps of the Joshi protocol per shared layer (tweets base configuration: 2 pairs × 10
+#: folds × (2 STL + 1 MTL) × 20 epochs × steps per epoch of batch 32) and of its BiLSTM
+#: auxiliary-share ablation; counted from the shared tweets' training-set sizes.
+PROTOCOL_MODEL_STEPS = {"cv_per_encoder": 147_000, "ablation_bilstm": 600_000}
+
+
+def print_protocol_estimate(results: dict[tuple[str, int, str], float], m: int) -> None:
+    """The protocol's training time on this device from the stacked per-model-step figures."""
+    total = 0.0
+    for encoder in ("bilstm", "cnn", "bilstm_cnn"):
+        if (encoder, m, "now") in results:
+            total += results[(encoder, m, "now")] * PROTOCOL_MODEL_STEPS["cv_per_encoder"] / 1e3
+    if ("bilstm", m, "now") in results:
+        total += results[("bilstm", m, "now")] * PROTOCOL_MODEL_STEPS["ablation_bilstm"] / 1e3
+    print(
+        f"protocol estimate at M={m}: {total:.0f} s of training (model-steps × ms per model-step)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--encoders", nargs="+", default=["bilstm", "cnn", "bilstm_cnn"])
@@ -232,18 +268,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats (median kept)")
     ap.add_argument("--tweets", type=Path, default=Path("../shared/data/tweets"))
+    ap.add_argument("--device", default="cpu", help="cpu (CPU time, 1 thread) or cuda (wall time)")
+    ap.add_argument("--plain-models", type=int, default=32, help="plain models timed at most")
     args = ap.parse_args(argv)
+    device = torch.device(args.device)
     torch.set_num_threads(1)
     lengths = tweet_lengths(args.tweets if args.tweets.exists() else None)
-    table = torch.randn(VOCAB, DIM, generator=torch.Generator().manual_seed(0)) * 0.1
+    table = (torch.randn(VOCAB, DIM, generator=torch.Generator().manual_seed(0)) * 0.1).to(device)
     g = torch.Generator().manual_seed(1)
-    print(
-        f"torch {torch.__version__}, 1 thread, CPU time; mean tweet length {lengths.float().mean():.1f}"
-    )
+    timer = "wall time, synchronised" if device.type == "cuda" else "1 thread, CPU time"
+    mean_length = lengths.float().mean()
+    print(f"torch {torch.__version__}, {device}, {timer}; mean tweet length {mean_length:.1f}")
     results: dict[tuple[str, int, str], float] = {}
     for encoder in args.encoders:
         for m in args.models:
-            times = measure(encoder, m, batch(m, lengths, g), table, args.steps, args.repeats)
+            data = batch(m, lengths, g, device)
+            times = measure(encoder, m, data, table, args.steps, args.repeats, args.plain_models)
             for name, ts in times.items():
                 results[(encoder, m, name)] = statistics.median(ts)
                 print(
@@ -255,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         now = results[("bilstm", m, "now")]
         print(f"bilstm M={m}: speedup_vs_before={results[('bilstm', m, 'before')] / now:.2f}")
         print(f"bilstm M={m}: speedup_vs_plain={results[('bilstm', m, 'plain')] / now:.2f}")
+        if device.type == "cuda":
+            print_protocol_estimate(results, m)
+            return 0
         rate = gemm_rate()
         mean_len = float(lengths.float().mean())
         trimmed = float(LENGTH)  # batches are trimmed to their longest tweet, ~the cap here
