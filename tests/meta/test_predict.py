@@ -274,3 +274,15 @@ def test_named_pairs_outside_the_rules_need_a_problem_and_name_the_entry():
         named_pairs([{**same, "problem": "related"}], leaves)
     with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].main_task.*sci.space"):
         named_pairs([{"main_task": "sci.space vs comp.graphics", "aux_task": "a vs b"}], leaves)
+
+
+def test_too_few_pairs_for_any_feature_to_vary_is_one_clear_input_error():
+    """One meta-example per problem: every feature is constant, nothing can be fitted; the run
+    ends with one message naming the parameters to raise (not a ValueError traceback)."""
+    from mtl_pipeline.params import InputError
+
+    with pytest.raises(InputError) as caught:
+        fit_meta_predictor(_meta_features(n_pairs=1, seeds=(0,)), CONFIG)
+    message = str(caught.value)
+    assert message.startswith("no meta-model can be fitted: in every problem (related: 1 meta-")
+    assert "newsgroups.pairs_per_problem" in message and "newsgroups.seeds" in message

@@ -99,6 +99,7 @@ def fit_meta_predictor(
     require_columns(meta_features, ["pair_id", "problem", "improved", "gain"], "meta_features")
     content = subset_content(feature_subset, "as_named")  # never the released np.delete slip
     problems: dict[str, ProblemModel] = {}
+    unfit: dict[str, int] = {}  # problem -> meta-examples, where no feature varies
     for problem in sorted(meta_features["problem"].unique()):
         raw = meta_features.loc[meta_features["problem"] == problem]
         candidates = candidate_columns(raw, config.features)
@@ -110,6 +111,7 @@ def fit_meta_predictor(
         cols = select_features([c for c in candidates if c not in gone], content)
         if not cols:
             logger.warning("meta-model %s/%s: no feature columns; not fitted", problem, content)
+            unfit[problem] = len(frame)
             continue
         x = frame[cols].to_numpy(dtype=float)
         y = frame["improved"].astype(bool).to_numpy()
@@ -148,9 +150,13 @@ def fit_meta_predictor(
             training_gain_range=(float(np.min(gain)), float(np.max(gain))),
         )
     if not problems:
-        raise ValueError(
-            f"meta_features gives no meta-model to fit: no problem has a feature column in "
-            f"subset {feature_subset!r} ({content})"
+        counts = ", ".join(f"{p}: {n} meta-example(s)" for p, n in unfit.items())
+        raise InputError(
+            f"no meta-model can be fitted: in every problem ({counts}) each feature of subset "
+            f"{feature_subset!r} ({content}) is constant or missing, which is what too few task "
+            "pairs or seeds give. Train more of them (parameters newsgroups.pairs_per_problem "
+            "and newsgroups.seeds; the models already trained are kept in the shard store and "
+            "reused), then run the meta pipeline again"
         )
     return MetaPredictor(
         feature_subset=feature_subset,
