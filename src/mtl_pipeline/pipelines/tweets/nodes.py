@@ -22,6 +22,7 @@ from mtl_pipeline.data.tweets import (
 )
 from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
 from mtl_pipeline.evaluation.scores import results_table, significance_table
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
 from mtl_pipeline.evaluation.spec import (
     DEGENERATE_SWITCH,
     ablation_spec,
@@ -201,6 +202,11 @@ def summarise_tweet_results(
     results = results_table(fold_scores)
     logger.info("Tweet results:\n%s", results.round(3).to_string(index=False))
     return results, significance_table(fold_scores, alpha)
+
+
+def track_tweet_results(results: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The tweets table's STL/MTL accuracy and F1 as run metrics (a kedro-mlflow metric dataset)."""
+    return for_metrics_dataset(tweet_results_metrics(results), "tweets")
 
 
 def run_tweet_aux_ablation(
