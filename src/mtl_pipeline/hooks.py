@@ -17,6 +17,7 @@ from kedro.framework.hooks import hook_impl
 
 from mtl_pipeline.params import InputError
 
+
 def input_error_excepthook(previous):
     """``sys.excepthook`` that prints an ``InputError`` as one message, else calls ``previous``."""
 

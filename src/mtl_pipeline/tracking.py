@@ -125,13 +125,19 @@ def prepare_tracking_uri(uri: str | None, project_path: Path) -> None:
             ) from error
 
 
-def _raised_in_mlflow(error: BaseException) -> bool:
-    """Whether ``error`` was raised while MLflow was running (not in a dataset's local save)."""
-    tb = error.__traceback__
-    while tb is not None:
-        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith("mlflow"):
-            return True
-        tb = tb.tb_next
+def _raised_in_mlflow(error: BaseException | None) -> bool:
+    """Whether ``error``, or an error it was raised from, came out of MLflow (not out of a
+    dataset's local save). Kedro re-raises a versioned dataset's ``FileNotFoundError`` as a
+    ``DatasetError`` from it, so the chain of causes is followed."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            if str(tb.tb_frame.f_globals.get("__name__", "")).startswith("mlflow"):
+                return True
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
     return False
 
 
@@ -169,6 +175,8 @@ class TrackingHook(MlflowHook):
     def _fail(self, stage: str, error: BaseException) -> None:
         """Tracking off for the rest of this run; says so once."""
         if self._failure is None:
+            while error.__cause__ is not None:  # the root cause, not Kedro's wrapping of it
+                error = error.__cause__
             self._failure = f"{stage}: {type(error).__name__}: {error}"
             logger.warning(
                 "Run tracking failed (%s); this run goes on untracked, its outputs are saved as "
@@ -256,9 +264,6 @@ class TrackingHook(MlflowHook):
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
-        if self._failure is not None:
-            switch_catalog_logging(catalog, True)
-            return
         self._guarded(
             "ending the run",
             lambda: MlflowHook.after_pipeline_run(self, run_params, pipeline, catalog),

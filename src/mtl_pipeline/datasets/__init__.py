@@ -5,4 +5,9 @@ from mtl_pipeline.datasets.meta_model import MetaModelDataset
 from mtl_pipeline.datasets.sparse_matrix import SparseMatrixDataset
 from mtl_pipeline.datasets.tracked_artifact import TrackedArtifactDataset
 
-__all__ = ["AtomicParquetDataset", "MetaModelDataset", "SparseMatrixDataset", "TrackedArtifactDataset"]
+__all__ = [
+    "AtomicParquetDataset",
+    "MetaModelDataset",
+    "SparseMatrixDataset",
+    "TrackedArtifactDataset",
+]

@@ -22,7 +22,6 @@ from mtl_pipeline.data.tweets import (
 )
 from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
 from mtl_pipeline.evaluation.scores import results_table, significance_table
-from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
 from mtl_pipeline.evaluation.spec import (
     DEGENERATE_SWITCH,
     ablation_spec,
@@ -40,6 +39,7 @@ from mtl_pipeline.params import (
     degenerate_message,
 )
 from mtl_pipeline.reporting.figures import aux_ablation_figure
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
 from mtl_pipeline.tasks.tweets import build_pair_examples
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
