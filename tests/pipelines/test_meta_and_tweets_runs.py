@@ -27,7 +27,9 @@ def quick_project(tmp_path_factory, newsgroups_archive, tweets_dir) -> Path:
 
 
 def _tracked_run(project, pipeline_name):
-    (run,) = [r for r in tracked_runs(project) if r.data.tags["kedro_pipelines"] == pipeline_name]
+    (run,) = [
+        r for r in tracked_runs(project) if r.data.tags["pipeline_names"] == f"['{pipeline_name}']"
+    ]
     return run
 
 
@@ -56,10 +58,10 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
 
 
 def _check_the_run_is_tracked(project, comparison):
-    """The MLflow run record: environment, parameters, Table 1/2 numbers, every figure."""
+    """The MLflow run record (kedro-mlflow): name, parameters, Table 1/2 numbers, every figure."""
     run = _tracked_run(project, "meta")
     assert run.info.status == "FINISHED"
-    assert run.data.tags["kedro_env"] == "quick" and run.data.tags["kedro_pipelines"] == "meta"
+    assert run.info.run_name == "meta --env quick (full)" and run.data.tags["env"] == "quick"
     assert run.data.params["newsgroups.training.stl_epochs"] == "8"
     table1 = comparison.loc[(comparison["table"] == "Table 1") & comparison["ours"].notna()]
     assert set(table1["problem"]) == {"related", "unrelated"}
@@ -74,7 +76,7 @@ def _check_the_run_is_tracked(project, comparison):
     artefacts = tracked_artifacts(project, run.info.run_id)
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         assert {f"figures/{figure}.png", f"figures/{figure}.pdf"} <= artefacts, figure
-    assert "figures/fig_relative_gains.html" in artefacts
+    assert {"figures/fig_relative_gains.json", "figures/fig_meta_coefficients.json"} <= artefacts
 
 
 def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):

@@ -19,14 +19,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["newsgroups_documents", "params:newsgroups", "params:predict"],
                 outputs="prediction_pairs",
                 name="build_prediction_pairs",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.build_prediction_samples,
                 inputs=["newsgroups_documents", "prediction_pairs", "params:newsgroups"],
                 outputs="prediction_task_samples",
                 name="build_prediction_samples",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.compute_prediction_features,
@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="prediction_features",
                 name="compute_prediction_features",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.predict_pair_gains,
@@ -55,7 +55,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="predicted_gains",
                 name="predict_pair_gains",
-                tags=["meta_model"],
+                tags=["predict"],
             ),
         ]
     )
