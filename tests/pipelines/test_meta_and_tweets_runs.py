@@ -11,6 +11,7 @@ import pytest
 from mtl_pipeline.data.tweets import split_tweet_datasets
 from tests.conftest import copy_project
 from tests.pipelines.kedro_run import load, run_pipeline, tracked_artifacts, tracked_runs
+from tests.reporting.test_reporting import pdf_font_types
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +49,8 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
         for fmt, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
             files = list((project_copy / "data/08_reporting" / f"{figure}.{fmt}").rglob(f"*.{fmt}"))
             assert len(files) == 1 and files[0].read_bytes().startswith(magic), (figure, fmt)
+    for pdf in (project_copy / "data/08_reporting").rglob("*.pdf"):  # as the catalog saved them
+        assert pdf_font_types(pdf.read_bytes()) <= {"Type0", "CIDFontType2", "TrueType"}, pdf
     assert load(project_copy, "fig_relative_gains_plotly").data
     coefficients = load(project_copy, "fig_meta_coefficients_plotly")
     degenerate = [a.text for a in coefficients.layout.annotations if "degenerate" in a.text]
@@ -176,3 +179,22 @@ def test_study_notebook_runs_on_the_quick_outputs(quick_project, name):
         if "image/png" in output.get("data", {})
     ]
     assert images, f"{name} drew no figure"
+
+
+@pytest.mark.parametrize(("name", "pipeline"), [("tweets_study.ipynb", "tweets")])
+def test_a_notebook_before_its_run_names_the_pipeline_to_run(project_copy, name, pipeline):
+    """A fresh project (no run yet): the notebook's first code cell stops with one message."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    folder = project_copy / "notebooks"
+    notebook = nbformat.read(folder / name, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    with pytest.raises(CellExecutionError) as failed:
+        client.execute()
+    assert failed.value.ename == "MissingRunError", failed.value
+    assert failed.value.evalue.startswith(f"The `{pipeline}` pipeline has not been run")
+    assert f"kedro run --pipelines={pipeline}" in failed.value.evalue
