@@ -223,3 +223,13 @@ def test_the_checks_catch_a_wrong_command():
 
     with pytest.raises(click.UsageError):
         check_kedro_run(["--pipeline-names=meta"])
+
+
+def test_readme_predict_example_is_the_shipped_parameters_file():
+    import yaml
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    example = re.search(r"```yaml\n(predict:.*?)```", readme, flags=re.S).group(1)
+    shipped = (PROJECT_ROOT / "conf/base/parameters_predict.yml").read_text()
+    assert yaml.safe_load(example) == yaml.safe_load(shipped)
+    assert example.strip() == shipped[shipped.index("predict:") :].strip()  # comments too
