@@ -195,6 +195,22 @@ class TrackingHook(MlflowHook):
         except Exception:  # noqa: BLE001 - the store is broken; nothing more to close
             pass
 
+    def _end_leftover_run(self) -> None:
+        """End the run this hook started in an earlier session of this process, if it is still
+        active (that session stopped between starting its run and running its pipeline, e.g. on
+        a parameter error in another hook). Left active, kedro-mlflow would log the next session
+        into it. A run started by someone else (an orchestrator) is left alone, as the plugin
+        does."""
+        try:
+            import mlflow
+
+            active = mlflow.active_run()
+            if active is not None and self.run_id and active.info.run_id == self.run_id:
+                mlflow.end_run("KILLED")
+        except Exception as error:  # noqa: BLE001 - a broken store: nothing to end
+            logger.debug("could not end the earlier run %s: %s", self.run_id, error)
+        self.run_id = None
+
     def _guarded(self, stage: str, call: Callable[[], None]) -> None:
         if self._failure is not None:
             return
@@ -205,6 +221,7 @@ class TrackingHook(MlflowHook):
 
     @hook_impl
     def after_context_created(self, context) -> None:
+        self._end_leftover_run()
         self._failure = None
         self._catalog = None
         self._project_path = Path(context.project_path)

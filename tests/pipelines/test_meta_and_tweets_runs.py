@@ -49,7 +49,7 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
         for fmt, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
             files = list((project_copy / "data/08_reporting" / f"{figure}.{fmt}").rglob(f"*.{fmt}"))
             assert len(files) == 1 and files[0].read_bytes().startswith(magic), (figure, fmt)
-    for pdf in (project_copy / "data/08_reporting").rglob("*.pdf"):  # as the catalog saved them
+    for pdf in (project_copy / "data/08_reporting").rglob("*.pdf/*/*.pdf"):  # as saved
         assert pdf_font_types(pdf.read_bytes()) <= {"Type0", "CIDFontType2", "TrueType"}, pdf
     assert load(project_copy, "fig_relative_gains_plotly").data
     coefficients = load(project_copy, "fig_meta_coefficients_plotly")
