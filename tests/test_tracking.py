@@ -41,9 +41,11 @@ def test_run_name_says_pipeline_env_and_what_selected_the_nodes():
     )
 
 
-def test_relative_sqlite_store_gets_its_folder(tmp_path):
-    prepare_tracking_uri("sqlite:///store/sub/mlflow.db", tmp_path)
+def test_relative_sqlite_store_is_made_absolute_and_gets_its_folder(tmp_path):
+    uri = prepare_tracking_uri("sqlite:///store/sub/mlflow.db", tmp_path)
+    assert uri == f"sqlite:///{tmp_path}/store/sub/mlflow.db"
     assert (tmp_path / "store" / "sub").is_dir()
+    assert prepare_tracking_uri("sqlite:////abs/mlflow.db", tmp_path) == "sqlite:////abs/mlflow.db"
 
 
 def test_a_server_that_never_answers_is_given_up_after_the_probe(tmp_path):

@@ -100,19 +100,24 @@ def environment_tags(project_path: Path) -> dict[str, str]:
     }
 
 
-def prepare_tracking_uri(uri: str | None, project_path: Path) -> None:
-    """Make a configured store reachable, or raise saying why it is not.
+def prepare_tracking_uri(uri: str | None, project_path: Path) -> str | None:
+    """The configured store as a URI that works from any working directory, made reachable, or
+    an error saying why it is not.
 
-    A relative ``sqlite:///dir/file.db`` (relative to the project root, where ``kedro`` runs) gets
-    its folder created, as SQLite creates the file but not its folder. An ``http(s)`` server is
-    asked for its health once, for at most :data:`SERVER_PROBE_SECONDS`.
+    A relative ``sqlite:///dir/file.db`` is made absolute under the project root (MLflow would
+    resolve it against the working directory, and caches one store per URI text, so two projects
+    in one process would share the first one's database) and gets its folder created (SQLite
+    creates the file, not its folder). An ``http(s)`` server is asked for its health once, for at
+    most :data:`SERVER_PROBE_SECONDS`.
     """
     if not uri:
-        return
+        return uri
     sqlite = "sqlite:///"
     if uri.startswith(sqlite) and not uri[len(sqlite) :].startswith("/"):
-        (project_path / uri[len(sqlite) :]).parent.mkdir(parents=True, exist_ok=True)
-    elif uri.startswith(("http://", "https://")):
+        database = project_path / uri[len(sqlite) :]
+        database.parent.mkdir(parents=True, exist_ok=True)
+        return f"{sqlite}{database}"
+    if uri.startswith(("http://", "https://")):
         for name, value in SERVER_REQUEST_LIMITS.items():
             os.environ.setdefault(name, value)
         health = uri.rstrip("/") + "/health"
@@ -123,6 +128,7 @@ def prepare_tracking_uri(uri: str | None, project_path: Path) -> None:
             raise ConnectionError(
                 f"no answer from {health} within {SERVER_PROBE_SECONDS:g} s ({error})"
             ) from error
+    return uri
 
 
 def _raised_in_mlflow(error: BaseException | None) -> bool:
@@ -231,8 +237,13 @@ class TrackingHook(MlflowHook):
                 configured = context.config_loader["mlflow"]
             except Exception:  # noqa: BLE001 - no mlflow.yml: the plugin's defaults apply
                 configured = {}
-            server = (configured or {}).get("server") or {}
-            prepare_tracking_uri(server.get("mlflow_tracking_uri"), self._project_path)
+            configured = dict(configured or {})
+            server = dict(configured.get("server") or {})
+            uri = prepare_tracking_uri(server.get("mlflow_tracking_uri"), self._project_path)
+            if uri:
+                # the plugin reads this key again; an explicitly set key bypasses the files
+                configured["server"] = {**server, "mlflow_tracking_uri": uri}
+                context.config_loader["mlflow"] = configured
             MlflowHook.after_context_created(self, context)
 
         self._guarded("setting up the store", set_up)
