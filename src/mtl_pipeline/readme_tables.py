@@ -277,8 +277,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.print:
         print(body)
         return
-    args.readme.write_text(replace_section(args.readme.read_text(), args.section, body))
-    print(f"README section '{args.section}' regenerated from {args.project} (env {args.env})")
+    print(rewrite_readme(args.readme, args.section, body, f"{args.project} (env {args.env})"))
+
+
+def rewrite_readme(readme: Path, section: str, body: str, source: str) -> str:
+    """Replace ``section`` of ``readme`` in place with ``body``; say what was rewritten."""
+    before = readme.read_text()
+    after = replace_section(before, section, body)
+    readme.write_text(after)
+    first = after[: after.index(f"<!-- results:{section} -->")].count("\n") + 1
+    last = first + body.strip().count("\n") + 2  # the closing marker's line
+    start, end = f"<!-- results:{section} -->", f"<!-- /results:{section} -->"
+    old_section = set(before.split(start, 1)[1].split(end, 1)[0].splitlines())
+    changed = sum(1 for line in body.strip().splitlines() if line not in old_section)
+    if before == after:
+        return (
+            f"{readme}: section '{section}' (lines {first}-{last}) already up to date with {source}"
+        )
+    return (
+        f"Rewrote {readme} in place: section '{section}', lines {first}-{last} "
+        f"({changed} line(s) new or changed), from the run in {source}"
+    )
 
 
 if __name__ == "__main__":

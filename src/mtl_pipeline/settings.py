@@ -1,14 +1,32 @@
 """Project settings (Kedro defaults except where a comment says why)."""
 
-from kedro.config import OmegaConfigLoader
+import warnings
 
-from mtl_pipeline.hooks import InputErrorHooks, MlflowTrackingHook
-from mtl_pipeline.preflight import PreflightHooks
+# Two warnings that no project setting can avoid, printed (~15 lines each) by every command:
+# omegaconf 2.4 deprecates register_new_resolver(), which Kedro 1.7's OmegaConfigLoader and
+# kedro-mlflow 2.0.3 still call (the project registers no resolver); and importing kedro-mlflow
+# defines a model class that MLflow asks to type-hint (the project logs no models). Set before
+# the imports below, which trigger the second.
+warnings.filterwarnings(
+    "ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning
+)
+warnings.filterwarnings(
+    "ignore", message=r".*Add type hints to the `predict` method", category=UserWarning
+)
 
-# Every run is tracked in MLflow (conf/base/mlflow.yml; off without mlflow installed).
+from kedro.config import OmegaConfigLoader  # noqa: E402
+
+from mtl_pipeline.hooks import InputErrorHooks  # noqa: E402
+from mtl_pipeline.preflight import PreflightHooks  # noqa: E402
+from mtl_pipeline.tracking import TrackingHook  # noqa: E402
+
+# Every run is tracked by kedro-mlflow (conf/base/mlflow.yml). Its own hook, which Kedro would
+# register from the plugin's entry point, is replaced by TrackingHook: the same hook with every
+# tracking failure turned into one warning, so that tracking never stops a run.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name, as Kedro matches it
 # A user's input error ends `kedro run` with its one-paragraph message, not a traceback;
 # parameters, the shard store and output folders are checked before the first node.
-HOOKS = (MlflowTrackingHook(), InputErrorHooks(), PreflightHooks())
+HOOKS = (TrackingHook(), InputErrorHooks(), PreflightHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -17,6 +35,6 @@ CONFIG_LOADER_ARGS = {
     # Environments such as `quick` and `kerinec_code` override a few nested parameters; a deep
     # ("soft") merge lets them state only what differs from conf/base.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
-    # conf/<env>/mlflow.yml: run-tracking settings read by MlflowTrackingHook.
-    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]},
+    # conf/<env>/mlflow.yml: kedro-mlflow's settings (the plugin's own pattern).
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }

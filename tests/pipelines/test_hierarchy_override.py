@@ -1,6 +1,7 @@
 """A user's tree replaces the shipped one whole, wherever it is given (conf/local, --env,
 --params): Kedro deep-merges mappings across environments, so the tree is a list."""
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,10 @@ def test_conf_local_tree_gives_the_pairs_it_implies(project_copy, newsgroups_arc
     _write(project_copy / "conf/local/parameters.yml", USER_TREE)
     bootstrap_project(project_copy)
     params = {"newsgroups": {"archive": str(newsgroups_archive), "pairs_per_problem": None}}
-    with KedroSession.create(project_path=project_copy, runtime_params=params) as session:
+    with (
+        contextlib.chdir(project_copy),  # where plugins' hooks write (kedro-viz's .viz/stats.json)
+        KedroSession.create(project_path=project_copy, runtime_params=params) as session,
+    ):
         session.run(node_names=["ingest.ingest_newsgroups", "ingest.build_task_pairs"])
     pairs = load(project_copy, "task_pairs", env="local")
     # 4 families of 2 newsgroups: 6 family pairs × 4 main tasks × 1 auxiliary = 24 unrelated;

@@ -12,6 +12,7 @@ from mtl_pipeline.data.tweets import split_tweet_datasets
 from mtl_pipeline.readme_tables import render_tweets
 from tests.conftest import copy_project
 from tests.pipelines.kedro_run import load, run_pipeline, tracked_artifacts, tracked_runs
+from tests.reporting.test_reporting import pdf_font_types
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,9 @@ def quick_project(tmp_path_factory, newsgroups_archive, tweets_dir) -> Path:
 
 
 def _tracked_run(project, pipeline_name):
-    (run,) = [r for r in tracked_runs(project) if r.data.tags["kedro_pipelines"] == pipeline_name]
+    (run,) = [
+        r for r in tracked_runs(project) if r.data.tags["pipeline_names"] == f"['{pipeline_name}']"
+    ]
     return run
 
 
@@ -47,6 +50,8 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
         for fmt, magic in (("png", b"\x89PNG"), ("pdf", b"%PDF")):
             files = list((project_copy / "data/08_reporting" / f"{figure}.{fmt}").rglob(f"*.{fmt}"))
             assert len(files) == 1 and files[0].read_bytes().startswith(magic), (figure, fmt)
+    for pdf in (project_copy / "data/08_reporting").rglob("*.pdf/*/*.pdf"):  # as saved
+        assert pdf_font_types(pdf.read_bytes()) <= {"Type0", "CIDFontType2", "TrueType"}, pdf
     assert load(project_copy, "fig_relative_gains_plotly").data
     coefficients = load(project_copy, "fig_meta_coefficients_plotly")
     degenerate = [a.text for a in coefficients.layout.annotations if "degenerate" in a.text]
@@ -57,10 +62,10 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
 
 
 def _check_the_run_is_tracked(project, comparison):
-    """The MLflow run record: environment, parameters, Table 1/2 numbers, every figure."""
+    """The MLflow run record (kedro-mlflow): name, parameters, Table 1/2 numbers, every figure."""
     run = _tracked_run(project, "meta")
     assert run.info.status == "FINISHED"
-    assert run.data.tags["kedro_env"] == "quick" and run.data.tags["kedro_pipelines"] == "meta"
+    assert run.info.run_name == "meta --env quick (full)" and run.data.tags["env"] == "quick"
     assert run.data.params["newsgroups.training.stl_epochs"] == "8"
     table1 = comparison.loc[(comparison["table"] == "Table 1") & comparison["ours"].notna()]
     assert set(table1["problem"]) == {"related", "unrelated"}
@@ -75,7 +80,7 @@ def _check_the_run_is_tracked(project, comparison):
     artefacts = tracked_artifacts(project, run.info.run_id)
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):
         assert {f"figures/{figure}.png", f"figures/{figure}.pdf"} <= artefacts, figure
-    assert "figures/fig_relative_gains.html" in artefacts
+    assert {"figures/fig_relative_gains.json", "figures/fig_meta_coefficients.json"} <= artefacts
 
 
 def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):
@@ -186,3 +191,22 @@ def test_study_notebook_runs_on_the_quick_outputs(quick_project, name):
         if "image/png" in output.get("data", {})
     ]
     assert images, f"{name} drew no figure"
+
+
+@pytest.mark.parametrize(("name", "pipeline"), [("tweets_study.ipynb", "tweets")])
+def test_a_notebook_before_its_run_names_the_pipeline_to_run(project_copy, name, pipeline):
+    """A fresh project (no run yet): the notebook's first code cell stops with one message."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    folder = project_copy / "notebooks"
+    notebook = nbformat.read(folder / name, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    with pytest.raises(CellExecutionError) as failed:
+        client.execute()
+    assert failed.value.ename == "MissingRunError", failed.value
+    assert failed.value.evalue.startswith(f"The `{pipeline}` pipeline has not been run")
+    assert f"kedro run --pipelines={pipeline}" in failed.value.evalue

@@ -18,7 +18,9 @@ from mtl_pipeline.pipelines.meta import nodes
 from mtl_pipeline.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUTS = {
+# Our Table 1 / Table 2 numbers as metrics of the run (kedro-mlflow's metric datasets).
+RUN_METRICS = {"table1_metrics", "table2_metrics"}
+OUTPUTS = RUN_METRICS | {
     "dataset_features",
     "curve_features",
     "meta_features",
@@ -79,18 +81,25 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
         "plot_f1_over_epochs",
         "plot_relative_gains",
         "plot_meta_coefficients",
+        "track_paper_comparison",
     }
     assert set().union(*(n.outputs for n in meta_stage.nodes)) == OUTPUTS
     catalog = yaml.safe_load((ROOT / "conf/base/catalog_meta.yml").read_text())
     assert set(catalog) == OUTPUTS
     for name, entry in catalog.items():
+        if name in RUN_METRICS:  # logged to the MLflow run, which is their version
+            assert entry["type"] == "kedro_mlflow.io.metrics.MlflowMetricsHistoryDataset", name
+            continue
         assert entry["versioned"] is True, name
+        if name.startswith("fig_"):  # saved locally and logged to the MLflow run
+            assert entry["type"] == "mtl_pipeline.datasets.TrackedArtifactDataset", name
+            figure_type = (
+                "plotly.JSONDataset" if name.endswith("_plotly") else "matplotlib.MatplotlibDataset"
+            )
+            assert entry["dataset"]["type"] == figure_type, name
+            continue
         expected = (
-            "plotly.JSONDataset"
-            if name.endswith("_plotly")
-            else "matplotlib.MatplotlibDataset"
-            if name.startswith("fig_")
-            else "mtl_pipeline.datasets.MetaModelDataset"
+            "mtl_pipeline.datasets.MetaModelDataset"
             if name == "fitted_meta_model"
             else "mtl_pipeline.datasets.AtomicParquetDataset"
         )

@@ -34,3 +34,19 @@ def test_staging_twice_keeps_names_and_an_untagged_node_is_an_error():
     assert [n.name for n in by_stage(once).nodes] == ["report.n"]
     with pytest.raises(ValueError, match="node 'm' must be tagged with exactly one stage"):
         by_stage(pipeline([node(_identity, "a", "b", name="m")]))
+
+
+def test_all_pipelines_together_keep_every_stage_one_unbroken_namespace():
+    """kedro-viz and `__default__` load every pipeline at once: Kedro warns "Namespace '…' is
+    interrupted by nodes …" where a stage's nodes are not one stretch of the combined graph."""
+    import warnings
+
+    from mtl_pipeline.pipelines.newsgroups.pipeline import create_pipeline as newsgroups_pipeline
+    from mtl_pipeline.pipelines.predict.pipeline import create_pipeline as predict_pipeline
+
+    every = (meta_pipeline, newsgroups_pipeline, predict_pipeline, tweets_pipeline)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sum(create() for create in every)  # as pipeline_registry builds __default__
+    assert not [str(w.message) for w in caught if "interrupted" in str(w.message)]
+    assert {n.namespace for n in predict_pipeline().nodes} == {"predict"}

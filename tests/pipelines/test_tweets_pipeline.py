@@ -23,6 +23,7 @@ EXPECTED_NODES = {
     "summarise_tweet_results",
     "run_tweet_aux_ablation",
     "plot_tweet_aux_ablation",
+    "track_tweet_results",
 }
 # in-memory hand-overs between nodes (not worth persisting): none
 MEMORY: set[str] = set()
@@ -49,9 +50,13 @@ def test_every_output_is_a_versioned_catalog_entry():
     assert set(CATALOG) == outputs - MEMORY
     for name in outputs - MEMORY:
         entry = CATALOG[name]
+        if name == "tweet_results_metrics":  # logged to the MLflow run, which is its version
+            assert entry["type"] == "kedro_mlflow.io.metrics.MlflowMetricsHistoryDataset"
+            continue
         assert entry["versioned"] is True, name
-        if name.startswith("tweet_aux_ablation_figure"):
-            assert entry["type"] == "matplotlib.MatplotlibDataset"
+        if name.startswith("tweet_aux_ablation_figure"):  # saved, and logged to the MLflow run
+            assert entry["type"] == "mtl_pipeline.datasets.TrackedArtifactDataset"
+            assert entry["dataset"]["type"] == "matplotlib.MatplotlibDataset"
         else:
             assert entry["type"].endswith("ParquetDataset"), name
     for name in (

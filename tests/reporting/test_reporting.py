@@ -289,7 +289,14 @@ def test_coefficient_figure_renders_top_features():
     fig = meta_coefficients_figure(coefs.assign(status="degenerate"), top_n=3, meta_scores=scores)
     assert not fig.axes[0].patches
     assert any("folds reduced" in t.get_text() for t in fig.axes[0].texts)
+    # the title and caption say there is no finding, not what bars would mean
+    assert fig.get_suptitle().endswith(": no finding")
+    assert "no bars" in fig.get_supxlabel() and "error bar" not in fig.get_supxlabel()
     assert _png(fig).startswith(b"\x89PNG")
+    plotly_fig = meta_coefficients_plotly(
+        coefs.assign(status="degenerate"), top_n=3, meta_scores=scores
+    )
+    assert plotly_fig.layout.title.text.endswith(": no finding") and not plotly_fig.data
 
 
 def test_wide_tables_for_the_readme():
@@ -352,6 +359,77 @@ def test_relative_gains_matrix_is_compact_and_interactive_version_names_the_pair
     interactive = relative_gains_plotly(_gains(), _pairs())
     hover = [text for trace in interactive.data for text in np.ravel(trace.text) if text]
     assert any(text.startswith("main task: a vs b") for text in hover)
+
+
+def test_heatmap_cells_without_a_pair_cannot_be_read_as_a_small_gain():
+    """An empty cell (no main task with those classes) looks nothing like a near-zero gain, and
+    the figure says what it is; the plotly version draws no grid lines through its cells."""
+    from matplotlib.colors import to_rgba
+
+    from mtl_pipeline.reporting import style
+
+    # a related main task "b vs c" beside "a vs b" and "a vs c": rows a, b × columns b, c leave
+    # the cell (b, b) without a pair
+    extra_pair = {"pair_id": "q2", "problem": "related", "main_a": "b", "main_b": "c"}
+    extra_pair |= {"aux_c": "a", "aux_d": "d", "main_task": "b vs c", "aux_task": "a vs d"}
+    pairs = pd.concat([_pairs(), pd.DataFrame([extra_pair])], ignore_index=True)
+    extra_gain = {"pair_id": "q2", "problem": "related", "seed": 0, "main_task": "b vs c"}
+    extra_gain |= {"aux_task": "a vs d", "stl_score": 0.7, "mtl_score": 0.7001}
+    gains = pd.concat([_gains(), pd.DataFrame([extra_gain])], ignore_index=True)
+    gains["gain"] = gains["mtl_score"] - gains["stl_score"]
+    gains["improved"] = gains["gain"] > 0
+    fig = relative_gains_figure(gains, pairs)
+    related = next(ax for ax in fig.axes if ax.get_title() == "related pairs")
+    (image,) = related.get_images()
+    assert np.ma.getmaskarray(image.get_array()).sum() == 1  # the one cell without a pair
+    assert image.get_cmap().get_bad()[3] == 0.0  # transparent: the hatched background shows
+    assert related.patch.get_hatch() == style.MISSING_CELL_HATCH
+    near_zero = image.get_cmap()(0.5)  # the colour of a gain of 0
+    assert to_rgba(style.MISSING_CELL_COLOR) != pytest.approx(near_zero, abs=0.1)
+    assert "hatched cell: no main task" in fig.get_supxlabel()
+    interactive = relative_gains_plotly(gains, pairs)
+    for axis in (interactive.layout.xaxis, interactive.layout.yaxis):
+        assert axis.showgrid is False and axis.zeroline is False
+    assert interactive.layout.plot_bgcolor == style.MISSING_CELL_COLOR
+    assert "grey: no pair" in interactive.layout.title.text
+
+
+def pdf_font_types(pdf: bytes) -> set[str]:
+    """The ``/Subtype`` of every font a PDF embeds (matplotlib writes font dictionaries as plain,
+    uncompressed objects): ``Type3`` for matplotlib's default, ``Type0`` / ``CIDFontType2`` /
+    ``TrueType`` for Type 42."""
+    import re
+
+    found = set()
+    for obj in re.findall(rb"<<(.*?)>>", pdf, flags=re.S):
+        if re.search(rb"/Type\s*/Font\b", obj):
+            subtype = re.search(rb"/Subtype\s*/(\w+)", obj)
+            found.add(subtype.group(1).decode() if subtype else "?")
+    return found
+
+
+def test_every_figure_pdf_embeds_truetype_fonts_not_type3():
+    """ACL's and IEEE's submission checks reject Type 3 fonts (matplotlib's default)."""
+    coefs = pd.DataFrame(
+        {
+            "problem": "related",
+            "feature_subset": "all",
+            "feature": ["f1", "f2"],
+            "coef_mean": [0.5, -0.2],
+            "coef_std": 0.1,
+            "inverse_rank_mean": [1.0, 0.5],
+            "n_models": 10,
+        }
+    )
+    figures = {
+        "f1_over_epochs": f1_over_epochs_figure(_curves(), _pairs()),
+        "relative_gains": relative_gains_figure(_gains(), _pairs()),
+        "meta_coefficients": meta_coefficients_figure(coefs, top_n=2),
+    }
+    for name, fig in figures.items():
+        fonts = pdf_font_types(_pdf(fig))
+        assert fonts and "Type3" not in fonts, (name, fonts)
+        assert fonts <= {"Type0", "CIDFontType2", "TrueType"}, (name, fonts)
 
 
 def test_coefficient_plotly_hover_has_feature_and_rank():

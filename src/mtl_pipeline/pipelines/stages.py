@@ -3,7 +3,10 @@
 Every node is tagged with one stage in its ``pipeline.py``; :func:`by_stage` moves each node into
 the namespace of its stage, which kedro-viz draws as one collapsible box (ingest → features →
 training → meta_model → report; the meta-model stage holds the meta-features it is fit on, as
-Kedro requires a namespace to be one unbroken stretch of the graph). Dataset and parameter names are not prefixed
+Kedro requires a namespace to be one unbroken stretch of the graph). The ``predict`` pipeline is
+a stage of its own, after them: its nodes read the fitted meta-model, so in the ``features`` or
+``meta_model`` box they would break those namespaces once all pipelines are loaded together
+(kedro-viz, ``__default__``). Dataset and parameter names are not prefixed
 (``prefix_datasets_with_namespace=False``): catalog names stay the public contract. Node names
 do get the prefix (``training.compute_mtl_gains``), and a stage runs on its own with
 ``kedro run --namespaces=training`` or ``--tags=training``.
@@ -16,7 +19,7 @@ from functools import wraps
 
 from kedro.pipeline import Pipeline, pipeline
 
-STAGES: tuple[str, ...] = ("ingest", "features", "training", "meta_model", "report")
+STAGES: tuple[str, ...] = ("ingest", "features", "training", "meta_model", "report", "predict")
 
 
 def by_stage(nodes: Pipeline) -> Pipeline:

@@ -163,8 +163,11 @@ def relative_gains_figure(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> 
     image = None
     for ax, problem, (rows, cols, grid) in zip(axes, problems, grids, strict=False):
         style.style_axes(ax, grid=False, tick_size=style.SMALL_TICK_SIZE)
-        cmap = _cmap()
-        image = ax.imshow(100 * grid, cmap=cmap, vmin=-limit, vmax=limit, aspect="equal")
+        # Cells without a value are transparent and show the hatched axes background.
+        ax.patch.set_facecolor("white")
+        ax.patch.set_hatch(style.MISSING_CELL_HATCH)
+        ax.patch.set_edgecolor(style.MISSING_CELL_COLOR)
+        image = ax.imshow(100 * grid, cmap=_cmap(), vmin=-limit, vmax=limit, aspect="equal")
         ax.set_xticks(range(len(cols)), cols, rotation=40, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(len(rows)), rows)
         if grid.size <= 400:
@@ -193,7 +196,8 @@ def relative_gains_figure(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> 
     style.title(
         fig,
         "Relative gain of MTL per main task",
-        "cell: (MTL − STL) / STL main-task score, mean over auxiliary tasks and seeds",
+        "cell: (MTL − STL) / STL main-task score, mean over auxiliary tasks and seeds\n"
+        "hatched cell: no main task with these two classes in this problem (no pair)",
     )
     return fig
 
@@ -201,7 +205,7 @@ def relative_gains_figure(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> 
 def _cmap():
     from matplotlib import colormaps
 
-    return colormaps[style.DIVERGING_CMAP].with_extremes(bad=style.MISSING_CELL_COLOR)
+    return colormaps[style.DIVERGING_CMAP].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
 
 
 def relative_gains_plotly(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> go.Figure:
@@ -243,11 +247,17 @@ def relative_gains_plotly(mtl_gains: pd.DataFrame, task_pairs: pd.DataFrame) -> 
             row=row,
             col=1,
         )
-        fig.update_xaxes(title_text="main task: second class", row=row, col=1)
-        fig.update_yaxes(title_text="main task: first class", autorange="reversed", row=row, col=1)
-    return style.style_plotly(
-        fig, "Relative gain of MTL per main task (hover a cell)", 380 * len(problems) + 120
+        # No grid lines through the cells; the plot background (grey) shows where there is no
+        # pair, distinct from RdBu's near-white zero.
+        axis_style = {"showgrid": False, "zeroline": False, "row": row, "col": 1}
+        fig.update_xaxes(title_text="main task: second class", **axis_style)
+        fig.update_yaxes(title_text="main task: first class", autorange="reversed", **axis_style)
+    fig = style.style_plotly(
+        fig,
+        "Relative gain of MTL per main task (hover a cell; grey: no pair)",
+        380 * len(problems) + 120,
     )
+    return fig.update_layout(plot_bgcolor=style.MISSING_CELL_COLOR)
 
 
 def _top_coefficients(
@@ -324,10 +334,18 @@ def meta_coefficients_figure(
         ax.set_title(f"{problem} pairs: top {len(d)} features")
     if not problems:
         style.empty_panel(axes[0])
+    features = feature_subset.replace("_", " ")
+    if data.empty:  # nothing drawn: a caption about bars would describe what is not there
+        style.title(
+            fig,
+            f"Meta-model coefficients ({features} features): no finding",
+            "no bars: no meta-model could be fitted meaningfully (each panel says why; "
+            "meta_scores has the status per problem)",
+        )
+        return fig
     style.title(
         fig,
-        f"Meta-model coefficients ({feature_subset.replace('_', ' ')} features)\n"
-        "top features by mean inverse rank",
+        f"Meta-model coefficients ({features} features)\ntop features by mean inverse rank",
         "bar: mean logistic-regression coefficient over the CV fold models\n"
         "error bar: ± 1 SD; blue (> 0) pushes towards an MTL gain, orange against",
     )
@@ -379,11 +397,13 @@ def meta_coefficients_plotly(
             col=col,
         )
         fig.update_xaxes(title_text="mean coefficient (± 1 SD over fold models)", row=1, col=col)
-    return style.style_plotly(
-        fig,
-        f"Meta-model coefficients ({feature_subset.replace('_', ' ')} features, top {top_n})",
-        max(400, 22 * top_n + 160),
+    features = feature_subset.replace("_", " ")
+    heading = (
+        f"Meta-model coefficients ({features} features): no finding"
+        if data.empty
+        else f"Meta-model coefficients ({features} features, top {top_n})"
     )
+    return style.style_plotly(fig, heading, max(400, 22 * top_n + 160))
 
 
 def aux_ablation_figure(scores: pd.DataFrame) -> Figure:

@@ -1,5 +1,8 @@
 """The README's table numbers as flat ``{metric name: value}`` dicts, for run tracking.
 
+kedro-mlflow's metric datasets (``table1_metrics``, ``table2_metrics``, ``tweet_results_metrics``
+in the catalog) log them; :func:`for_metrics_dataset` gives one table's share in their format.
+
 Names are stable and readable in ``mlflow ui``: ``table1.related.test_f1.epoch100.stl_mean``,
 ``table2.unrelated.only_curve.accuracy``, ``tweets.flu.flu_relevance.cnn.mtl_accuracy``.
 Missing (NaN) numbers are left out: a metric that was not computed is never logged as a value.
@@ -69,8 +72,12 @@ def tweet_results_metrics(tweet_results: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-# Catalog entries whose saved tables become run metrics, and how.
-METRIC_TABLES = {
-    "paper_comparison": paper_comparison_metrics,
-    "tweet_results": tweet_results_metrics,
-}
+def for_metrics_dataset(metrics: dict[str, float], prefix: str) -> dict[str, dict[str, float]]:
+    """The metrics named ``<prefix>.…`` as kedro-mlflow's ``MlflowMetricsHistoryDataset`` takes
+    them: ``{name without the prefix: {"value": v, "step": 0}}`` (the dataset adds the prefix)."""
+    start = f"{prefix}."
+    return {
+        name.removeprefix(start): {"value": value, "step": 0}
+        for name, value in metrics.items()
+        if name.startswith(start)
+    }

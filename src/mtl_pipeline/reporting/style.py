@@ -3,16 +3,24 @@
 Every figure is built through :func:`new_figure` (matplotlib) or :func:`style_plotly` (plotly),
 so fonts, colours, grids and the wording of the STL/MTL legend are the same in all of them.
 Figures are built without pyplot (``Figure`` + ``FigureCanvasAgg``): no display is needed, no
-global backend is set at import, and no global figure state is left behind.
+global backend is set at import, and no global figure state is left behind. The one global
+setting is :data:`EMBEDDED_FONT_RC`, applied when this module is imported: every PDF (and PS)
+matplotlib writes in the process embeds TrueType (Type 42) fonts instead of Type 3, which ACL's
+and IEEE's submission checks reject. It must be global because Kedro's figure datasets call
+``savefig`` after the node that drew the figure has returned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+EMBEDDED_FONT_RC = {"pdf.fonttype": 42, "ps.fonttype": 42}
+matplotlib.rcParams.update(EMBEDDED_FONT_RC)
 
 # Colour-blind-safe pair (Okabe & Ito): STL orange, MTL blue; gains diverge red (loss) → blue.
 STL_COLOR = "#E69F00"
@@ -23,7 +31,10 @@ KIND_STYLE = {
 }
 SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
 DIVERGING_CMAP = "RdBu"
-MISSING_CELL_COLOR = "#f2f2f2"
+# A heatmap's cells with no value (no main task with those two classes): hatched in matplotlib,
+# a mid grey in plotly, so that neither looks like a near-zero gain (RdBu's near-white centre).
+MISSING_CELL_COLOR = "#bdbdbd"
+MISSING_CELL_HATCH = "///"
 
 TITLE_SIZE = 12
 PANEL_TITLE_SIZE = 11

@@ -30,6 +30,7 @@ from mtl_pipeline.reporting.figures import (
     relative_gains_figure,
     relative_gains_plotly,
 )
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_comparison_metrics
 from mtl_pipeline.reporting.tables import paper_comparison
 
 _DATASET_KEYS = {
@@ -231,6 +232,14 @@ def compare_with_paper(
 ) -> pd.DataFrame:
     """Tables 1 and 2 of the paper beside ours, like for like (metric, epoch, feature set)."""
     return paper_comparison(mtl_gains, meta_scores, learning_curves)
+
+
+def track_paper_comparison(
+    comparison: pd.DataFrame,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Our Table 1 and Table 2 numbers as run metrics (kedro-mlflow metric datasets)."""
+    metrics = paper_comparison_metrics(comparison)
+    return for_metrics_dataset(metrics, "table1"), for_metrics_dataset(metrics, "table2")
 
 
 def plot_f1_over_epochs(

@@ -74,6 +74,13 @@ def meta_stage() -> Pipeline:
                 tags=["report"],
             ),
             node(
+                nodes.track_paper_comparison,
+                inputs="paper_comparison",
+                outputs=["table1_metrics", "table2_metrics"],
+                name="track_paper_comparison",
+                tags=["report"],
+            ),
+            node(
                 nodes.plot_f1_over_epochs,
                 inputs=["learning_curves", "task_pairs", "params:meta"],
                 outputs=["fig_f1_over_epochs", "fig_f1_over_epochs_pdf"],

@@ -25,14 +25,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="prediction_pairs",
                 name="build_prediction_pairs",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.build_prediction_samples,
                 inputs=["newsgroups_documents", "prediction_pairs", "params:newsgroups"],
                 outputs="prediction_task_samples",
                 name="build_prediction_samples",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.compute_prediction_features,
@@ -48,7 +48,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="prediction_features",
                 name="compute_prediction_features",
-                tags=["features"],
+                tags=["predict"],
             ),
             node(
                 nodes.predict_pair_gains,
@@ -61,7 +61,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="predicted_gains",
                 name="predict_pair_gains",
-                tags=["meta_model"],
+                tags=["predict"],
             ),
         ]
     )

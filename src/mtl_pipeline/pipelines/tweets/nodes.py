@@ -40,6 +40,7 @@ from mtl_pipeline.params import (
     degenerate_message,
 )
 from mtl_pipeline.reporting.figures import aux_ablation_figure
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
 from mtl_pipeline.tasks.tweets import build_pair_examples
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
@@ -217,6 +218,11 @@ def compare_tweets_with_paper(
         agreement_summary(comparison).to_string(index=False),
     )
     return comparison
+
+
+def track_tweet_results(results: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The tweets table's STL/MTL accuracy and F1 as run metrics (a kedro-mlflow metric dataset)."""
+    return for_metrics_dataset(tweet_results_metrics(results), "tweets")
 
 
 def run_tweet_aux_ablation(

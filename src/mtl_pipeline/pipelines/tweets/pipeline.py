@@ -73,6 +73,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=["report"],
             ),
             node(
+                nodes.track_tweet_results,
+                inputs="tweet_results",
+                outputs="tweet_results_metrics",
+                name="track_tweet_results",
+                tags=["report"],
+            ),
+            node(
                 nodes.run_tweet_aux_ablation,
                 inputs=["tweet_sequences", "tweet_embedding_matrix", "params:tweets"],
                 outputs="tweet_aux_ablation",
