@@ -95,8 +95,10 @@ def seed_splits(k: int, max_splits: int, rng: np.random.Generator) -> list[tuple
 
 
 def spearman_brown(r: np.ndarray | float, factor: float) -> np.ndarray | float:
-    """Reliability of a mean over ``factor`` times as many seeds as the one with reliability r."""
-    return factor * r / (1 + (factor - 1) * r)
+    """Reliability of a mean over ``factor`` times as many seeds as the one with reliability r
+    (r = −1 with factor 2, possible in a tiny bootstrap resample, gives −inf)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return factor * r / (1 + (factor - 1) * r)
 
 
 def _row_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
