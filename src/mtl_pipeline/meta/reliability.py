@@ -72,8 +72,40 @@ from mtl_pipeline.meta.model import STATUS_DEGENERATE, STATUS_OK
 
 logger = logging.getLogger(__name__)
 
-#: Fewer pairs with a gain for every seed than this: no correlation over pairs is worth a row.
-MIN_PAIRS = 4
+#: Fewer pairs with a gain for every seed than this: no correlation over pairs is worth a row
+#: (and, in :mod:`.targets`, too few to hold some out and still fit).
+MIN_PAIRS = 8
+#: The table's columns, in order (a degenerate row has NaN where nothing is defined).
+COLUMNS = (
+    "problem",
+    "n_pairs",
+    "n_seeds",
+    "half_size",
+    "n_splits",
+    "gain_mean",
+    "pair_sd",
+    "seed_sd",
+    "split_half_r",
+    "reliability",
+    "reliability_low",
+    "reliability_high",
+    "reliability_anova",
+    "ceiling_correlation",
+    "ceiling_correlation_low",
+    "ceiling_correlation_high",
+    "share_improved",
+    "flip_rate_mean",
+    "share_pairs_unanimous",
+    "ceiling_balanced_accuracy",
+    "ceiling_balanced_accuracy_low",
+    "ceiling_balanced_accuracy_high",
+    "share_mean_positive",
+    "ceiling_balanced_accuracy_mean_sign",
+    "bootstrap",
+    "confidence",
+    "status",
+    "note",
+)
 #: Grid points over μ for the mean-sign ceiling (±8 τ̂ around the mean).
 _GRID_POINTS = 4001
 
@@ -304,7 +336,7 @@ def gain_reliability(
             row["ceiling_correlation"],
             row["ceiling_balanced_accuracy"],
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
 
 
 def _ceiling(reliability: float) -> float:

@@ -62,6 +62,7 @@ from mtl_pipeline.meta.model import (
     uninformative_columns,
 )
 from mtl_pipeline.meta.predictors import Predictor
+from mtl_pipeline.meta.reliability import MIN_PAIRS
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +83,33 @@ CEILINGS = {
     ),
 }
 BASELINES = {"spearman": 0.0, "balanced_accuracy": 0.5, "balanced_accuracy_per_seed": 0.5}
-#: Fewer pairs than this in a problem: nothing can be held out and still fitted.
-MIN_PAIRS = 8
+#: Columns of meta_targets in order (meta_calibration adds ``k`` after ``predictor``); a
+#: degenerate row has NaN where nothing is defined.
+COLUMNS = (
+    "problem",
+    "predictor",
+    "metric",
+    "target",
+    "n_pairs",
+    "n_held_out_pairs",
+    "repetitions",
+    "n_features",
+    "model_mean",
+    "model_std",
+    "model_low",
+    "model_high",
+    "n_draws_undefined",
+    "baseline",
+    "ceiling",
+    "ceiling_low",
+    "ceiling_high",
+    "share_of_ceiling",
+    "goal_share_of_ceiling",
+    "reached",
+    "beats_baseline",
+    "status",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -319,8 +345,8 @@ def target_scores(
                 continue
             per_draw = [score_fit(pairs, columns, tr, te, settings) for tr, te in draws]
             rows += _metric_rows(base, per_draw, gain_reliability, settings, draw_note)
-    out = pd.DataFrame(rows)
-    for r in out.loc[out["status"] == STATUS_OK].itertuples() if len(out) else ():
+    out = _complete(pd.DataFrame(rows), COLUMNS)
+    for r in out.loc[out["status"] == STATUS_OK].itertuples():
         logger.info(
             "meta targets %s / %s / %s: %.3f [%.3f, %.3f] vs baseline %.2f, ceiling %.3f",
             r.problem,
@@ -337,7 +363,7 @@ def target_scores(
 
 def _metric_rows(base, per_draw, reliability, settings, note) -> list[dict]:
     rows = []
-    for metric, target in TARGETS.items():
+    for metric in TARGETS:
         s = _summary([d[metric] for d in per_draw], settings.confidence)
         ceiling = _ceiling(reliability, base["problem"], metric)
         share = s["mean"] / ceiling["ceiling"] if ceiling["ceiling"] > 0 else float("nan")
@@ -351,7 +377,6 @@ def _metric_rows(base, per_draw, reliability, settings, note) -> list[dict]:
             {
                 **base,
                 "metric": metric,
-                "target": target,
                 "model_mean": s["mean"],
                 "model_std": s["std"],
                 "model_low": s["low"],
@@ -418,14 +443,14 @@ def calibration_curve(
                 notes = "; ".join(n for n in (draw_note, skip_note) if n)
                 for r in _metric_rows(base, per_draw, gain_reliability, settings, notes):
                     rows.append({**r, "k": k})
-    out = pd.DataFrame(rows)
-    if len(out):
-        out = out[
-            [
-                "problem",
-                "predictor",
-                "k",
-                *[c for c in out.columns if c not in ("problem", "predictor", "k")],
-            ]
-        ]
+    return _complete(pd.DataFrame(rows), (*COLUMNS[:2], "k", *COLUMNS[2:]))
+
+
+def _complete(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Every column present (NaN where undefined), in order; booleans false where undefined,
+    and the target's description on every row."""
+    out = frame.reindex(columns=list(columns))
+    out["target"] = out["metric"].map(TARGETS)
+    for name in ("reached", "beats_baseline"):
+        out[name] = out[name].fillna(False).astype(bool)
     return out
