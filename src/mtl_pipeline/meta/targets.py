@@ -296,6 +296,25 @@ def _degenerate_rows(problem, predictors, n_pairs, note) -> list[dict]:
     ]
 
 
+def _problems(meta_features: pd.DataFrame):
+    """(problem, its pair-level examples, why they are degenerate or "") per problem."""
+    require_columns(meta_features, ["pair_id", "problem", "gain", "improved"], "meta_features")
+    for problem in sorted(meta_features["problem"].unique()):
+        pairs = problem_pairs(meta_features.loc[meta_features["problem"] == problem])
+        yield problem, pairs, _degenerate_note(pairs, len(pairs.gain))
+
+
+def _base(problem, predictor: Predictor, pairs: _Pairs, draws, columns) -> dict:
+    return {
+        "problem": problem,
+        "predictor": predictor.name,
+        "n_pairs": len(pairs.gain),
+        "n_held_out_pairs": len(draws[0][1]),
+        "repetitions": len(draws),
+        "n_features": len(columns),
+    }
+
+
 def _degenerate_note(pairs: _Pairs, n_pairs: int) -> str:
     if n_pairs < MIN_PAIRS:
         return f"{n_pairs} pairs, fewer than {MIN_PAIRS}: too few to hold some out and fit"
@@ -318,26 +337,15 @@ def target_scores(
     ``_high``, ``share_of_ceiling``, ``goal_share_of_ceiling``, ``reached``,
     ``beats_baseline``, ``status``, ``note``.
     """
-    require_columns(meta_features, ["pair_id", "problem", "gain", "improved"], "meta_features")
     rows: list[dict] = []
-    for problem in sorted(meta_features["problem"].unique()):
-        pairs = problem_pairs(meta_features.loc[meta_features["problem"] == problem])
-        n_pairs = len(pairs.gain)
-        note = _degenerate_note(pairs, n_pairs)
+    for problem, pairs, note in _problems(meta_features):
         if note:
-            rows += _degenerate_rows(problem, predictors, n_pairs, note)
+            rows += _degenerate_rows(problem, predictors, len(pairs.gain), note)
             continue
         draws, draw_note = held_out_draws(pairs.positive, settings)
         for predictor in predictors:
             columns = predictor.columns(pairs.candidates)
-            base = {
-                "problem": problem,
-                "predictor": predictor.name,
-                "n_pairs": n_pairs,
-                "n_held_out_pairs": len(draws[0][1]),
-                "repetitions": len(draws),
-                "n_features": len(columns),
-            }
+            base = _base(problem, predictor, pairs, draws, columns)
             if not columns:
                 note = f"meta_features has no column of predictor {predictor.name!r}"
                 for m in TARGETS:
@@ -406,16 +414,13 @@ def calibration_curve(
 
     One row per (problem, predictor, k, metric) with the same score columns as
     :func:`target_scores` (``k = 0``: the zero-shot score, where declared); a k larger than the
-    training pairs of a draw is left out with a note on the problem's first row.
+    training pairs of a draw is left out, said in the ``note`` of the problem's other rows.
     """
-    require_columns(meta_features, ["pair_id", "problem", "gain", "improved"], "meta_features")
     rows: list[dict] = []
-    for problem in sorted(meta_features["problem"].unique()):
-        pairs = problem_pairs(meta_features.loc[meta_features["problem"] == problem])
-        n_pairs = len(pairs.gain)
-        note = _degenerate_note(pairs, n_pairs)
+    for problem, pairs, note in _problems(meta_features):
         if note:
-            rows += [{**r, "k": 0} for r in _degenerate_rows(problem, predictors, n_pairs, note)]
+            degenerate = _degenerate_rows(problem, predictors, len(pairs.gain), note)
+            rows += [{**r, "k": 0} for r in degenerate]
             continue
         draws, draw_note = held_out_draws(pairs.positive, settings)
         n_train = len(draws[0][0])
@@ -426,9 +431,7 @@ def calibration_curve(
         subsets = {k: [rng.choice(tr, size=k, replace=False) for tr, _ in draws] for k in usable}
         for predictor in predictors:
             columns = predictor.columns(pairs.candidates)
-            base = {"problem": problem, "predictor": predictor.name, "n_pairs": n_pairs}
-            base |= {"n_held_out_pairs": len(draws[0][1]), "repetitions": len(draws)}
-            base["n_features"] = len(columns)
+            base = _base(problem, predictor, pairs, draws, columns)
             zero = [zero_shot_scores(pairs, predictor, te) for _, te in draws]
             if all(z is not None for z in zero):
                 for r in _metric_rows(base, zero, gain_reliability, settings, draw_note):
@@ -452,5 +455,5 @@ def _complete(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     out = frame.reindex(columns=list(columns))
     out["target"] = out["metric"].map(TARGETS)
     for name in ("reached", "beats_baseline"):
-        out[name] = out[name].fillna(False).astype(bool)
+        out[name] = out[name].astype(object).fillna(False).astype(bool)
     return out
