@@ -20,9 +20,9 @@ pairs; every predictor is scored on the same draws):
   (the best any pair-level answer scores given each pair's own flip rate); baseline 0.5.
 
 Each row gives the mean, standard deviation and percentile interval (``confidence``) of the
-score over the draws, the share of the ceiling reached, ``reached`` (a non-degenerate mean at
-least ``goal_share_of_ceiling`` × the ceiling) and ``beats_baseline`` (the interval's lower end
-above the baseline: never a verdict from one draw). The draws are of one set of pairs: the
+score over the draws, the share of the ceiling reached, ``beats_baseline`` (the interval's
+lower end above the baseline: never a verdict from one draw) and ``reached`` (a non-degenerate
+mean at least ``goal_share_of_ceiling`` × the ceiling, and ``beats_baseline``). The draws are of one set of pairs: the
 interval is the spread over which of them are held out, not over new sets of pairs (a feature
 that correlates with the gain by chance in this set does so in every draw, by about
 1/√n_pairs).
@@ -381,6 +381,7 @@ def _metric_rows(base, per_draw, reliability, settings, note) -> list[dict]:
         if not np.isfinite(ceiling["ceiling"]):
             notes.append("no ceiling (gain_reliability degenerate or missing)")
         ok = np.isfinite(s["mean"])
+        beats = bool(ok and s["low"] > BASELINES[metric])
         rows.append(
             {
                 **base,
@@ -394,8 +395,8 @@ def _metric_rows(base, per_draw, reliability, settings, note) -> list[dict]:
                 **ceiling,
                 "share_of_ceiling": share,
                 "goal_share_of_ceiling": settings.goal_share_of_ceiling,
-                "reached": bool(ok and share >= settings.goal_share_of_ceiling),
-                "beats_baseline": bool(ok and s["low"] > BASELINES[metric]),
+                "reached": bool(ok and share >= settings.goal_share_of_ceiling and beats),
+                "beats_baseline": beats,
                 "status": STATUS_OK if ok else STATUS_DEGENERATE,
                 "note": "; ".join(notes),
             }
