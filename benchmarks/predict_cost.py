@@ -10,9 +10,15 @@ per class, 100 epochs, headers/footers/quotes removed), for K pairs of one probl
 3. training: STL models of the pairs' tasks + their MTL models (what `newsgroups` runs),
    then the gains that label the meta-examples.
 
+Then the cost of each predictor of the registry (``mtl_pipeline.meta.predictors.PREDICTORS``,
+the predictors ``meta_targets`` scores) per pair, from the work items it needs (dataset
+features, STL curves, warm-up), as a fraction of training the pair's STL and MTL models.
+
 Reading the archive and TF-IDF are timed apart: `predict` loads them from the catalog, and
 training needs them too. No shard store (nothing reused). The meta-model applied in 1. is
 fitted on the K pairs' own training outcome (the apply step is what is timed, not its quality).
+Times are CPU time of this process (``time.process_time``, torch on one thread), so that a
+loaded machine changes them less than wall time.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 15 python benchmarks/predict_cost.py --pairs 4
 """
@@ -23,10 +29,12 @@ import argparse
 import time
 from pathlib import Path
 
+import torch
 from kedro.config import OmegaConfigLoader
 
 from mtl_pipeline.meta.model import MetaModelConfig
 from mtl_pipeline.meta.predict import fit_meta_predictor, predict_gains
+from mtl_pipeline.meta.predictors import NEEDS, PREDICTORS
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
 from mtl_pipeline.settings import CONFIG_LOADER_ARGS
@@ -43,6 +51,7 @@ def main() -> None:
     parser.add_argument("--problem", default="related")
     parser.add_argument("--epochs", type=int, default=None, help="override stl/mtl epochs")
     args = parser.parse_args()
+    torch.set_num_threads(1)
 
     loader = OmegaConfigLoader(
         str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
@@ -54,36 +63,36 @@ def main() -> None:
     if args.epochs:
         training.update(stl_epochs=args.epochs, mtl_epochs=args.epochs)
 
-    t = time.perf_counter()
+    t = time.process_time()
     documents = ng_nodes.ingest_newsgroups(ng)
-    t_read = time.perf_counter() - t
-    t = time.perf_counter()
+    t_read = time.process_time() - t
+    t = time.process_time()
     tfidf, _ = ng_nodes.build_tfidf(documents, ng["tfidf"])
-    t_tfidf = time.perf_counter() - t
+    t_tfidf = time.process_time() - t
     all_pairs = ng_nodes.build_task_pairs(documents, {**ng, "pairs_per_problem": None})
     pairs = all_pairs.loc[all_pairs["problem"] == args.problem].head(args.pairs)
     pairs = assign_seeds(pairs.drop(columns="seeds"), [0]).reset_index(drop=True)
     k = len(pairs)
 
-    t = time.perf_counter()
+    t = time.process_time()
     samples = ng_nodes.build_task_samples(documents, pairs, ng)
     features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta)
-    t_features = time.perf_counter() - t
+    t_features = time.process_time() - t
 
-    t = time.perf_counter()
+    t = time.process_time()
     warmup = meta_nodes.compute_warmup_features(tfidf, pairs, samples, training, meta)
-    t_warmup = time.perf_counter() - t
+    t_warmup = time.process_time() - t
     assert warmup.filter(like="affinity").notna().all().all()
 
-    t = time.perf_counter()
+    t = time.process_time()
     stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
-    t_stl = time.perf_counter() - t
-    t = time.perf_counter()
+    t_stl = time.process_time() - t
+    t = time.process_time()
     curve = meta_nodes.compute_curve_features(pairs, stl, meta)
-    t_curve_features = time.perf_counter() - t
-    t = time.perf_counter()
+    t_curve_features = time.process_time() - t
+    t = time.process_time()
     mtl = ng_nodes.train_mtl_models(tfidf, pairs, samples, training)
-    t_mtl = time.perf_counter() - t
+    t_mtl = time.process_time() - t
     gains, _ = ng_nodes.compute_mtl_gains(
         pairs, ng_nodes.combine_learning_curves(stl, mtl), training
     )
@@ -92,9 +101,9 @@ def main() -> None:
     predictor = fit_meta_predictor(
         meta_features, MetaModelConfig(repetitions=1, folds=2), feature_subset="no_curve"
     )
-    t = time.perf_counter()
+    t = time.process_time()
     predicted = predict_gains(predictor, features.merge(warmup))
-    t_apply = time.perf_counter() - t
+    t_apply = time.process_time() - t
     assert len(predicted) == k
 
     epochs = training["stl_epochs"], training["mtl_epochs"]
@@ -111,6 +120,21 @@ def main() -> None:
         print(f"{name:45s} {seconds:8.2f} s  = {seconds / k:7.2f} s per pair")
     ratio = (t_stl + t_mtl) / (t_features + t_apply)
     print(f"training / predict (no curves) = {ratio:.0f}x;  apply alone {t_apply * 1e3:.1f} ms")
+
+    need_seconds = {
+        "dataset": t_features + t_apply,
+        "stl": t_stl + t_curve_features,
+        "warmup": t_warmup,
+    }
+    assert set(need_seconds) == set(NEEDS)
+    training_per_pair = (t_stl + t_mtl) / k
+    print(f"\ncost per pair of each predictor (CPU s; training = {training_per_pair:.2f} s/pair)")
+    for predictor in PREDICTORS.values():
+        seconds = sum(need_seconds[n] for n in predictor.needs) / k
+        share = seconds / training_per_pair
+        print(
+            f"{predictor.name:15s} {seconds:8.3f} s  = {share:6.1%} of training  ({'+'.join(predictor.needs)})"
+        )
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from mtl_pipeline.meta.goal import (
     goal_table,
     held_out_pairs,
     honest_config,
-    predictor_group,
 )
 from mtl_pipeline.meta.model import MetaModelConfig
+from mtl_pipeline.meta.predictors import predictor_group
 
 CONFIG = MetaModelConfig(repetitions=4, folds=3, evaluation="per_seed", cv="kfold")
 

@@ -44,6 +44,10 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
         assert len(load(project_copy, name)) > 0, name
     scores = load(project_copy, "meta_scores")
     assert set(scores["problem"]) == {"related", "unrelated"}
+    reliability = load(project_copy, "gain_reliability")  # 3 pairs per problem: no finding
+    assert set(reliability["problem"]) == {"related", "unrelated"}
+    assert (reliability["status"] == "degenerate").all()
+    assert not load(project_copy, "meta_targets")["reached"].any()
     comparison = load(project_copy, "paper_comparison")
     assert {0.834, 0.843, 0.893, 0.897}.issubset(set(comparison.select_dtypes("number").stack()))
     for figure in ("fig_f1_over_epochs", "fig_relative_gains", "fig_meta_coefficients"):

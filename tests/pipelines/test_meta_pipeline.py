@@ -39,6 +39,9 @@ OUTPUTS = RUN_METRICS | {
     "meta_ablation",
     "meta_goal",
     "warmup_features",
+    "gain_reliability",
+    "meta_targets",
+    "meta_calibration",
 }
 
 
@@ -77,6 +80,8 @@ def test_nodes_are_named_and_every_output_is_a_versioned_catalog_entry(meta_stag
         "fit_meta_model",
         "fit_meta_predictor",
         "evaluate_meta_goal",
+        "evaluate_gain_reliability",
+        "evaluate_meta_targets",
         "compare_with_paper",
         "plot_f1_over_epochs",
         "plot_relative_gains",
@@ -155,6 +160,27 @@ def test_unknown_parameter_key_is_named():
     bad = _with_meta_model(_params(), repetitons=3)
     with pytest.raises(ValueError, match="repetitons"):
         nodes.meta_model_config(bad)
+
+
+def test_targets_and_reliability_parameters_are_checked_before_the_run():
+    from mtl_pipeline.pipelines.checks import check_meta
+
+    check_meta(_params())
+    targets = _params()["targets"]
+    misspelt = {**_params(), "targets": {**targets, "predictors": ["dataset", "warmpu"]}}
+    with pytest.raises(
+        ValueError, match="meta.targets.predictors .*nearest known value is 'warmup'"
+    ):
+        check_meta(misspelt)
+    with pytest.raises(ValueError, match="calibration_pairs"):
+        check_meta({**_params(), "targets": {**targets, "calibration_pairs": [1]}})
+    with pytest.raises(
+        ValueError, match=r"unknown key\(s\) \['bootstrp'\] in parameter meta.reliability"
+    ):
+        check_meta({**_params(), "reliability": {"bootstrp": 10}})
+    reliability = {**_params()["reliability"], "confidence": 1.5}
+    with pytest.raises(ValueError, match="meta.reliability.confidence"):
+        check_meta({**_params(), "reliability": reliability})
 
 
 def _synthetic_inputs(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
@@ -328,6 +354,15 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     assert set(goal["metric"]) == {"balanced_accuracy", "f1"}
     assert not goal.loc[goal["status"] != "ok", "reached"].any()  # 4 pairs: degenerate, no finding
     assert "all" in set(catalog.load("meta_ablation")["variant"])
+    reliability = catalog.load("gain_reliability").set_index("problem")
+    assert list(reliability.index) == ["related", "unrelated"]  # 4 pairs each: degenerate
+    assert (reliability["status"] == "degenerate").all()
+    assert reliability["ceiling_correlation"].isna().all()
+    targets = catalog.load("meta_targets")
+    assert set(targets["predictor"]) == set(params["targets"]["predictors"])
+    assert (targets["status"] == "degenerate").all() and not targets["reached"].any()
+    calibration = catalog.load("meta_calibration")
+    assert len(calibration) and (calibration["status"] == "degenerate").all()
     model = catalog.load("fitted_meta_model")  # no_curve: predicting needs no training
     assert model.feature_subset == "no_curve" and set(model.problems) == {"related", "unrelated"}
     assert "curve_features" not in model.settings["meta"]

@@ -8,7 +8,7 @@ grouped by pair (all seeds of a pair on one side), scaler fit in each training f
 features as named.
 
 - :func:`ablation_table`: the meta-model on every feature, on each predictor group alone and
-  without it (:data:`PREDICTOR_GROUPS`), with the mean and standard deviation over CV
+  without it (:data:`~mtl_pipeline.meta.predictors.PREDICTOR_GROUPS`), with the mean and standard deviation over CV
   repetitions of each score, of the baseline, and of their difference (paired per repetition).
 - :func:`held_out_pairs`: pairs held out entirely (a stratified share of the pairs, drawn
   ``repetitions`` times): constant-column dropping, scaling and the fit see only the other
@@ -41,23 +41,10 @@ from mtl_pipeline.meta.model import (
     pool_examples,
     uninformative_columns,
 )
+from mtl_pipeline.meta.predictors import PREDICTOR_GROUPS, predictor_group
 
 logger = logging.getLogger(__name__)
 
-#: Predictor groups by the statistic a column holds (whatever its role main_/aux_/ratio_).
-PREDICTOR_GROUPS: dict[str, tuple[str, ...]] = {
-    "divergence": (
-        "jsd_classes",
-        "jsd_test_train",
-        "jsd_test_first_class",
-        "jsd_test_second_class",
-    ),
-    "cross_divergence": ("cross_jsd",),
-    "vocabulary": ("n_words", "vocab_size", "test_vocab_size", "type_token_ratio", "oov_rate"),
-    "label": ("label_entropy", "label_kurtosis"),
-    "curve": ("curve_",),
-    "warmup": ("affinity", "grad_cosine"),
-}
 GOAL_METRICS = ("balanced_accuracy", "f1")
 
 
@@ -77,14 +64,6 @@ def _baseline(metric: str, values: np.ndarray, always_improved_f1: np.ndarray) -
 def _always_improved_f1(y: np.ndarray) -> float:
     p = float(np.mean(y)) if len(y) else 0.0
     return 2 * p / (1 + p) if p > 0 else 0.0
-
-
-def predictor_group(column: str) -> str | None:
-    """The group a feature column belongs to (None when no group claims it)."""
-    for group, parts in PREDICTOR_GROUPS.items():
-        if any(part in column for part in parts):
-            return group
-    return None
 
 
 def honest_config(config: MetaModelConfig) -> MetaModelConfig:

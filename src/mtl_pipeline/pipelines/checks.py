@@ -65,11 +65,17 @@ def check_meta(params: Mapping[str, Any]) -> None:
         "goal": meta_nodes._GOAL_KEYS,
         "reporting": meta_nodes._REPORT_KEYS,
         "predictor": meta_nodes._PREDICTOR_KEYS,
+        "reliability": meta_nodes._RELIABILITY_KEYS,
+        "targets": meta_nodes._TARGET_KEYS,
     }
     for name, allowed in sections.items():
         if name in params:
             meta_nodes._section(params, name, allowed)
     meta_nodes.meta_model_config(params)
+    if "targets" in params:
+        meta_nodes.target_settings(params)
+    if "reliability" in params:
+        meta_nodes.reliability_settings(params)
 
 
 def check_predict(params: Mapping[str, Any]) -> None:

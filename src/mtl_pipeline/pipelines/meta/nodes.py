@@ -21,7 +21,10 @@ from mtl_pipeline.features.warmup import WARMUP_FEATURES, warmup_features
 from mtl_pipeline.meta.goal import ablation_table, goal_table, held_out_pairs
 from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
 from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
-from mtl_pipeline.params import ParameterError
+from mtl_pipeline.meta.predictors import Predictor, resolve_predictors
+from mtl_pipeline.meta.reliability import gain_reliability
+from mtl_pipeline.meta.targets import TargetSettings, calibration_curve, target_scores
+from mtl_pipeline.params import ParameterError, Params
 from mtl_pipeline.pipelines.newsgroups.nodes import warmup_probes
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
@@ -62,6 +65,20 @@ _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
 _PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
 _WARMUP_KEYS = {"enabled", "epochs", "lookahead_lr"}
 _GOAL_KEYS = {"margin", "holdout_share", "holdout_repetitions"}
+_RELIABILITY_KEYS = {"bootstrap", "confidence", "max_splits", "seed"}
+_TARGET_KEYS = {
+    "predictors",
+    "holdout_share",
+    "repetitions",
+    "ridge_alpha",
+    "C",
+    "scaler",
+    "goal_share_of_ceiling",
+    "confidence",
+    "seed",
+    "calibration_pairs",
+    "calibration_predictors",
+}
 #: newsgroups.* parameters that decide a task's sample (and so its dataset features).
 _SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
 #: newsgroups.training.* parameters that decide a single-task learning curve.
@@ -225,6 +242,68 @@ def evaluate_meta_goal(
         repetitions=int(p["holdout_repetitions"]),
     )
     return ablation, goal_table(ablation, held_out, margin=float(p["margin"]))
+
+
+def evaluate_gain_reliability(mtl_gains: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """How much of a pair's gain is predictable at all (section ``reliability``): per problem
+    the split-half reliability over seeds and the ceilings it implies
+    (:mod:`mtl_pipeline.meta.reliability`)."""
+    return gain_reliability(mtl_gains, **reliability_settings(params))
+
+
+def reliability_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``reliability``, parsed: the keyword arguments of ``gain_reliability``."""
+    p = Params(_section(params, "reliability", _RELIABILITY_KEYS), "meta.reliability")
+    return {
+        "bootstrap": p.integer("bootstrap", minimum=1),
+        "confidence": p.number("confidence", positive=True, maximum=1, below_maximum=True),
+        "max_splits": p.integer("max_splits", minimum=1),
+        "seed": p.integer("seed", minimum=0),
+    }
+
+
+def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, dict[str, Any]]:
+    """Section ``targets``: the evaluation settings, the predictors (registry names) and the
+    calibration's k values and predictors."""
+    p = Params(_section(params, "targets", _TARGET_KEYS), "meta.targets")
+    settings = TargetSettings(
+        holdout_share=p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        repetitions=p.integer("repetitions", minimum=1),
+        ridge_alpha=p.number("ridge_alpha", positive=True),
+        C=p.number("C", positive=True),
+        scaler=p.choice("scaler", ("standard", "minmax")),
+        goal_share_of_ceiling=p.number("goal_share_of_ceiling", positive=True, maximum=1),
+        confidence=p.number("confidence", positive=True, maximum=1, below_maximum=True),
+        seed=p.integer("seed", minimum=0),
+    )
+    choice: dict[str, Any] = {
+        "predictors": resolve_predictors(p.items("predictors"), p.name("predictors")),
+        "calibration_predictors": resolve_predictors(
+            p.items("calibration_predictors"), p.name("calibration_predictors")
+        ),
+        "calibration_pairs": p.integers("calibration_pairs", minimum=2),
+    }
+    return settings, choice
+
+
+def evaluate_meta_targets(
+    meta_features: pd.DataFrame, gain_reliability_table: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The targets the noise allows (section ``targets``): each registered predictor's
+    Spearman rho with the pair's mean gain and balanced accuracy on its sign, on pairs held out
+    entirely, beside ceiling and baseline; and the few-trained-pairs calibration curve
+    (:mod:`mtl_pipeline.meta.targets`)."""
+    settings, choice = target_settings(params)
+    predictors: list[Predictor] = choice["predictors"]
+    targets = target_scores(meta_features, gain_reliability_table, predictors, settings)
+    calibration = calibration_curve(
+        meta_features,
+        gain_reliability_table,
+        choice["calibration_predictors"],
+        choice["calibration_pairs"],
+        settings,
+    )
+    return targets, calibration
 
 
 def compare_with_paper(

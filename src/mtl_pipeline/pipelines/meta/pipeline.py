@@ -60,6 +60,20 @@ def meta_stage() -> Pipeline:
                 tags=["meta_model"],
             ),
             node(
+                nodes.evaluate_gain_reliability,
+                inputs=["mtl_gains", "params:meta"],
+                outputs="gain_reliability",
+                name="evaluate_gain_reliability",
+                tags=["meta_model"],
+            ),
+            node(
+                nodes.evaluate_meta_targets,
+                inputs=["meta_features", "gain_reliability", "params:meta"],
+                outputs=["meta_targets", "meta_calibration"],
+                name="evaluate_meta_targets",
+                tags=["meta_model"],
+            ),
+            node(
                 nodes.fit_predictor,
                 inputs=["meta_features", "meta_scores", "params:meta", "params:newsgroups"],
                 outputs="fitted_meta_model",
