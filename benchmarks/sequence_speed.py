@@ -11,8 +11,6 @@ Variants, measured interleaved in one run (so machine load hits them alike), CPU
   before  the stacked encoder with the BiLSTM as this project ran it before the hand-written
           recurrence (``_reference_bilstm_forward``: autograd, ``steps[t]`` indexing)
   now     the stacked encoder as shipped
-  now_fresh_buffers  the same with every recurrence buffer allocated afresh each step (what
-          ``_Workspace``'s reuse buys)
   plain   ``nn.LSTM(bidirectional=True)`` on packed sequences / ``nn.Conv1d``, one model at a
           time (M separate models, each its own step), the usual PyTorch way
 
@@ -51,7 +49,6 @@ from mtl_pipeline.training.sequence_encoders import (  # noqa: E402
     StackedBiLSTM,
     StackedEncoder,
     _reference_bilstm_forward,
-    _Workspace,
 )
 
 BATCH, LENGTH, DIM, UNITS, VOCAB, DROPOUT = 32, 40, 50, 25, 5000, 0.25
@@ -159,17 +156,6 @@ def bilstm_as_before() -> Iterator[None]:
         StackedBiLSTM.forward = saved  # type: ignore[method-assign]
 
 
-@contextlib.contextmanager
-def without_buffer_reuse() -> Iterator[None]:
-    """The shipped recurrence, but every buffer freshly allocated (what the reuse buys)."""
-    saved = _Workspace.buffer
-    _Workspace.buffer = lambda self, name, shape, like: like.new_empty(shape)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        _Workspace.buffer = saved  # type: ignore[method-assign]
-
-
 def stacked_step(model: StackedModel, opt, ids, labels) -> None:
     logits = model(ids)
     loss = F.cross_entropy(logits.reshape(-1, 2), labels.reshape(-1), reduction="sum")
@@ -243,17 +229,12 @@ def measure(
         with bilstm_as_before():
             return now()
 
-    def fresh_buffers() -> float:
-        with without_buffer_reuse():
-            return now()
-
     def one_at_a_time() -> float:
         return per_model_ms(lambda: plain_steps(plain, plain_opts, ids, labels), n_plain, steps)
 
     variants = {"now": now, "plain": one_at_a_time}
     if encoder != "cnn":  # the CNN did not change
         variants["before"] = before
-        variants["now_fresh_buffers"] = fresh_buffers
     times: dict[str, list[float]] = {v: [] for v in variants}
     for _ in range(repeats):
         for name, run in variants.items():

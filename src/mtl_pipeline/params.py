@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -40,10 +40,24 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+T = TypeVar("T")
+
+
 def nearest(value: Any, known: Sequence[str]) -> str:
     """``; the nearest known value is 'x'`` for a misspelt name (difflib), or the known list."""
     match = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.0)
     return f"; the nearest known value is {match[0]!r}" if match else f"; known: {list(known)}"
+
+
+def choose(registry: Mapping[str, T], name: str, what: str) -> T:
+    """``registry[name]``, or a ValueError naming ``what`` (e.g. ``ModelSpec.encoder``), the
+    registered names and the nearest one: the one lookup of every by-name registry."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise ValueError(
+            f"{what} must be one of {tuple(registry)}, got {name!r}{nearest(name, list(registry))}"
+        ) from None
 
 
 class Params:

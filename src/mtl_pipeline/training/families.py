@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mtl_pipeline.params import choose
+
 FEATURES = "features"  # float matrix, dense or scipy.sparse (bag-of-words first layer)
 TOKENS = "tokens"  # int64 (N, L) token ids, 0 = padding
 
@@ -51,9 +53,4 @@ FAMILIES: dict[str, ModelFamily] = {
 
 
 def family_of(encoder: str) -> ModelFamily:
-    try:
-        return FAMILIES[encoder]
-    except KeyError:
-        raise ValueError(
-            f"ModelSpec.encoder must be one of {tuple(FAMILIES)}, got {encoder!r}"
-        ) from None
+    return choose(FAMILIES, encoder, "ModelSpec.encoder")

@@ -20,6 +20,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mtl_pipeline.params import choose
+
 
 @dataclass(frozen=True)
 class LayerInit:
@@ -68,9 +70,4 @@ INIT_SCHEMES: dict[str, InitScheme] = {
 
 
 def init_scheme(name: str) -> InitScheme:
-    try:
-        return INIT_SCHEMES[name]
-    except KeyError:
-        raise ValueError(
-            f"ModelSpec.weight_init must be one of {tuple(INIT_SCHEMES)}, got {name!r}"
-        ) from None
+    return choose(INIT_SCHEMES, name, "ModelSpec.weight_init")

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mtl_pipeline.params import choose
+
 
 @dataclass(frozen=True)
 class OutputHead:
@@ -65,9 +67,4 @@ OUTPUT_HEADS: dict[str, OutputHead] = {
 
 
 def output_head(name: str) -> OutputHead:
-    try:
-        return OUTPUT_HEADS[name]
-    except KeyError:
-        raise ValueError(
-            f"ModelSpec.output_head must be one of {tuple(OUTPUT_HEADS)}, got {name!r}"
-        ) from None
+    return choose(OUTPUT_HEADS, name, "ModelSpec.output_head")

@@ -19,8 +19,7 @@ Design choices (the paper does not pin them down; we state ours):
   ``(h, c)`` unchanged and emits a zero output, so the backward direction effectively starts at each
   sequence's last real token and the result equals ``nn.LSTM`` run on the sequence with its
   padding removed. The recurrence has a hand-written backward (``_LSTMRecurrence``: states
-  feature-major, each sequence's real tokens visited first so no step is masked, buffers reused
-  between steps), tested against the plain-autograd version (``_reference_bilstm_forward``) in
+  feature-major, each sequence's real tokens visited first so no step is masked), tested against the plain-autograd version (``_reference_bilstm_forward``) in
   float64; ``benchmarks/sequence_speed.py`` times both. Pooled output for ``"bilstm"``:
   ``[h_fwd_final ; h_bwd_final]`` (the forward
   state after the last real token and the backward state after the first one, i.e. ``h_n`` of
@@ -49,7 +48,6 @@ Design choices (the paper does not pin them down; we state ours):
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -185,7 +183,6 @@ class StackedBiLSTM(nn.Module):
         self.weight_hh = nn.Parameter(w_hh)
         self.bias_ih = nn.Parameter(b_ih)
         self.bias_hh = nn.Parameter(b_hh)
-        self._workspace = _Workspace()
 
     @property
     def out_dim(self) -> int:
@@ -223,9 +220,7 @@ class StackedBiLSTM(nn.Module):
         w_hh = self.weight_hh.index_select(-1, gates).reshape(2 * m, h, 4 * h)
         bias = (self.bias_ih + self.bias_hh).index_select(-1, gates).reshape(2 * m, 4 * h)
         cell_lengths = lengths.repeat_interleave(2, dim=0)  # (2M, B)
-        final, seq = _LSTMRecurrence.apply(
-            x, w_ih, bias, w_hh, cell_lengths, return_sequence, self._workspace
-        )
+        final, seq = _LSTMRecurrence.apply(x, w_ih, bias, w_hh, cell_lengths, return_sequence)
         final = final.view(m, 2, h, b).permute(0, 3, 1, 2).reshape(m, b, 2 * h)
         if not return_sequence:
             return final, None
@@ -274,61 +269,14 @@ def _tanh_into(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(torch.mul(x, 2, out=out), out=out).mul_(2).sub_(1)
 
 
-class _Workspace:
-    """Buffers the recurrence reuses from one training step to the next.
-
-    Why: torch's CPU allocator does not cache, and blocks of several MB come back from the OS
-    as untouched pages every time; their first-touch page faults were ~1/4 of a BiLSTM step
-    (a ``mul`` into a fresh (N, L, H, B) buffer: 27 µs, into a reused one: 9 µs).
-
-    The forward's buffers are saved for the backward, so they are lent to one graph at a time:
-    ``claim`` gives them out unless a graph that has not been backpropagated holds them (then
-    the forward allocates afresh) and the backward hands them back. A second backward through a
-    retained graph after another forward cannot read overwritten values: the buffers are saved
-    tensors, so autograd's version check refuses it. The backward's own temporaries are always
-    reusable.
-    """
-
-    def __init__(self) -> None:
-        self._flat: dict[str, torch.Tensor] = {}
-        self._holder: Any = None  # weakref to the token of the graph holding the forward set
-
-    def claim(self, token: object) -> bool:
-        if self._holder is not None and self._holder() is not None:
-            return False
-        self._holder = weakref.ref(token)
-        return True
-
-    def release(self) -> None:
-        self._holder = None
-
-    def buffer(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        """An uninitialised tensor of ``shape`` (dtype/device of ``like``), reusing memory."""
-        numel = math.prod(shape)
-        flat = self._flat.get(name)
-        if (
-            flat is None
-            or flat.numel() < numel
-            or flat.dtype != like.dtype
-            or flat.device != like.device
-        ):
-            flat = like.new_empty(numel)
-            self._flat[name] = flat
-        return flat[:numel].view(shape)
-
-
-class _Token:
-    """Lives exactly as long as one autograd graph's node (see ``_Workspace.claim``)."""
-
-
 class _LSTMRecurrence(torch.autograd.Function):
     """N independent LSTM cells, each over its first ``lengths`` steps, with a hand-written
     backward.
 
     Arguments: ``x (N, L, B, D)`` inputs, ``w_ih (N, D, 4H)``, ``bias (N, 4H)``, ``w_hh
     (N, H, 4H)`` (gate order ``o, i, f, g``, see ``_gate_order``), ``lengths (N, B)`` real
-    steps per sequence (its real steps come first, see ``_step_order``), ``want_sequence``,
-    ``workspace``. Returns ``final (N, H, B)``, each sequence's state after its last real step
+    steps per sequence (its real steps come first, see ``_step_order``), ``want_sequence``.
+    Returns ``final (N, H, B)``, each sequence's state after its last real step
     (0 for an empty one), and, if asked, ``sequence (N, B, L, H)``: the state after each step,
     0 past the sequence's length (else an empty tensor).
 
@@ -340,7 +288,7 @@ class _LSTMRecurrence(torch.autograd.Function):
       of H·B numbers, so every elementwise op runs over long contiguous runs;
     * real steps come first, so no step is masked: steps past a sequence's length compute
       values that are never read and receive exactly zero gradient;
-    * the forward writes activations and states into reused ``(N, L, …)`` buffers; the
+    * the forward writes activations and states into preallocated ``(N, L, …)`` buffers; the
       backward first computes everything that does not depend on the recursion (gate
       derivatives) in a few whole-sequence ops, leaving five small elementwise ops, one ``bmm``
       and one accumulating ``baddbmm`` (dW_hh) per step, and gets dW_ih from ONE gemm over all
@@ -351,33 +299,26 @@ class _LSTMRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, w_ih, bias, w_hh, lengths, want_sequence, workspace):  # type: ignore[override]
+    def forward(ctx, x, w_ih, bias, w_hh, lengths, want_sequence):  # type: ignore[override]
         n, length, b, d = x.shape
         h4 = w_ih.shape[-1]
         h = h4 // 4
-        training = any(ctx.needs_input_grad[:4])
-        token = _Token()
-        pooled = workspace.claim(token) if training else True
-        ctx.token = token
-
-        def buf(name: str, *shape: int) -> torch.Tensor:
-            return workspace.buffer(name, shape, x) if pooled else x.new_empty(shape)
 
         # All input projections at once: (N, 4H, D) x (N, D, L·B) -> (N, 4H, L, B).
         proj = torch.baddbmm(
             bias.unsqueeze(2),
             w_ih.transpose(1, 2),
             x.reshape(n, length * b, d).transpose(1, 2),
-            out=buf("proj", n, h4, length * b),
+            out=x.new_empty(n, h4, length * b),
         ).view(n, h4, length, b)
         w_hh_t = w_hh.transpose(1, 2)  # (N, 4H, H)
-        hs = buf("hs", n, length + 1, h, b)  # hs[:, t] = state before step t
-        cs = buf("cs", n, length + 1, h, b)
+        hs = x.new_empty(n, length + 1, h, b)  # hs[:, t] = state before step t
+        cs = x.new_empty(n, length + 1, h, b)
         hs[:, 0] = 0
         cs[:, 0] = 0
-        acts = buf("acts", n, length, h4, b)  # sigmoid(o, i, f), tanh(g)
-        tanh_c = buf("tanh_c", n, length, h, b)  # tanh of each step's cell
-        gates = buf("gates", n, h4, b)
+        acts = x.new_empty(n, length, h4, b)  # sigmoid(o, i, f), tanh(g)
+        tanh_c = x.new_empty(n, length, h, b)  # tanh of each step's cell
+        gates = x.new_empty(n, h4, b)
         for t in range(length):
             torch.baddbmm(proj[:, :, t], w_hh_t, hs[:, t], out=gates)
             a = acts[:, t]
@@ -387,7 +328,6 @@ class _LSTMRecurrence(torch.autograd.Function):
             c = torch.mul(f, cs[:, t], out=cs[:, t + 1]).addcmul_(i, g)
             torch.mul(o, _tanh_into(c, out=tanh_c[:, t]), out=hs[:, t + 1])
         ctx.save_for_backward(x, w_ih, w_hh, lengths, hs, cs, acts, tanh_c)
-        ctx.workspace = workspace
         final = hs.gather(1, lengths.view(n, 1, 1, b).expand(n, 1, h, b)).squeeze(1)
         if not want_sequence:
             return final, x.new_empty(0)
@@ -400,12 +340,8 @@ class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_final, grad_sequence):  # type: ignore[override]
         x, w_ih, w_hh, lengths, hs, cs, acts, tanh_c = ctx.saved_tensors
-        ws: _Workspace = ctx.workspace
         n, length, h4, b = acts.shape
         h = h4 // 4
-
-        def buf(name: str, *shape: int) -> torch.Tensor:
-            return ws.buffer("backward_" + name, shape, acts)
 
         o, i, f, g = (
             acts[:, :, :h],
@@ -416,18 +352,18 @@ class _LSTMRecurrence(torch.autograd.Function):
         # Whole-sequence factors (no recursion in them). With u = dloss/dc and a = dloss/dh of
         # a step: dloss/d(pre-activation) = a·q for o and u·q for i, f, g.
         sig = acts[:, :, : 3 * h]
-        slope = torch.mul(sig, sig, out=buf("slope", n, length, 3 * h, b)).neg_().add_(sig)
-        q = buf("q", n, length, h4, b)
+        slope = torch.mul(sig, sig, out=acts.new_empty(n, length, 3 * h, b)).neg_().add_(sig)
+        q = acts.new_empty(n, length, h4, b)
         torch.mul(tanh_c, slope[:, :, :h], out=q[:, :, :h])
         torch.mul(g, slope[:, :, h : 2 * h], out=q[:, :, h : 2 * h])
         torch.mul(cs[:, :length], slope[:, :, 2 * h :], out=q[:, :, 2 * h : 3 * h])
         g_slope = torch.mul(g, g, out=slope[:, :, :h]).neg_().add_(1)  # 1 - tanh², reusing
         torch.mul(i, g_slope, out=q[:, :, 3 * h :])
-        c_from_h = torch.mul(tanh_c, tanh_c, out=buf("c_from_h", n, length, h, b))
+        c_from_h = torch.mul(tanh_c, tanh_c, out=acts.new_empty(n, length, h, b))
         c_from_h.neg_().add_(1).mul_(o)  # dc/dh through h = o·tanh(c): o·(1 - tanh²)
         # Gradient arriving at each state from outside the recursion: the sequence outputs
         # (zero past a sequence's length) and the final state (at the sequence's length).
-        grad_h = buf("grad_h", n, length + 1, h, b)
+        grad_h = acts.new_empty(n, length + 1, h, b)
         if grad_sequence is not None and grad_sequence.numel():
             grad_h[:, 0] = 0
             torch.mul(
@@ -441,7 +377,7 @@ class _LSTMRecurrence(torch.autograd.Function):
             at_length = lengths.view(n, 1, 1, b).expand(n, 1, h, b)
             grad_h.scatter_add_(1, at_length, grad_final.unsqueeze(1))
         # dloss/d(gate pre-activations), (N, 4H, L, B): one gemm over all steps gives dW_ih.
-        d_pre = buf("d_pre", n, h4, length, b)
+        d_pre = acts.new_empty(n, h4, length, b)
         grad_w_hh_t = acts.new_zeros(n, h4, h)
         dh = acts.new_zeros(n, h, b)
         dc = acts.new_zeros(n, h, b)
@@ -461,8 +397,7 @@ class _LSTMRecurrence(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = torch.bmm(flat.transpose(1, 2), w_ih.transpose(1, 2)).view_as(x)
         grad_bias = flat.sum(dim=2)
-        ws.release()
-        return grad_x, grad_w_ih, grad_bias, grad_w_hh_t.transpose(1, 2), None, None, None
+        return grad_x, grad_w_ih, grad_bias, grad_w_hh_t.transpose(1, 2), None, None
 
 
 def _real_steps(lengths: torch.Tensor, length: int, dtype: torch.dtype) -> torch.Tensor:
