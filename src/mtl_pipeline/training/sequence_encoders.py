@@ -343,24 +343,6 @@ class _LSTMRecurrence(torch.autograd.Function):
         n, length, h4, b = acts.shape
         h = h4 // 4
 
-        o, i, f, g = (
-            acts[:, :, :h],
-            acts[:, :, h : 2 * h],
-            acts[:, :, 2 * h : 3 * h],
-            acts[:, :, 3 * h :],
-        )
-        # Whole-sequence factors (no recursion in them). With u = dloss/dc and a = dloss/dh of
-        # a step: dloss/d(pre-activation) = a·q for o and u·q for i, f, g.
-        sig = acts[:, :, : 3 * h]
-        slope = torch.mul(sig, sig, out=acts.new_empty(n, length, 3 * h, b)).neg_().add_(sig)
-        q = acts.new_empty(n, length, h4, b)
-        torch.mul(tanh_c, slope[:, :, :h], out=q[:, :, :h])
-        torch.mul(g, slope[:, :, h : 2 * h], out=q[:, :, h : 2 * h])
-        torch.mul(cs[:, :length], slope[:, :, 2 * h :], out=q[:, :, 2 * h : 3 * h])
-        g_slope = torch.mul(g, g, out=slope[:, :, :h]).neg_().add_(1)  # 1 - tanh², reusing
-        torch.mul(i, g_slope, out=q[:, :, 3 * h :])
-        c_from_h = torch.mul(tanh_c, tanh_c, out=acts.new_empty(n, length, h, b))
-        c_from_h.neg_().add_(1).mul_(o)  # dc/dh through h = o·tanh(c): o·(1 - tanh²)
         # Gradient arriving at each state from outside the recursion: the sequence outputs
         # (zero past a sequence's length) and the final state (at the sequence's length).
         grad_h = acts.new_empty(n, length + 1, h, b)
@@ -377,20 +359,44 @@ class _LSTMRecurrence(torch.autograd.Function):
             at_length = lengths.view(n, 1, 1, b).expand(n, 1, h, b)
             grad_h.scatter_add_(1, at_length, grad_final.unsqueeze(1))
         # dloss/d(gate pre-activations), (N, 4H, L, B): one gemm over all steps gives dW_ih.
+        # Each step's block is built contiguous (dp) for its two gemms, then stored once.
         d_pre = acts.new_empty(n, h4, length, b)
         grad_w_hh_t = acts.new_zeros(n, h4, h)
         dh = acts.new_zeros(n, h, b)
         dc = acts.new_zeros(n, h, b)
+        dp = acts.new_empty(n, h4, b)
+        q = acts.new_empty(n, h4, b)
+        slope = acts.new_empty(n, 3 * h, b)
+        c_from_h = acts.new_empty(n, h, b)
         for t in range(length - 1, -1, -1):
+            # The step's gate derivatives (no recursion in them), computed here rather than
+            # for all steps at once: step-sized blocks stay in cache. With u = dloss/dc and
+            # a = dloss/dh: dloss/d(pre-activation) = a·q for o and u·q for i, f, g.
+            step = acts[:, t]
+            sig, i, f, g = (
+                step[:, : 3 * h],
+                step[:, h : 2 * h],
+                step[:, 2 * h : 3 * h],
+                step[:, 3 * h :],
+            )
+            o, tanh_ct = step[:, :h], tanh_c[:, t]
+            torch.mul(sig, sig, out=slope).neg_().add_(sig)  # sigmoid' = s·(1 - s)
+            torch.mul(tanh_ct, slope[:, :h], out=q[:, :h])
+            torch.mul(g, slope[:, h : 2 * h], out=q[:, h : 2 * h])
+            torch.mul(cs[:, t], slope[:, 2 * h :], out=q[:, 2 * h : 3 * h])
+            g_slope = torch.mul(g, g, out=slope[:, :h]).neg_().add_(1)  # tanh' = 1 - tanh²
+            torch.mul(i, g_slope, out=q[:, 3 * h :])
+            # dc/dh through h = o·tanh(c): o·(1 - tanh²(c))
+            torch.mul(tanh_ct, tanh_ct, out=c_from_h).neg_().add_(1).mul_(o)
             a = dh + grad_h[:, t + 1]
-            u = torch.addcmul(dc, a, c_from_h[:, t])
-            dp = d_pre[:, :, t]
-            torch.mul(a, q[:, t, :h], out=dp[:, :h])
-            torch.mul(u.unsqueeze(1), q[:, t, h:].view(n, 3, h, b), out=dp[:, h:].view(n, 3, h, b))
+            u = torch.addcmul(dc, a, c_from_h)
+            torch.mul(a, q[:, :h], out=dp[:, :h])
+            torch.mul(u.unsqueeze(1), q[:, h:].view(n, 3, h, b), out=dp[:, h:].view(n, 3, h, b))
             if t > 0:
                 dh = torch.bmm(w_hh, dp)
-                dc = u * f[:, t]
+                dc = u * f
             grad_w_hh_t.baddbmm_(dp, hs[:, t].transpose(1, 2))
+            d_pre[:, :, t] = dp
         flat = d_pre.view(n, h4, length * b)
         grad_w_ih = torch.bmm(x.reshape(n, length * b, -1).transpose(1, 2), flat.transpose(1, 2))
         grad_x = None
