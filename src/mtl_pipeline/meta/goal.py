@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedShuffleSplit
+from tqdm.auto import tqdm
 
 from mtl_pipeline.features.ratios import require_columns
 from mtl_pipeline.meta.model import (
@@ -118,12 +119,16 @@ def ablation_table(meta_features: pd.DataFrame, config: MetaModelConfig) -> pd.D
     require_columns(meta_features, ["pair_id", "problem", "improved"], "meta_features")
     config = honest_config(config)
     rows = []
+    # Minutes in the paper's configuration: one progress bar per problem on a terminal.
     for problem in sorted(meta_features["problem"].unique()):
         frame, columns = _problem_examples(meta_features, problem)
         y = frame["improved"].astype(bool).to_numpy().astype(np.int64)
         groups = frame["pair_id"].to_numpy()
         folds = make_folds(y, groups, config, problem, np.random.RandomState(config.seed))
-        for variant, group, cols in _variants(columns):
+        variants = _variants(columns)
+        for variant, group, cols in tqdm(
+            variants, desc=f"meta_ablation {problem}", disable=None, leave=False
+        ):
             row = {
                 "problem": problem,
                 "variant": variant,
@@ -194,7 +199,10 @@ def held_out_pairs(
             continue
         splitter = StratifiedShuffleSplit(repetitions, test_size=n_held, random_state=config.seed)
         draws: dict[str, list[float]] = {}
-        for train_p, _ in splitter.split(pair_ids, pair_label.to_numpy()):
+        for train_p, _ in tqdm(
+            splitter.split(pair_ids, pair_label.to_numpy()), total=repetitions,
+            desc=f"held-out pairs {problem}", disable=None, leave=False,
+        ):  # fmt: skip
             train = raw["pair_id"].isin(pair_ids[train_p]).to_numpy()
             dropped = uninformative_columns(raw.loc[train], candidates)
             cols = [c for c in candidates if c not in dropped["constant"] + dropped["all_nan"]]
