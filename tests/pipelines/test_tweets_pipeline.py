@@ -21,6 +21,7 @@ EXPECTED_NODES = {
     "build_tweet_embeddings",
     "evaluate_tweet_pairs",
     "summarise_tweet_results",
+    "compare_tweets_with_paper",
     "run_tweet_aux_ablation",
     "plot_tweet_aux_ablation",
     "track_tweet_results",
