@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mtl_pipeline.training.store import RECORD_SUFFIX
 from tests.conftest import copy_project
 from tests.pipelines.kedro_run import load
 
@@ -67,7 +68,9 @@ def _summaries(done: subprocess.CompletedProcess) -> dict[str, tuple[int, int]]:
 
 
 def _stored(project: Path) -> list[Path]:
-    return sorted((project / STORE).glob("*/*.pkl")) if (project / STORE).exists() else []
+    return (
+        sorted((project / STORE).glob(f"*/*{RECORD_SUFFIX}")) if (project / STORE).exists() else []
+    )
 
 
 @pytest.fixture(scope="module")
