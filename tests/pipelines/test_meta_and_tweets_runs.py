@@ -164,7 +164,7 @@ def test_tweets_quick_run_on_the_shared_tweets(quick_project):
     assert set(comparison["paper_f1_direction"]) == {1, -1}
     # the README's tweets section renders from exactly these entries
     tables = render_tweets(project_copy, "quick")
-    assert tables.count("| flu |") == 2 * len(results) + 3 * 1  # results, comparison, ablation
+    assert tables.count("| flu |") == 2 * len(results) + 1  # results, comparison; ablation: 1 row
     assert "aux share 0.5" in tables and "Joshi et al." in tables
     metrics = _tracked_run(project_copy, "tweets").data.metrics
     row = results.iloc[0]
