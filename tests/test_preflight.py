@@ -56,7 +56,14 @@ def project(tmp_path_factory) -> Path:
 
 
 def _kedro(project: Path, *args: str) -> tuple[int, str]:
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "COLUMNS": "250"}
+    # The copy's own logging (console + its logs/info.log, where an input error's full
+    # traceback goes), not the tests' console-only one: the copy is a temporary folder.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(project / "src"),
+        "COLUMNS": "250",
+        "KEDRO_LOGGING_CONFIG": str(project / "conf" / "logging.yml"),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args],
         cwd=project,
