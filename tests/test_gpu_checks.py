@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+from tests.conftest import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT.parent / "shared" / "data" / "20news-bydate.tar.gz"
@@ -14,12 +17,16 @@ STEPS = ("gpu_tests", "stacked_vs_alone", "study", "study_rerun", "rerun_trains_
 
 
 def test_gpu_checks_dry_run_on_cpu(tmp_path):
+    # In a copy: the script's kedro runs write data/, mlruns/ and .viz/ where they run.
+    project = copy_project(tmp_path / "project")
     env = {**os.environ, "GPU_CHECKS_DRY_RUN": "1", "OMP_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    # this interpreter, whether or not its virtual environment is activated
+    env.update(PYTHON=sys.executable, KEDRO=f"{sys.executable} -m kedro")
+    env["PYTHONPATH"] = os.pathsep.join([str(project / "src"), env.get("PYTHONPATH", "")])
     out = tmp_path / "results"
     run = subprocess.run(
         ["bash", "benchmarks/gpu_checks.sh", str(ARCHIVE), str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
+        cwd=project, env=env, capture_output=True, text=True, timeout=1500,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     summary = (out / "summary.md").read_text()
