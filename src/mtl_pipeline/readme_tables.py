@@ -213,15 +213,20 @@ def tweets_ablation_markdown(ablation: pd.DataFrame) -> str:
     return markdown_table(wide, columns, {s: str for s in shares})
 
 
-def render_tweets(project: Path, env: str | None) -> str:
-    """The tweets study's three README tables from the project's latest run."""
+def _latest(project: Path, env: str | None, *names: str) -> list[pd.DataFrame]:
+    """The latest saved version of each catalog entry of the project at ``project``."""
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env) as session:
         catalog = session.load_context().catalog
-        results = catalog.load("tweet_results")
-        significance = catalog.load("tweet_significance")
-        comparison = catalog.load("tweet_paper_comparison")
-        ablation = catalog.load("tweet_aux_ablation")
+        return [catalog.load(name) for name in names]
+
+
+def render_tweets(project: Path, env: str | None) -> str:
+    """The tweets study's three README tables from the project's latest run."""
+    results, significance, comparison, ablation = _latest(
+        project, env, "tweet_results", "tweet_significance", "tweet_paper_comparison",
+        "tweet_aux_ablation",
+    )  # fmt: skip
     folds = int(results["n_folds"].max())
     return "\n\n".join(
         [
@@ -238,11 +243,7 @@ def render_tweets(project: Path, env: str | None) -> str:
 
 def render(project: Path, env: str | None, tables: str = "both") -> str:
     """Table 1 and/or Table 2 (``tables``: 1, 2 or both) of the project's latest run."""
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env) as session:
-        catalog = session.load_context().catalog
-        comparison = catalog.load("paper_comparison")
-        summary = catalog.load("mtl_gains_summary")
+    comparison, summary = _latest(project, env, "paper_comparison", "mtl_gains_summary")
     parts = []
     if tables in ("1", "both"):
         parts.append(

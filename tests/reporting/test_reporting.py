@@ -408,9 +408,8 @@ def pdf_font_types(pdf: bytes) -> set[str]:
     return found
 
 
-def test_every_figure_pdf_embeds_truetype_fonts_not_type3():
-    """ACL's and IEEE's submission checks reject Type 3 fonts (matplotlib's default)."""
-    coefs = pd.DataFrame(
+def _two_coefficients() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "problem": "related",
             "feature_subset": "all",
@@ -421,6 +420,11 @@ def test_every_figure_pdf_embeds_truetype_fonts_not_type3():
             "n_models": 10,
         }
     )
+
+
+def test_every_figure_pdf_embeds_truetype_fonts_not_type3():
+    """ACL's and IEEE's submission checks reject Type 3 fonts (matplotlib's default)."""
+    coefs = _two_coefficients()
     figures = {
         "f1_over_epochs": f1_over_epochs_figure(_curves(), _pairs()),
         "relative_gains": relative_gains_figure(_gains(), _pairs()),
@@ -433,17 +437,7 @@ def test_every_figure_pdf_embeds_truetype_fonts_not_type3():
 
 
 def test_coefficient_plotly_hover_has_feature_and_rank():
-    coefs = pd.DataFrame(
-        {
-            "problem": "related",
-            "feature_subset": "all",
-            "feature": ["f1", "f2"],
-            "coef_mean": [0.5, -0.2],
-            "coef_std": 0.1,
-            "inverse_rank_mean": [1.0, 0.5],
-            "n_models": 10,
-        }
-    )
+    coefs = _two_coefficients()
     fig = meta_coefficients_plotly(coefs, top_n=2)
     (bar,) = fig.data
     assert list(bar.y) == ["f2", "f1"] and "inverse rank" in bar.hovertemplate
