@@ -2,10 +2,14 @@
 
     python -m mtl_pipeline.readme_tables --project PATH --env kerinec_code --section kerinec_code
     python -m mtl_pipeline.readme_tables --project PATH --study tweets --section tweets_protocol
+    python -m mtl_pipeline.readme_tables --project PATH --study prediction --section base_prediction \
+        --costs benchmarks/results/predict_cost.json
 
 loads the latest ``paper_comparison`` and ``mtl_gains_summary`` (``--study newsgroups``, the
-default) or ``tweet_results``, ``tweet_significance``, ``tweet_paper_comparison`` and
-``tweet_aux_ablation`` (``--study tweets``) of the project at PATH (run with ``--env``) and
+default), ``tweet_results``, ``tweet_significance``, ``tweet_paper_comparison`` and
+``tweet_aux_ablation`` (``--study tweets``) or ``gain_reliability``, ``meta_targets`` and
+``meta_calibration`` (``--study prediction``, with the predictors' measured costs per pair from
+``benchmarks/predict_cost.py --output``) of the project at PATH (run with ``--env``) and
 rewrites what lies between ``<!-- results:SECTION -->`` and ``<!-- /results:SECTION -->`` in
 README.md (``--print`` writes the tables to stdout instead).
 """
@@ -13,6 +17,7 @@ README.md (``--print`` writes the tables to stdout instead).
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -241,6 +246,158 @@ def render_tweets(project: Path, env: str | None) -> str:
     )
 
 
+def _cell(frame: pd.DataFrame, prefix: str) -> list[str]:
+    """``prefix`` (mean) with its ``_low``/``_high`` interval, one cell per row."""
+    return [
+        _with_interval(v, lo, hi, percent=False)
+        for v, lo, hi in zip(
+            frame[prefix],
+            frame.get(f"{prefix}_low", pd.Series(float("nan"), index=frame.index)),
+            frame.get(f"{prefix}_high", pd.Series(float("nan"), index=frame.index)),
+            strict=True,
+        )
+    ]
+
+
+def reliability_markdown(reliability: pd.DataFrame) -> str:
+    """The noise ceiling per problem (``gain_reliability``); a degenerate row says why."""
+    frame = reliability.copy()
+    frame["size"] = [
+        f"{int(n)} × {int(k)}" for n, k in zip(frame["n_pairs"], frame["n_seeds"], strict=True)
+    ]
+    frame["reliability_cell"] = _cell(frame, "reliability")
+    frame["ceiling_rho"] = _cell(frame, "ceiling_correlation")
+    frame["ceiling_bacc"] = _cell(frame, "ceiling_balanced_accuracy")
+    frame["verdict"] = [
+        "ok" if status == "ok" else f"{status}: {note}"
+        for status, note in zip(frame["status"], frame["note"], strict=True)
+    ]
+    columns = {
+        "problem": "problem",
+        "size": "pairs × seeds",
+        "gain_mean": "mean gain",
+        "pair_sd": "SD between pairs",
+        "seed_sd": "SD between seeds",
+        "reliability_cell": "reliability of the seed-mean gain",
+        "ceiling_rho": "ceiling: ρ with the mean gain",
+        "share_improved": "improved (pair × seed)",
+        "flip_rate_mean": "seed-to-seed flip rate",
+        "ceiling_bacc": "ceiling: balanced acc. per seed",
+        "ceiling_balanced_accuracy_mean_sign": "ceiling: balanced acc. on mean gain > 0",
+        "verdict": "status",
+    }
+    text = {c: str for c in ("size", "reliability_cell", "ceiling_rho", "ceiling_bacc", "verdict")}
+    return markdown_table(frame, columns, text)
+
+
+#: meta_targets metric → the README's column header
+_TARGET_HEADERS = {
+    "spearman": "ρ with the mean gain",
+    "balanced_accuracy": "balanced acc. on mean gain > 0",
+    "balanced_accuracy_per_seed": "balanced acc. per seed",
+}
+
+
+def _target_cell(row: pd.Series) -> str:
+    """``0.26 [−0.17, 0.71] / 0.87 (30 %)``: score [interval] / ceiling (share); a degenerate
+    score says so instead of a number."""
+    if row["status"] != "ok" or pd.isna(row["model_mean"]):
+        return f"— ({row['status']})"
+    cell = _with_interval(row["model_mean"], row["model_low"], row["model_high"], percent=False)
+    if pd.notna(row["ceiling"]):
+        cell += f" / {fmt_number(row['ceiling'])} ({100 * row['share_of_ceiling']:.0f} %)"
+    if row["beats_baseline"]:
+        cell += " ✓"
+    return cell
+
+
+def _cost_cell(predictor: str, costs: dict | None) -> str:
+    if not costs or predictor not in costs.get("predictors", {}):
+        return "not measured"
+    return f"{100 * costs['predictors'][predictor]['fraction_of_training']:.1f} %"
+
+
+def targets_markdown(targets: pd.DataFrame, costs: dict | None = None) -> str:
+    """Every predictor on the same held-out pairs (``meta_targets``): each score with its
+    interval over the draws, beside its ceiling, and the predictor's measured cost per pair."""
+    frame = targets.copy()
+    frame["cell"] = frame.apply(_target_cell, axis=1)
+    wide = frame.pivot_table(
+        index=["problem", "predictor"], columns="metric", values="cell", aggfunc="first"
+    )
+    order = list(dict.fromkeys(targets["predictor"]))
+    wide = wide.reset_index()
+    wide["_order"] = wide["predictor"].map(order.index)
+    wide = wide.sort_values(["problem", "_order"])
+    reached = frame.groupby(["problem", "predictor"])["reached"].any()
+    wide["reached"] = [
+        "yes" if reached[(p, q)] else "no"
+        for p, q in zip(wide["problem"], wide["predictor"], strict=True)
+    ]
+    wide["cost"] = [_cost_cell(p, costs) for p in wide["predictor"]]
+    held_out = frame.groupby("problem")[["n_pairs", "n_held_out_pairs"]].first()
+    wide["pairs"] = [
+        f"{int(held_out.at[p, 'n_held_out_pairs'])} of {int(held_out.at[p, 'n_pairs'])}"
+        if pd.notna(held_out.at[p, "n_held_out_pairs"])
+        else "—"
+        for p in wide["problem"]
+    ]
+    metrics = [m for m in _TARGET_HEADERS if m in wide.columns]
+    columns = {"problem": "problem", "pairs": "held-out pairs", "predictor": "predictor"}
+    columns.update({m: _TARGET_HEADERS[m] for m in metrics})
+    columns.update({"reached": "goal reached", "cost": "cost per pair (share of training it)"})
+    return markdown_table(wide, columns, {c: str for c in columns})
+
+
+def calibration_markdown(calibration: pd.DataFrame) -> str:
+    """The few-trained-pairs curve (``meta_calibration``): ρ and balanced accuracy against k."""
+    frame = calibration[calibration["metric"].isin(["spearman", "balanced_accuracy"])].copy()
+    frame["cell"] = frame.apply(_target_cell, axis=1)
+    wide = frame.pivot_table(
+        index=["problem", "predictor", "k"], columns="metric", values="cell", aggfunc="first"
+    ).reset_index()
+    wide["k"] = wide["k"].astype(int).astype(str)
+    columns = {"problem": "problem", "predictor": "predictor", "k": "trained pairs k"}
+    columns.update({m: _TARGET_HEADERS[m] for m in ("spearman", "balanced_accuracy")})
+    return markdown_table(wide, columns, {c: str for c in columns})
+
+
+def render_prediction(project: Path, env: str | None, costs_path: Path | None) -> str:
+    """Issue 19's three tables from the project's latest run: the noise ceiling, the
+    predictors on held-out pairs with their costs, and the few-trained-pairs curve."""
+    reliability, targets, calibration = _latest(
+        project, env, "gain_reliability", "meta_targets", "meta_calibration"
+    )
+    costs = json.loads(costs_path.read_text()) if costs_path is not None else None
+    scored = targets[targets["status"] == "ok"]
+    protocol = (
+        f"{scored['repetitions'].iloc[0]:.0f} draws of held-out pairs; each cell: mean over the "
+        f"draws [95 % interval] / ceiling (share of it); ✓ = the interval's lower end above the "
+        f"baseline, ρ 0 and balanced accuracy 0.5; goal reached = at least "
+        f"{scored['goal_share_of_ceiling'].iloc[0]:g} × the ceiling and above the baseline"
+        if len(scored)
+        else "no predictor could be scored: every row is degenerate, its status says why"
+    )
+    cost_note = (
+        f" Cost per pair: CPU time of the predictor's work as a share of training the pair's STL "
+        f"and MTL models, from `{costs['command']}` ({costs['date']})."
+        if costs
+        else ""
+    )
+    return "\n\n".join(
+        [
+            "The noise ceiling (`gain_reliability`; split-half reliability of a pair's gain "
+            "across seeds, Spearman–Brown corrected, with its bootstrap interval; the ceilings "
+            "any predictor faces):\n\n" + reliability_markdown(reliability),
+            f"Predictors on pairs held out entirely (`meta_targets`; {protocol}).{cost_note}"
+            "\n\n" + targets_markdown(targets, costs),
+            "Few trained pairs (`meta_calibration`, in the spirit of ETAP: the map from the "
+            "predictor's scores to the gain fitted on k fully trained pairs only, k = 0 the "
+            "zero-shot score):\n\n" + calibration_markdown(calibration),
+        ]
+    )
+
+
 def render(project: Path, env: str | None, tables: str = "both") -> str:
     """Table 1 and/or Table 2 (``tables``: 1, 2 or both) of the project's latest run."""
     comparison, summary = _latest(project, env, "paper_comparison", "mtl_gains_summary")
@@ -268,11 +425,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--section", required=True)
     parser.add_argument("--readme", type=Path, default=Path(__file__).parents[2] / "README.md")
     parser.add_argument("--tables", choices=("1", "2", "both"), default="both")
-    parser.add_argument("--study", choices=("newsgroups", "tweets"), default="newsgroups")
+    parser.add_argument(
+        "--study", choices=("newsgroups", "tweets", "prediction"), default="newsgroups"
+    )
+    parser.add_argument(
+        "--costs",
+        type=Path,
+        default=None,
+        help="--study prediction: the JSON written by benchmarks/predict_cost.py --output",
+    )
     parser.add_argument("--print", action="store_true", help="print instead of editing README")
     args = parser.parse_args(argv)
     if args.study == "tweets":
         body = render_tweets(args.project.resolve(), args.env)
+    elif args.study == "prediction":
+        body = render_prediction(args.project.resolve(), args.env, args.costs)
     else:
         body = render(args.project.resolve(), args.env, args.tables)
     if args.print:

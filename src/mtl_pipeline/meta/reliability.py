@@ -258,7 +258,7 @@ def gain_reliability(
         reason = ""
         if k < 2:
             reason = (
-                f"one seed per pair (seeds {sorted(frame['seed'].unique())}): no seed-to-seed "
+                f"one seed per pair (seeds {sorted(int(s) for s in frame['seed'].unique())}): no seed-to-seed "
                 "variation to measure, so no reliability and no ceiling"
             )
         elif n < MIN_PAIRS:
