@@ -113,19 +113,18 @@ class SparseInput:
 
     def _gather_host(self, rows: np.ndarray, total: int) -> SparseBatch:
         M, R = rows.shape
-        sub = self.host[rows.reshape(-1)]
-        indptr = sub.indptr.astype(np.int64)
-        cols = sub.indices.astype(np.int64)
+        sub = self.host[rows.reshape(-1)]  # fresh arrays, ours to change
+        small = max(M * self.dim, sub.nnz) < np.iinfo(np.int32).max
+        index = np.int32 if small else np.int64
+        indptr = sub.indptr.astype(index, copy=False)
+        cols = sub.indices.astype(index, copy=False)
         bounds = indptr[::R]  # model m's non-zeros: cols[bounds[m]:bounds[m + 1]]
         for m in range(1, M):  # M slices (M <= 64 on CPU): faster than one np.repeat
             cols[bounds[m] : bounds[m + 1]] += m * self.dim
-        small = max(M * self.dim, cols.size) < np.iinfo(np.int32).max
-        index = np.int32 if small else np.int64
-        host = (indptr.astype(index), cols.astype(index))
         return SparseBatch(
-            cols=torch.from_numpy(cols), vals=torch.from_numpy(sub.data),
-            offsets=torch.from_numpy(indptr[:-1]), seg=None, shape=(M, R), n_cols=M * self.dim,
-            host=host,
+            cols=torch.from_numpy(cols.astype(np.int64)), vals=torch.from_numpy(sub.data),
+            offsets=torch.from_numpy(indptr[:-1].astype(np.int64)), seg=None, shape=(M, R),
+            n_cols=M * self.dim, host=(indptr, cols),
         )  # fmt: skip
 
 
