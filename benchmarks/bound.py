@@ -22,9 +22,10 @@ each printed, chunk construction included) over the bound is ``ratio_to_bound``.
     PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 19 python benchmarks/bound.py
     PYTHONPATH=src nice -n 19 python benchmarks/bound.py --threads 1 2 --load 2   # spinning
 
-``--threads`` times the trainer with each torch thread count; ``--load N`` first starts N
-busy-looping processes (a loaded machine), so that the CPU time burnt by idle threads spinning
-shows.
+``--phases N`` also times the trainer's phases (Adam, first-layer gradient, forward, evaluation,
+...) over an N-epoch run. ``--threads`` times the trainer with each torch thread count; ``--load
+N`` first starts N busy-looping processes (a loaded machine), so that the CPU time burnt by idle
+threads spinning shows.
 """
 
 from __future__ import annotations
@@ -126,6 +127,52 @@ def time_trainer(tfidf, jobs, model, train, threads: int, repeats: int) -> list[
     return times
 
 
+def time_phases(tfidf, jobs, model, train) -> dict[str, float]:
+    """CPU ms per model-epoch of the trainer's phases, each trainer function wrapped with
+    ``time.process_time`` for one run (``forward`` includes the evaluation's later layers,
+    ``gather`` the evaluation's one gather per chunk)."""
+    from mtl_pipeline.training import inputs, optim, stacked_mlp, trainer
+
+    phases = {
+        "adam": (optim.StackedAdam, "step"),
+        "first-layer gradient (transpose + addmm)": (stacked_mlp.StackedNetwork, "finish_backward"),
+        "  of which transpose": (inputs.SparseBatch, "transposed"),
+        "forward": (stacked_mlp.StackedNetwork, "__call__"),
+        "evaluation": (trainer, "_evaluate"),
+        "backward": (torch.Tensor, "backward"),
+        "gather": (inputs.SparseInput, "gather"),
+        "loss": (trainer, "masked_cross_entropy"),
+        "epoch plan": (ChunkScheduler, "next_epoch"),
+    }
+    spent = dict.fromkeys(phases, 0.0)
+    originals = {name: getattr(*where) for name, where in phases.items()}
+    own = {name: attr in vars(owner) for name, (owner, attr) in phases.items()}  # vs inherited
+
+    def timed(name, fn):
+        def call(*args, **kwargs):
+            t = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - t
+
+        return call
+
+    try:
+        for name, (owner, attr) in phases.items():
+            setattr(owner, attr, timed(name, originals[name]))
+        t = time.process_time()
+        train_stacked(tfidf, jobs, model, train, device="cpu", chunk_size=len(jobs), progress=False)
+        spent["total"] = time.process_time() - t
+    finally:
+        for name, (owner, attr) in phases.items():
+            if own[name]:
+                setattr(owner, attr, originals[name])
+            else:
+                delattr(owner, attr)
+    return {name: 1000 * sec / (len(jobs) * train.epochs) for name, sec in spent.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", default=str(ROOT.parent / "shared/data/20news-bydate.tar.gz"))
@@ -134,6 +181,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--load", type=int, default=0, help="busy-looping processes to start")
+    parser.add_argument(
+        "--phases", type=int, default=0, metavar="EPOCHS",
+        help="also time the trainer's phases over a run of this many epochs (0 = no)",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     tfidf, jobs, model, train = real_jobs(args.archive, args.models)
@@ -183,6 +234,12 @@ def main() -> None:
             f"trainer, torch threads {threads}: {min(times):.2f} ms CPU per model-epoch "
             f"(best of {args.repeats}: {each})"
         )
+    if args.phases:
+        torch.set_num_threads(1)
+        phase_train = dataclasses.replace(train, epochs=args.phases)
+        print(f"phases, CPU ms per model-epoch ({args.phases} epochs, one thread):")
+        for name, ms in time_phases(tfidf, jobs, model, phase_train).items():
+            print(f"  {name:42s} {ms:6.2f}")
     print(f"ratio_to_bound={min(trainer[args.threads[0]]) / bound:.2f}")
 
 
