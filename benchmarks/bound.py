@@ -8,21 +8,24 @@ Both costs are measured here, on this machine, in this run:
 * ``adam``: ``torch._fused_adam_`` over M models' parameters (the trainer's shapes), one list
   entry per stacked tensor: the least a step of exact Adam costs;
 * ``grad_write``: writing an (M, 10,000, 100) gradient buffer (``zero_``);
-* ``weight_read``: reading the (M, 10,000, 100) first-layer weight once (``sum``).
+* ``weight_read``: reading the (M, 10,000, 100) first-layer weight once (``sum``);
+
+each measured before and after the trainer is timed, the two samples averaged (both printed).
 
 bound per model-epoch = steps per epoch x (adam + grad_write) + evaluations per epoch x
 weight_read, with the steps per epoch of the jobs timed. Then ``train_stacked`` trains the same
 M MTL models (paper configuration, real TF-IDF) for ``--epochs`` epochs (default the
 configuration's, 100); its CPU time per
 model-epoch (``time.process_time``, torch.set_num_threads(1); the best of ``--repeats`` runs,
-chunk construction included) over the bound is ``ratio_to_bound``.
+each printed, chunk construction included) over the bound is ``ratio_to_bound``.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 19 python benchmarks/bound.py
     PYTHONPATH=src nice -n 19 python benchmarks/bound.py --threads 1 2 --load 2   # spinning
 
-``--threads`` times the trainer with each torch thread count; ``--load N`` first starts N
-busy-looping processes (a loaded machine), so that the CPU time burnt by idle threads spinning
-shows.
+``--phases N`` also times the trainer's phases (Adam, first-layer gradient, forward, evaluation,
+...) over an N-epoch run. ``--threads`` times the trainer with each torch thread count; ``--load
+N`` first starts N busy-looping processes (a loaded machine), so that the CPU time burnt by idle
+threads spinning shows.
 """
 
 from __future__ import annotations
@@ -112,16 +115,62 @@ def measure_bound(in_dim: int, hidden: tuple[int, ...], n_classes: list[int], M:
     return adam_ms, write_ms, read_ms
 
 
-def time_trainer(tfidf, jobs, model, train, threads: int, repeats: int) -> float:
-    """Best CPU ms per model-epoch of train_stacked on these jobs (one chunk)."""
+def time_trainer(tfidf, jobs, model, train, threads: int, repeats: int) -> list[float]:
+    """CPU ms per model-epoch of train_stacked on these jobs (one chunk), one per repeat."""
     torch.set_num_threads(threads)
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         t = time.process_time()
         train_stacked(tfidf, jobs, model, train, device="cpu", chunk_size=len(jobs), progress=False)
-        best = min(best, 1000 * (time.process_time() - t) / (len(jobs) * train.epochs))
+        times.append(1000 * (time.process_time() - t) / (len(jobs) * train.epochs))
     torch.set_num_threads(1)
-    return best
+    return times
+
+
+def time_phases(tfidf, jobs, model, train) -> dict[str, float]:
+    """CPU ms per model-epoch of the trainer's phases, each trainer function wrapped with
+    ``time.process_time`` for one run (``forward`` includes the evaluation's later layers,
+    ``gather`` the evaluation's one gather per chunk)."""
+    from mtl_pipeline.training import inputs, optim, stacked_mlp, trainer
+
+    phases = {
+        "adam": (optim.StackedAdam, "step"),
+        "first-layer gradient (transpose + addmm)": (stacked_mlp.StackedNetwork, "finish_backward"),
+        "  of which transpose": (inputs.SparseBatch, "transposed"),
+        "forward": (stacked_mlp.StackedNetwork, "__call__"),
+        "evaluation": (trainer, "_evaluate"),
+        "backward": (torch.Tensor, "backward"),
+        "gather": (inputs.SparseInput, "gather"),
+        "loss": (trainer, "masked_cross_entropy"),
+        "epoch plan": (ChunkScheduler, "next_epoch"),
+    }
+    spent = dict.fromkeys(phases, 0.0)
+    originals = {name: getattr(*where) for name, where in phases.items()}
+    own = {name: attr in vars(owner) for name, (owner, attr) in phases.items()}  # vs inherited
+
+    def timed(name, fn):
+        def call(*args, **kwargs):
+            t = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - t
+
+        return call
+
+    try:
+        for name, (owner, attr) in phases.items():
+            setattr(owner, attr, timed(name, originals[name]))
+        t = time.process_time()
+        train_stacked(tfidf, jobs, model, train, device="cpu", chunk_size=len(jobs), progress=False)
+        spent["total"] = time.process_time() - t
+    finally:
+        for name, (owner, attr) in phases.items():
+            if own[name]:
+                setattr(owner, attr, originals[name])
+            else:
+                delattr(owner, attr)
+    return {name: 1000 * sec / (len(jobs) * train.epochs) for name, sec in spent.items()}
 
 
 def main() -> None:
@@ -132,6 +181,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--load", type=int, default=0, help="busy-looping processes to start")
+    parser.add_argument(
+        "--phases", type=int, default=0, metavar="EPOCHS",
+        help="also time the trainer's phases over a run of this many epochs (0 = no)",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     tfidf, jobs, model, train = real_jobs(args.archive, args.models)
@@ -146,16 +199,22 @@ def main() -> None:
     load = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.load)]
     for p in load:
         p.start()
+    shapes = (tfidf.shape[1], model.hidden_sizes, n_classes, M, 20)
     try:
-        adam, write, read = measure_bound(tfidf.shape[1], model.hidden_sizes, n_classes, M, 20)
+        # the bound is sampled before and after the trainer is timed: on a shared machine the
+        # memory bandwidth left to this process drifts by tens of percent within minutes
+        samples = [measure_bound(*shapes)]
         trainer = {
             t: time_trainer(tfidf, jobs, model, train, t, args.repeats) for t in args.threads
         }
+        samples.append(measure_bound(*shapes))
     finally:
         stop.set()
         for p in load:
             p.join()
+    adam, write, read = np.mean(samples, axis=0)
     bound = steps * (adam + write) + evals * read
+    each_bound = [steps * (a + w) + evals * r for a, w, r in samples]
     print(
         f"{M} MTL models (real 20NG TF-IDF {tfidf.shape[0]} x {tfidf.shape[1]}, "
         f"{tfidf.nnz / tfidf.shape[0]:.0f} non-zeros per row), {train.epochs} epochs, "
@@ -165,13 +224,23 @@ def main() -> None:
         f"per model-step: fused Adam {adam:.3f} ms, gradient write {write:.3f} ms; "
         f"weight read {read:.3f} ms per evaluation"
     )
-    print(f"bound {bound:.2f} ms per model-epoch (CPU time, one thread)")
-    for threads, ms in trainer.items():
+    print(
+        f"bound {bound:.2f} ms per model-epoch (CPU time, one thread; mean of the samples "
+        f"before and after the trainer: {each_bound[0]:.2f}, {each_bound[1]:.2f})"
+    )
+    for threads, times in trainer.items():
+        each = ", ".join(f"{ms:.2f}" for ms in times)
         print(
-            f"trainer, torch threads {threads}: {ms:.2f} ms CPU per model-epoch "
-            f"(best of {args.repeats})"
+            f"trainer, torch threads {threads}: {min(times):.2f} ms CPU per model-epoch "
+            f"(best of {args.repeats}: {each})"
         )
-    print(f"ratio_to_bound={trainer[args.threads[0]] / bound:.2f}")
+    if args.phases:
+        torch.set_num_threads(1)
+        phase_train = dataclasses.replace(train, epochs=args.phases)
+        print(f"phases, CPU ms per model-epoch ({args.phases} epochs, one thread):")
+        for name, ms in time_phases(tfidf, jobs, model, phase_train).items():
+            print(f"  {name:42s} {ms:6.2f}")
+    print(f"ratio_to_bound={min(trainer[args.threads[0]]) / bound:.2f}")
 
 
 if __name__ == "__main__":

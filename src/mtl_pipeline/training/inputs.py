@@ -11,8 +11,9 @@ the dense adapter needs none (0).
 
 On the CPU the sparse adapter gathers with scipy instead (one C++ row slice, no per-step
 temporaries of the non-zeros' size), and transposes a batch for the first layer's gradient with
-scipy's counting sort: the same arrays as the device path, at a tenth of its cost (measured in
-benchmarks/README.md, "bound.py").
+scipy's counting sort (``csr_tocsc``, called on the batch's own arrays in 32-bit indices, as MKL's
+sparse product wants them): the same arrays as the device path, at a tenth of its cost (measured
+in benchmarks/README.md, "bound.py").
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+# scipy's C++ csr -> csc counting sort (what csr_matrix.tocsc calls), called directly: the public
+# path adds ~3 ms of format checks and int64 copies per step at M = 32 (benchmarks/README.md)
+from scipy.sparse import _sparsetools
 
 
 @dataclass
@@ -34,19 +39,24 @@ class SparseBatch:
     seg: torch.Tensor | None  # (nnz,) int64 bag (flat row) of each non-zero (device path)
     shape: tuple[int, int]  # (M, R)
     n_cols: int  # M * V
-    host: sp.csr_matrix | None = None  # the batch as scipy CSR (M * R, M * V) (CPU path)
+    # CPU path: the batch's CSR (indptr (M*R + 1,), cols (nnz,)) in one index dtype, int32
+    # where M * V and nnz fit, for scipy's counting sort
+    host: tuple[np.ndarray, np.ndarray] | None = None
 
     def transposed(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """X_b^T as CSR arrays (crow (M*V + 1,), bag index per non-zero, value), each column's
         non-zeros in bag order (a stable sort by column): what the first layer's gradient
-        X_b^T @ g needs. No device sync (no bincount/max) on CUDA."""
-        if self.host is not None:  # scipy's csr -> csc is a stable counting sort
-            csc = self.host.tocsc()
-            return (
-                torch.from_numpy(csc.indptr.astype(np.int64)),
-                torch.from_numpy(csc.indices.astype(np.int64)),
-                torch.from_numpy(csc.data),
-            )
+        X_b^T @ g needs. No device sync (no bincount/max) on CUDA. The index dtype is int64,
+        or int32 on the CPU path where the sizes fit."""
+        if self.host is not None:  # csr -> csc is a stable counting sort
+            indptr, cols = self.host
+            n_rows = self.shape[0] * self.shape[1]
+            vals = self.vals.numpy()
+            crow = np.empty(self.n_cols + 1, dtype=cols.dtype)
+            bags = np.empty(cols.size, dtype=cols.dtype)
+            out = np.empty_like(vals)
+            _sparsetools.csr_tocsc(n_rows, self.n_cols, indptr, cols, vals, crow, bags, out)
+            return torch.from_numpy(crow), torch.from_numpy(bags), torch.from_numpy(out)
         n = self.cols.numel()
         order = torch.argsort(self.cols, stable=True)
         crow = torch.zeros(self.n_cols + 1, dtype=torch.int64, device=self.cols.device)
@@ -103,17 +113,18 @@ class SparseInput:
 
     def _gather_host(self, rows: np.ndarray, total: int) -> SparseBatch:
         M, R = rows.shape
-        sub = self.host[rows.reshape(-1)]
-        indptr = sub.indptr.astype(np.int64)
-        cols = sub.indices.astype(np.int64)
+        sub = self.host[rows.reshape(-1)]  # fresh arrays, ours to change
+        small = max(M * self.dim, sub.nnz) < np.iinfo(np.int32).max
+        index = np.int32 if small else np.int64
+        indptr = sub.indptr.astype(index, copy=False)
+        cols = sub.indices.astype(index, copy=False)
         bounds = indptr[::R]  # model m's non-zeros: cols[bounds[m]:bounds[m + 1]]
         for m in range(1, M):  # M slices (M <= 64 on CPU): faster than one np.repeat
             cols[bounds[m] : bounds[m + 1]] += m * self.dim
-        host = sp.csr_matrix((sub.data, cols, indptr), shape=(M * R, M * self.dim))
         return SparseBatch(
-            cols=torch.from_numpy(cols), vals=torch.from_numpy(sub.data),
-            offsets=torch.from_numpy(indptr[:-1]), seg=None, shape=(M, R), n_cols=M * self.dim,
-            host=host,
+            cols=torch.from_numpy(cols.astype(np.int64)), vals=torch.from_numpy(sub.data),
+            offsets=torch.from_numpy(indptr[:-1].astype(np.int64)), seg=None, shape=(M, R),
+            n_cols=M * self.dim, host=(indptr, cols),
         )  # fmt: skip
 
 
