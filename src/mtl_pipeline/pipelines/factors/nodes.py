@@ -39,7 +39,12 @@ from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule, _random
 from mtl_pipeline.reporting.factors_figures import factor_gains_figure, factor_gains_plotly
 from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy, task_seeds
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
-from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
+from mtl_pipeline.training.executor import (
+    FINGERPRINT_COLUMN,
+    ExecutionSpec,
+    WorkGroup,
+    train_durably,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +112,8 @@ def train_factor_models(
     factors: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every distinct STL and MTL model of the sweeps (the shard store reuses what the base
-    study or an earlier sweep trained). Returns the run rows and each model's main-task scores
-    from its final test predictions."""
+    study or an earlier sweep trained). Returns the run rows (with each model's store
+    fingerprint) and each model's main-task scores from its final test predictions."""
     spec, plan = _plan(factor_pairs, factor_task_samples, newsgroups, factors)
     training = newsgroups["training"]
     stl_model, stl_schedule = _model_and_schedule(training, "stl_epochs")
@@ -128,7 +133,13 @@ def train_factor_models(
         ExecutionSpec.from_params(training, "newsgroups.training"),
     )
     predictions = pd.concat([r.predictions for r in results], ignore_index=True)
-    return plan.runs, prediction_scores(predictions, spec.minority_label)
+    curves = pd.concat([r.curves for r in results], ignore_index=True)
+    fingerprint = dict(zip(curves["model_id"], curves[FINGERPRINT_COLUMN], strict=True))
+    runs = plan.runs.assign(
+        stl_fingerprint=plan.runs["stl_model_id"].map(fingerprint),
+        mtl_fingerprint=plan.runs["mtl_model_id"].map(fingerprint),
+    )
+    return runs, prediction_scores(predictions, spec.minority_label)
 
 
 def compute_factor_gains(
