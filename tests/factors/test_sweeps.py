@@ -155,3 +155,17 @@ def test_bad_parameters_name_the_parameter():
             ),
             18,
         )
+
+
+def test_the_preflight_check_reads_the_factor_sizes_against_the_base_sample():
+    from mtl_pipeline.pipelines.checks import check_parameters
+
+    newsgroups = {"train_per_class": BASE, "sampling": "per_class"}
+    ok = {"factors": _params(), "newsgroups": newsgroups}
+    assert check_parameters(ok, ["params:factors"]) == ["factors"]
+    bad = {"factors": _params(data_balance={"per_class": [40]}), "newsgroups": newsgroups}
+    with pytest.raises(ParameterError, match="factors.data_balance.per_class has \\[40\\]"):
+        check_parameters(bad, ["params:factors"])
+    per_task = {"factors": _params(), "newsgroups": {**newsgroups, "sampling": "per_task"}}
+    with pytest.raises(ParameterError, match="need newsgroups.sampling 'per_class'"):
+        check_parameters(per_task, ["params:factors"])

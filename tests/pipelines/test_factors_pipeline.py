@@ -14,7 +14,7 @@ from kedro.framework.startup import bootstrap_project
 from mtl_pipeline.readme_tables import render_factors
 from mtl_pipeline.training.store import ShardStore
 from tests.conftest import copy_project
-from tests.pipelines.kedro_run import load, run_pipeline
+from tests.pipelines.kedro_run import check_kedro_viz_previews, load, run_pipeline
 from tests.reporting.test_reporting import pdf_font_types
 
 pytestmark = pytest.mark.e2e
@@ -98,24 +98,13 @@ def test_the_base_studys_training_finds_the_sweeps_base_point_models(
 
 
 def test_kedro_viz_previews_the_factors_outputs(factors_project):
-    from fastapi.testclient import TestClient
-    from kedro_viz.api.apps import create_api_app_from_project
-    from kedro_viz.server import load_and_populate_data
-
-    load_and_populate_data(factors_project, env="quick")
-    client = TestClient(create_api_app_from_project(factors_project))
-    graph = client.get("/api/pipelines/factors").json()
-    by_name = {node["name"]: node for node in graph["nodes"]}
-    stages = {node["name"] for node in graph["nodes"] if node["type"] == "modularPipeline"}
-    assert "factors" in stages
-    for dataset, preview_type in (
-        ("factors_verdict", "TablePreview"),
-        ("fig_factor_gains", "ImagePreview"),
-        ("fig_factor_gains_plotly", "PlotlyPreview"),
-    ):
-        meta = client.get(f"/api/nodes/{by_name[dataset]['id']}").json()
-        assert meta.get("preview_type") == preview_type, (dataset, meta)
-        assert meta.get("preview"), dataset
+    previews = {
+        "factors_verdict": "TablePreview",
+        "fig_factor_gains": "ImagePreview",
+        "fig_factor_gains_plotly": "PlotlyPreview",
+    }
+    stages, names = check_kedro_viz_previews(factors_project, "factors", previews)
+    assert "factors" in stages and "train_factor_models" in names
 
 
 def test_the_factors_notebook_runs_on_the_quick_outputs(factors_project):
