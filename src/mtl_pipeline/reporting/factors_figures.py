@@ -81,6 +81,7 @@ def factor_gains_figure(effects: pd.DataFrame, trends: pd.DataFrame) -> Figure:
             ax.set_xscale("log")
             ticks = sorted(part["value"].unique())
             ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+            ax.minorticks_off()  # the log axis's own minor labels would crowd the points
         ax.set_xlabel(FACTOR_LABELS.get(factor, factor))
         ax.set_ylabel(f"MTL − STL ({METRIC_WORDS.get(metric, metric)})")
         ax.set_title(_trend_words(trends, sweep, metric), fontsize=SMALL_TICK_SIZE)
