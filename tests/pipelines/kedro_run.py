@@ -81,8 +81,13 @@ def check_kedro_viz_previews(
     type and a preview. Returns the pipeline's stage (modular pipeline) names and node names."""
     from fastapi.testclient import TestClient
     from kedro_viz.api.apps import create_api_app_from_project
+    from kedro_viz.data_access import data_access_manager
     from kedro_viz.server import load_and_populate_data
 
+    # kedro-viz keeps one module-level store of graph nodes and datasets, meant to be filled
+    # once per server: emptied first, or a second project in this process (the factors and the
+    # meta e2e tests) would be answered with the first project's datasets
+    data_access_manager.reset_fields()
     load_and_populate_data(project, env=env)
     client = TestClient(create_api_app_from_project(project))
     graph = client.get(f"/api/pipelines/{pipeline}").json()
