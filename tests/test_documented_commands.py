@@ -22,7 +22,11 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 DOCUMENTS = ("README.md", "conf/README.md", "conf/kerinec_code/README.md")
-NOTEBOOKS = ("notebooks/newsgroups_study.ipynb", "notebooks/tweets_study.ipynb")
+NOTEBOOKS = (
+    "notebooks/newsgroups_study.ipynb",
+    "notebooks/tweets_study.ipynb",
+    "notebooks/factors_study.ipynb",
+)
 # An environment the README asks the reader to create (conf/my_study/parameters_tweets.yml).
 USER_ENVS = {"my_study"}
 # Commands that set up software or a cluster: documented, not run by a test.

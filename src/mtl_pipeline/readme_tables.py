@@ -4,12 +4,15 @@
     python -m mtl_pipeline.readme_tables --project PATH --study tweets --section tweets_protocol
     python -m mtl_pipeline.readme_tables --project PATH --study prediction --section base_prediction \
         --costs benchmarks/results/predict_cost.json
+    python -m mtl_pipeline.readme_tables --project PATH --study factors --section factors
 
 loads the latest ``paper_comparison`` and ``mtl_gains_summary`` (``--study newsgroups``, the
 default), ``tweet_results``, ``tweet_significance``, ``tweet_paper_comparison`` and
-``tweet_aux_ablation`` (``--study tweets``) or ``gain_reliability``, ``meta_targets`` and
+``tweet_aux_ablation`` (``--study tweets``), ``gain_reliability``, ``meta_targets`` and
 ``meta_calibration`` (``--study prediction``, with the predictors' measured costs per pair from
-``benchmarks/predict_cost.py --output``) of the project at PATH (run with ``--env``) and
+``benchmarks/predict_cost.py --output``) or ``factors_verdict``, ``factor_effects``,
+``factor_feature_signal`` and ``factor_runs`` (``--study factors``) of the project at PATH (run
+with ``--env``) and
 rewrites what lies between ``<!-- results:SECTION -->`` and ``<!-- /results:SECTION -->`` in
 README.md (``--print`` writes the tables to stdout instead).
 """
@@ -216,6 +219,112 @@ def tweets_ablation_markdown(ablation: pd.DataFrame) -> str:
     columns = {"pair": "pair", "main": "main task", "encoder_name": "shared layer"}
     columns.update({s: f"aux share {s:g}" for s in shares})
     return markdown_table(wide, columns, {s: str for s in shares})
+
+
+CLAIM_WORDS = {
+    "data_balance_main": "data balance: a main task with fewer labels gains more",
+    "data_balance_aux": "data balance: an auxiliary task with more labels helps more",
+    "label_distribution": "label distribution: higher entropy / lower kurtosis gains more",
+    "relatedness": "relatedness: related pairs gain more than unrelated ones",
+}
+SWEEP_WORDS = {
+    "main_size": "main task per class",
+    "aux_size": "auxiliary task per class",
+    "main_ratio": "main task minority share",
+}
+
+
+def _gain_interval(value: float, low: float, high: float) -> str:
+    """A gain with its interval, four decimals and a sign (gains are often below 0.01)."""
+    if pd.isna(value):
+        return "—"
+    return f"{value:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+
+def factors_verdict_markdown(verdict: pd.DataFrame) -> str:
+    """One row per claim × group × metric: the verdict, direction, effect and p."""
+    frame = verdict.assign(
+        claim_words=verdict["claim"].map(CLAIM_WORDS).fillna(verdict["claim"]),
+        sweep_words=verdict["sweep"].map(SWEEP_WORDS).fillna(verdict["sweep"]),
+        effect_cell=[
+            _gain_interval(v, lo, hi) if e == "gain_difference" else
+            ("—" if pd.isna(v) else f"ρ = {v:+.2f} [{lo:+.2f}, {hi:+.2f}]")
+            for e, v, lo, hi in zip(verdict["effect"], verdict["estimate"], verdict["ci_low"],
+                                    verdict["ci_high"], strict=True)
+        ],
+        directions=verdict["expected_direction"] + " / " + verdict["observed_direction"],
+    )  # fmt: skip
+    columns = {
+        "claim_words": "claim",
+        "group": "pairs",
+        "sweep_words": "sweep",
+        "metric": "metric",
+        "directions": "expected / observed",
+        "effect_cell": "effect [95 % interval]",
+        "p_value": "p",
+        "n_pairs": "pairs (n)",
+        "verdict": "verdict",
+    }
+    return markdown_table(frame, columns, {"p_value": _p, "n_pairs": str})
+
+
+def factors_effects_markdown(effects: pd.DataFrame) -> str:
+    """Mean gain per sweep point, related beside unrelated (degenerate points say so)."""
+    effects = effects.assign(
+        cell=[
+            f"degenerate ({n})" if s != "ok" else
+            f"{_gain_interval(g, lo, hi)}, {100 * share:.0f} % improved"
+            for s, n, g, lo, hi, share in zip(effects["status"], effects["note"],
+                                              effects["gain_mean"], effects["ci_low"],
+                                              effects["ci_high"], effects["improved_pair_share"],
+                                              strict=True)
+        ]
+    )  # fmt: skip
+    wide = effects.pivot_table(
+        index=["sweep", "metric", "value"], columns="group", values="cell", aggfunc="first"
+    ).reset_index()
+    order = {"main_size": 0, "aux_size": 1, "main_ratio": 2}
+    wide = wide.assign(o=wide["sweep"].map(order)).sort_values(["o", "metric", "value"])
+    wide["sweep_words"] = wide["sweep"].map(SWEEP_WORDS).fillna(wide["sweep"])
+    columns = {"sweep_words": "sweep", "metric": "metric", "value": "value"}
+    columns.update({g: f"{g}: MTL − STL [95 %], pairs improved" for g in ("related", "unrelated")
+                    if g in wide.columns})  # fmt: skip
+    return markdown_table(wide, columns, {"value": lambda v: f"{v:g}"})
+
+
+def factors_signal_markdown(signal: pd.DataFrame) -> str:
+    """Spearman ρ of each size / label feature with the gain over all sweep rows."""
+    rows = signal[signal["group"] == "all"]
+    columns = {"kind": "kind", "feature": "feature", "metric": "gain on", "rho": "ρ",
+               "p_value": "p", "signal": "signal (p < α)", "status": "status"}  # fmt: skip
+    return markdown_table(rows, columns, {"p_value": _p})
+
+
+def render_factors(project: Path, env: str | None) -> str:
+    """The factors study's README tables from the project's latest ``factors`` run."""
+    verdict, effects, signal, runs = _latest(
+        project, env, "factors_verdict", "factor_effects", "factor_feature_signal", "factor_runs"
+    )
+    groups = runs.drop_duplicates("pair_id")["group"].value_counts().to_dict()
+    models = runs["stl_model_id"].nunique() + runs["mtl_model_id"].nunique()
+    header = (
+        f"{groups.get('related', 0)} related + {groups.get('unrelated', 0)} unrelated-only pairs "
+        f"× seeds {sorted(runs['seed'].unique().tolist())}, {models} distinct models "
+        f"({int((runs['status'] != 'ok').sum())} degenerate runs)."
+    )
+    return "\n\n".join(
+        [
+            header,
+            "Verdict per claim (ρ: Spearman trend of the pair-centred gain with the factor, "
+            "p: permutation test with pairs as exchangeable units; holds = p < α in the "
+            "expected direction, fails = p < α against it or an interval within the "
+            "negligible band, else inconclusive):\n\n" + factors_verdict_markdown(verdict),
+            "Mean MTL − STL per sweep point (bootstrap over pairs, then seeds):\n\n"
+            + factors_effects_markdown(effects),
+            "Do the size and label features carry signal once they vary (all sweep rows, "
+            "feature permuted within pairs)?\n\n" + factors_signal_markdown(signal),
+        ]
+    )
 
 
 def _latest(project: Path, env: str | None, *names: str) -> list[pd.DataFrame]:
@@ -426,7 +535,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", type=Path, default=Path(__file__).parents[2] / "README.md")
     parser.add_argument("--tables", choices=("1", "2", "both"), default="both")
     parser.add_argument(
-        "--study", choices=("newsgroups", "tweets", "prediction"), default="newsgroups"
+        "--study",
+        choices=("newsgroups", "tweets", "prediction", "factors"),
+        default="newsgroups",
     )
     parser.add_argument(
         "--costs",
@@ -440,6 +551,8 @@ def main(argv: list[str] | None = None) -> None:
         body = render_tweets(args.project.resolve(), args.env)
     elif args.study == "prediction":
         body = render_prediction(args.project.resolve(), args.env, args.costs)
+    elif args.study == "factors":
+        body = render_factors(args.project.resolve(), args.env)
     else:
         body = render(args.project.resolve(), args.env, args.tables)
     if args.print:

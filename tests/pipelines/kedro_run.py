@@ -72,3 +72,29 @@ def tracked_artifacts(project: Path, run_id: str) -> set[str]:
         for item in client.list_artifacts(run_id, folders.pop()):
             (folders.append(item.path) if item.is_dir else found.add(item.path))
     return found
+
+
+def check_kedro_viz_previews(
+    project: Path, pipeline: str, previews: dict[str, str], env: str = "quick"
+) -> tuple[set[str], set[str]]:
+    """kedro-viz's API (no server) on ``pipeline``: each dataset of ``previews`` has its preview
+    type and a preview. Returns the pipeline's stage (modular pipeline) names and node names."""
+    from fastapi.testclient import TestClient
+    from kedro_viz.api.apps import create_api_app_from_project
+    from kedro_viz.data_access import data_access_manager
+    from kedro_viz.server import load_and_populate_data
+
+    # kedro-viz keeps one module-level store of graph nodes and datasets, meant to be filled
+    # once per server: emptied first, or a second project in this process (the factors and the
+    # meta e2e tests) would be answered with the first project's datasets
+    data_access_manager.reset_fields()
+    load_and_populate_data(project, env=env)
+    client = TestClient(create_api_app_from_project(project))
+    graph = client.get(f"/api/pipelines/{pipeline}").json()
+    by_name = {node["name"]: node for node in graph["nodes"]}
+    for dataset, preview_type in previews.items():
+        meta = client.get(f"/api/nodes/{by_name[dataset]['id']}").json()
+        assert meta.get("preview_type") == preview_type, (dataset, meta)
+        assert meta.get("preview"), dataset
+    stages = {node["name"] for node in graph["nodes"] if node["type"] == "modularPipeline"}
+    return stages, set(by_name)

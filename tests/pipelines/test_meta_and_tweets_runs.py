@@ -11,7 +11,13 @@ import pytest
 from mtl_pipeline.data.tweets import split_tweet_datasets
 from mtl_pipeline.readme_tables import render_tweets
 from tests.conftest import copy_project
-from tests.pipelines.kedro_run import load, run_pipeline, tracked_artifacts, tracked_runs
+from tests.pipelines.kedro_run import (
+    check_kedro_viz_previews,
+    load,
+    run_pipeline,
+    tracked_artifacts,
+    tracked_runs,
+)
 from tests.reporting.test_reporting import pdf_font_types
 
 pytestmark = pytest.mark.e2e
@@ -115,26 +121,15 @@ def _check_predict_applies_the_fitted_meta_model(project, trained_pairs):
 
 def _check_kedro_viz_sees_the_run(project):
     """kedro-viz's API (no server): named nodes, and previews of a table and a figure."""
-    from fastapi.testclient import TestClient
-    from kedro_viz.api.apps import create_api_app_from_project
-    from kedro_viz.server import load_and_populate_data
-
-    load_and_populate_data(project, env="quick")
-    client = TestClient(create_api_app_from_project(project))
-    graph = client.get("/api/pipelines/meta").json()
-    by_name = {node["name"]: node for node in graph["nodes"]}
-    stages = {node["name"] for node in graph["nodes"] if node["type"] == "modularPipeline"}
+    previews = {
+        "paper_comparison": "TablePreview",
+        "fig_relative_gains": "ImagePreview",
+        "tfidf_matrix": "TablePreview",
+        "fig_relative_gains_plotly": "PlotlyPreview",
+    }
+    stages, names = check_kedro_viz_previews(project, "meta", previews)
     assert stages == {"ingest", "features", "training", "meta_model", "report"}
-    assert {"train_mtl_models", "fit_meta_model", "compare_with_paper"} <= set(by_name)
-    for dataset, preview_type in (
-        ("paper_comparison", "TablePreview"),
-        ("fig_relative_gains", "ImagePreview"),
-        ("tfidf_matrix", "TablePreview"),
-        ("fig_relative_gains_plotly", "PlotlyPreview"),
-    ):
-        meta = client.get(f"/api/nodes/{by_name[dataset]['id']}").json()
-        assert meta.get("preview_type") == preview_type, (dataset, meta)
-        assert meta.get("preview"), dataset
+    assert {"train_mtl_models", "fit_meta_model", "compare_with_paper"} <= names
 
 
 def test_tweets_quick_run_on_the_shared_tweets(quick_project):

@@ -41,12 +41,20 @@ def test_all_pipelines_together_keep_every_stage_one_unbroken_namespace():
     interrupted by nodes …" where a stage's nodes are not one stretch of the combined graph."""
     import warnings
 
+    from mtl_pipeline.pipelines.factors.pipeline import create_pipeline as factors_pipeline
     from mtl_pipeline.pipelines.newsgroups.pipeline import create_pipeline as newsgroups_pipeline
     from mtl_pipeline.pipelines.predict.pipeline import create_pipeline as predict_pipeline
 
-    every = (meta_pipeline, newsgroups_pipeline, predict_pipeline, tweets_pipeline)
+    every = (
+        meta_pipeline,
+        newsgroups_pipeline,
+        predict_pipeline,
+        tweets_pipeline,
+        factors_pipeline,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sum(create() for create in every)  # as pipeline_registry builds __default__
     assert not [str(w.message) for w in caught if "interrupted" in str(w.message)]
     assert {n.namespace for n in predict_pipeline().nodes} == {"predict"}
+    assert {n.namespace for n in factors_pipeline().nodes} == {"ingest", "features", "factors"}

@@ -13,6 +13,7 @@ from typing import Any
 
 from mtl_pipeline.evaluation import spec as tweet_spec
 from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.pipelines.factors import nodes as factors_nodes
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
 from mtl_pipeline.pipelines.predict import nodes as predict_nodes
@@ -83,6 +84,17 @@ def check_predict(params: Mapping[str, Any]) -> None:
 
 
 #: Parameter block → its check. A run checks every block its pipeline reads.
+def check_factors(parameters: Mapping[str, Any]) -> None:
+    """``factors``, with ``newsgroups``: the sweep sizes are bounded by its ``train_per_class``
+    (every sweep sample is a subsample of the base study's sample)."""
+    factors_nodes._spec(parameters.get("factors"), parameters.get("newsgroups") or {})
+
+
+#: Blocks whose check needs other blocks too: called with every parameter.
+WHOLE_PARAMETER_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "factors": check_factors,
+}
+
 PARAMETER_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "newsgroups": check_newsgroups,
     "tweets": check_tweets,
@@ -99,7 +111,12 @@ def check_parameters(parameters: Mapping[str, Any], read: Iterable[str]) -> list
     )
     checked = []
     for block in blocks:
-        if block in PARAMETER_CHECKS:
+        if block in WHOLE_PARAMETER_CHECKS:
+            if parameters.get(block) is None:
+                raise ParameterError(f"parameter {block} is required but not set (conf/base)")
+            WHOLE_PARAMETER_CHECKS[block](parameters)
+            checked.append(block)
+        elif block in PARAMETER_CHECKS:
             raw = parameters.get(block)
             if raw is None:
                 raise ParameterError(f"parameter {block} is required but not set (conf/base)")

@@ -4,7 +4,8 @@ Every node is tagged with one stage in its ``pipeline.py``; :func:`by_stage` mov
 the namespace of its stage, which kedro-viz draws as one collapsible box (ingest → features →
 training → meta_model → report; the meta-model stage holds the meta-features it is fit on, as
 Kedro requires a namespace to be one unbroken stretch of the graph). The ``predict`` pipeline is
-a stage of its own, after them: its nodes read the fitted meta-model, so in the ``features`` or
+a stage of its own, after them (and so is ``factors``, the effectiveness-factor sweeps, which
+read only ingest and TF-IDF outputs): its nodes read the fitted meta-model, so in the ``features`` or
 ``meta_model`` box they would break those namespaces once all pipelines are loaded together
 (kedro-viz, ``__default__``). Dataset and parameter names are not prefixed
 (``prefix_datasets_with_namespace=False``): catalog names stay the public contract. Node names
@@ -19,7 +20,15 @@ from functools import wraps
 
 from kedro.pipeline import Pipeline, pipeline
 
-STAGES: tuple[str, ...] = ("ingest", "features", "training", "meta_model", "report", "predict")
+STAGES: tuple[str, ...] = (
+    "ingest",
+    "features",
+    "training",
+    "meta_model",
+    "report",
+    "predict",
+    "factors",
+)
 
 
 def by_stage(nodes: Pipeline) -> Pipeline:

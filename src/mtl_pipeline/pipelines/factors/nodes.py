@@ -1,0 +1,197 @@
+"""Nodes of the ``factors`` pipeline: thin adapters from catalog data to ``mtl_pipeline.factors``.
+
+The sweeps train with the base study's settings (``newsgroups.training``, the same model and
+schedule specs, the same shard store), so a sweep point equal to the base configuration is
+looked up, not trained, once ``kedro run --pipelines=meta`` has trained it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import scipy.sparse as sp
+from matplotlib.figure import Figure
+
+from mtl_pipeline.factors.effects import (
+    feature_signal,
+    meta_examples,
+    point_effects,
+    prediction_scores,
+    relatedness_contrast,
+    sweep_gains,
+    trends,
+    verdicts,
+)
+from mtl_pipeline.factors.spec import FactorsSpec
+from mtl_pipeline.factors.sweeps import (
+    SweepPlan,
+    plan_sweeps,
+    select_factor_pairs,
+    sweep_points,
+    sweep_task_samples,
+)
+from mtl_pipeline.features.dataset import build_task_counts, task_statistics
+from mtl_pipeline.params import ParameterError, Params, check_degenerate
+from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule, _random_draws
+from mtl_pipeline.reporting.factors_figures import factor_gains_figure, factor_gains_plotly
+from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy, task_seeds
+from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
+from mtl_pipeline.training.executor import (
+    FINGERPRINT_COLUMN,
+    ExecutionSpec,
+    WorkGroup,
+    train_durably,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _spec(factors: dict[str, Any], newsgroups: dict[str, Any]) -> FactorsSpec:
+    p = Params(newsgroups, "newsgroups")
+    if p.raw.get("sampling", "per_class") != "per_class":
+        raise ParameterError(
+            "the factors sweeps vary documents per class: they need newsgroups.sampling "
+            f"'per_class', got {p.raw.get('sampling')!r}"
+        )
+    return FactorsSpec.from_params(factors, p.integer("train_per_class", minimum=1))
+
+
+def build_factor_pairs(
+    documents: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
+) -> pd.DataFrame:
+    """The sweep's pairs: related pairs and a seeded sample of unrelated-only pairs, each with
+    its seeds (``factors.seeds``)."""
+    spec = _spec(factors, newsgroups)
+    leaves = parse_hierarchy(
+        newsgroups["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
+    )
+    pairs = select_factor_pairs(generate_task_pairs(leaves), spec)
+    logger.info("factors: pairs %s, seeds %s", pairs["group"].value_counts().to_dict(), spec.seeds)
+    return pairs
+
+
+def build_factor_samples(
+    documents: pd.DataFrame, factor_pairs: pd.DataFrame, newsgroups: dict[str, Any]
+) -> pd.DataFrame:
+    """The base study's samples of the sweep's tasks (the same draw as ``build_task_samples``:
+    the sweep samples are nested subsamples of them)."""
+    samples = sample_tasks(
+        documents, task_seeds(factor_pairs), newsgroups["train_per_class"], "per_class",
+        newsgroups.get("test_per_task"),
+    )  # fmt: skip
+    check_degenerate(degenerate_samples(samples), "error", None)
+    return samples
+
+
+def _plan(
+    factor_pairs: pd.DataFrame,
+    task_samples: pd.DataFrame,
+    newsgroups: dict[str, Any],
+    factors: dict[str, Any],
+) -> tuple[FactorsSpec, SweepPlan]:
+    spec = _spec(factors, newsgroups)
+    training = newsgroups["training"]
+    plan = plan_sweeps(
+        factor_pairs,
+        task_samples,
+        sweep_points(spec, int(newsgroups["train_per_class"])),
+        _random_draws(training),
+        bool(training.get("cut_mtl_test_to_shorter_task", False)),
+    )
+    return spec, plan
+
+
+def train_factor_models(
+    tfidf_matrix: sp.csr_matrix,
+    factor_pairs: pd.DataFrame,
+    factor_task_samples: pd.DataFrame,
+    newsgroups: dict[str, Any],
+    factors: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every distinct STL and MTL model of the sweeps (the shard store reuses what the base
+    study or an earlier sweep trained). Returns the run rows (with each model's store
+    fingerprint) and each model's main-task scores from its final test predictions."""
+    spec, plan = _plan(factor_pairs, factor_task_samples, newsgroups, factors)
+    training = newsgroups["training"]
+    stl_model, stl_schedule = _model_and_schedule(training, "stl_epochs")
+    mtl_model, mtl_schedule = _model_and_schedule(training, "mtl_epochs")
+    logger.info(
+        "factors: %d runs (%d degenerate), %d distinct STL + %d distinct MTL models "
+        "(%d of the runs at the base configuration)",
+        len(plan.runs), int((plan.runs["status"] != "ok").sum()), len(plan.stl), len(plan.mtl),
+        int(plan.runs["base_point"].sum()),
+    )  # fmt: skip
+    results, _ = train_durably(
+        tfidf_matrix,
+        [
+            WorkGroup("stl", plan.stl, stl_model, stl_schedule),
+            WorkGroup("mtl", plan.mtl, mtl_model, mtl_schedule),
+        ],
+        ExecutionSpec.from_params(training, "newsgroups.training"),
+    )
+    predictions = pd.concat([r.predictions for r in results], ignore_index=True)
+    curves = pd.concat([r.curves for r in results], ignore_index=True)
+    fingerprint = dict(zip(curves["model_id"], curves[FINGERPRINT_COLUMN], strict=True))
+    runs = plan.runs.assign(
+        stl_fingerprint=plan.runs["stl_model_id"].map(fingerprint),
+        mtl_fingerprint=plan.runs["mtl_model_id"].map(fingerprint),
+    )
+    return runs, prediction_scores(predictions, spec.minority_label)
+
+
+def compute_factor_gains(
+    factor_runs: pd.DataFrame, factor_model_scores: pd.DataFrame
+) -> pd.DataFrame:
+    """MTL − STL of the main task per run and metric."""
+    return sweep_gains(factor_runs, factor_model_scores)
+
+
+def estimate_factor_effects(
+    factor_gains: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Effects per point, trends, the related − unrelated contrast and the verdict table."""
+    spec = _spec(factors, newsgroups)
+    effects = point_effects(factor_gains, spec)
+    trend_table = trends(factor_gains, effects, spec)
+    contrast = relatedness_contrast(factor_gains, spec)
+    verdict = verdicts(trend_table, contrast, spec)
+    for row in verdict.itertuples(index=False):
+        logger.info(
+            "factors verdict: %s (%s, %s, %s): %s, estimate %.3f [%.3f, %.3f], p=%.3f",
+            row.claim, row.group, row.sweep, row.metric, row.verdict, row.estimate, row.ci_low,
+            row.ci_high, row.p_value,
+        )  # fmt: skip
+    return effects, trend_table, contrast, verdict
+
+
+def build_factor_meta_examples(
+    factor_gains: pd.DataFrame,
+    factor_pairs: pd.DataFrame,
+    factor_task_samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    newsgroups: dict[str, Any],
+    factors: dict[str, Any],
+) -> pd.DataFrame:
+    """The sweep's (pair, seed, point) gains with the size and label features of their task
+    variants (``features.dataset.task_statistics`` on the variants' samples)."""
+    spec, plan = _plan(factor_pairs, factor_task_samples, newsgroups, factors)
+    statistics = task_statistics(build_task_counts(sweep_task_samples(plan), documents))
+    return meta_examples(factor_gains, statistics, spec.signal_metric)
+
+
+def evaluate_factor_signal(
+    factor_meta_examples: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
+) -> pd.DataFrame:
+    """Whether the size and label features carry signal about the gain once they vary."""
+    return feature_signal(factor_meta_examples, _spec(factors, newsgroups))
+
+
+def plot_factor_gains(
+    factor_effects: pd.DataFrame, factor_trends: pd.DataFrame
+) -> tuple[Figure, Figure, go.Figure]:
+    """Gain against each factor, related vs unrelated: PNG, PDF and interactive."""
+    figure = factor_gains_figure(factor_effects, factor_trends)
+    return figure, figure, factor_gains_plotly(factor_effects, factor_trends)
