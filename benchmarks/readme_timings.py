@@ -80,12 +80,19 @@ class Timing:
     load: list[float] = field(default_factory=list)
 
 
-def fresh_clone(destination: Path) -> Path:
-    """A ``git clone`` of the project's current commit (what a new user checks out)."""
+def current_commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def fresh_clone(destination: Path, commit: str) -> Path:
+    """A ``git clone`` of the project at ``commit`` (what a new user checks out)."""
     subprocess.run(
         ["git", "clone", "--quiet", "--no-hardlinks", str(PROJECT_ROOT), str(destination)],
         check=True,
     )
+    subprocess.run(["git", "checkout", "--quiet", commit], cwd=destination, check=True)
     return destination
 
 
@@ -116,7 +123,7 @@ def run_once(command: str, project: Path) -> tuple[float, float, float]:
     return wall, cpu, load
 
 
-def measure(repeats: int, names: set[str] | None) -> dict[str, Timing]:
+def measure(repeats: int, names: set[str] | None, commit: str) -> dict[str, Timing]:
     chosen = [c for c in COMMANDS if names is None or c.name in names]
     timings = {c.name: Timing() for c in chosen}
     with tempfile.TemporaryDirectory(prefix="readme_timings_") as scratch:
@@ -128,7 +135,7 @@ def measure(repeats: int, names: set[str] | None) -> dict[str, Timing]:
                         raise SystemExit(f"{timed.name!r} needs {timed.warm_after!r} selected")
                     project = clones[timed.warm_after]
                 else:
-                    project = fresh_clone(Path(scratch) / f"r{repeat}_{len(clones)}")
+                    project = fresh_clone(Path(scratch) / f"r{repeat}_{len(clones)}", commit)
                     clones[timed.name] = project
                 wall, cpu, load = run_once(timed.command, project)
                 timing = timings[timed.name]
@@ -147,18 +154,11 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
 
 
-def report(timings: dict[str, Timing], repeats: int) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+def report(timings: dict[str, Timing], repeats: int, commit: str) -> str:
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     by_name = {c.name: c for c in COMMANDS}
     lines = [
-        f"Commit {commit}, {when}, {os.cpu_count()} CPU cores shared with other jobs, "
+        f"Commit {commit[:7]}, {when}, {os.cpu_count()} CPU cores shared with other jobs, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
         f"nice {os.nice(0)}; {repeats} runs each, median (min–max) in seconds; each cold run "
         "in a fresh `git clone` (empty shard store), each warm one in the clone its cold run "
@@ -202,8 +202,9 @@ def main() -> None:
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    timings = measure(args.repeats, set(args.only) if args.only else None)
-    table = report(timings, args.repeats)
+    commit = current_commit()  # every clone checks out this one, whatever is committed meanwhile
+    timings = measure(args.repeats, set(args.only) if args.only else None, commit)
+    table = report(timings, args.repeats, commit)
     print(table)
     if not args.no_write:
         write_into_benchmarks_readme(table)
