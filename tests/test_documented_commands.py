@@ -163,12 +163,15 @@ def how_to_check(command: str) -> tuple[str, list[str] | None]:
         return "parsed by kedro run, names checked", words[2:]
     if words[:2] in (["kedro", "registry"], ["kedro", "catalog"]):
         return "run as written", _kedro(*words[1:])
+    if words[:3] == ["kedro", "mlflow", "init"]:
+        return "--help (writes conf/local/mlflow.yml)", _kedro(*words[1:], "--help")
     if words[:1] == ["kedro"]:  # viz run, jupyter lab, mlflow ui: they start a server
         return "--help (starts a server)", _kedro(*words[1:], "--help")
     if words[:3] == ["python", "-m", "pytest"]:
         return "not run (it is this test suite)", None
-    if words[:2] == ["python", "-m"]:  # readme_tables rewrites the README
-        return "--help (writes README.md)", [sys.executable, "-m", words[2], "--help"]
+    if words[:2] == ["python", "-m"]:  # readme_tables rewrites the README, store migrate a store
+        writes = "README.md" if words[2].endswith("readme_tables") else "the files it names"
+        return f"--help (writes {writes})", [sys.executable, "-m", words[2], "--help"]
     if words[:2] == ["mlflow", "ui"]:
         return "--help (starts a server)", [
             str(Path(sys.executable).with_name("mlflow")),
