@@ -167,12 +167,15 @@ def how_to_check(command: str) -> tuple[str, list[str] | None]:
         return "parsed by kedro run, names checked", words[2:]
     if words[:2] in (["kedro", "registry"], ["kedro", "catalog"]):
         return "run as written", _kedro(*words[1:])
+    if words[:3] == ["kedro", "mlflow", "init"]:
+        return "--help (writes conf/local/mlflow.yml)", _kedro(*words[1:], "--help")
     if words[:1] == ["kedro"]:  # viz run, jupyter lab, mlflow ui: they start a server
         return "--help (starts a server)", _kedro(*words[1:], "--help")
     if words[:3] == ["python", "-m", "pytest"]:
         return "not run (it is this test suite)", None
-    if words[:2] == ["python", "-m"]:  # readme_tables rewrites the README
-        return "--help (writes README.md)", [sys.executable, "-m", words[2], "--help"]
+    if words[:2] == ["python", "-m"]:  # readme_tables rewrites the README, store migrate a store
+        writes = "README.md" if words[2].endswith("readme_tables") else "the files it names"
+        return f"--help (writes {writes})", [sys.executable, "-m", words[2], "--help"]
     if words[:2] == ["mlflow", "ui"]:
         return "--help (starts a server)", [
             str(Path(sys.executable).with_name("mlflow")),
@@ -237,3 +240,20 @@ def test_readme_predict_example_is_the_shipped_parameters_file():
     shipped = (PROJECT_ROOT / "conf/base/parameters_predict.yml").read_text()
     assert yaml.safe_load(example) == yaml.safe_load(shipped)
     assert example.strip() == shipped[shipped.index("predict:") :].strip()  # comments too
+
+
+# A Python warning on the console: the rich handler's `WARNING … warnings.py:NN` line (warnings
+# captured into logging) or a bare `…Warning:` line printed before logging is set up.
+PYTHON_WARNING_LINE = re.compile(r"WARNING .*warnings\.py:\d+|\b[A-Z]\w*Warning\b")
+
+
+def test_a_kedro_command_prints_no_python_warning(project_copy):
+    """The project's config, kedro-mlflow and MLflow imports leave the console clean: no
+    OmegaConf deprecation, no MLflow "Add type hints to the `predict` method" (caught at the import
+    in mtl_pipeline.tracking), nothing else."""
+    done = _run(_kedro("registry", "describe", "meta"), project_copy)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    console = done.stdout + done.stderr
+    assert "- meta_model.evaluate_meta_goal" in console  # the command did its work
+    warned = [line for line in console.splitlines() if PYTHON_WARNING_LINE.search(line)]
+    assert not warned, "\n".join(warned)

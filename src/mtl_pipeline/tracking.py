@@ -27,13 +27,29 @@ import platform
 import subprocess
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
-from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
-from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
+
+# Importing kedro-mlflow defines its KedroPipelineModel, an MLflow PythonModel whose `predict` has
+# no type hints, and MLflow warns about that class (~12 console lines before every command's
+# output; the project logs no models). A warnings filter cannot silence it: MLflow emits it under
+# its own `simplefilter("once", UserWarning)`, which overrides any filter set before. So the
+# import's warnings are recorded, and every one but that one is emitted again as it came.
+UNTYPED_PREDICT_WARNING = "Add type hints to the `predict` method"
+with warnings.catch_warnings(record=True) as _import_warnings:
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+    from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
+for _caught in _import_warnings:
+    if not (
+        issubclass(_caught.category, UserWarning)
+        and UNTYPED_PREDICT_WARNING in str(_caught.message)
+    ):
+        warnings.warn_explicit(_caught.message, _caught.category, _caught.filename, _caught.lineno)
+del _import_warnings
 
 logger = logging.getLogger(__name__)
 
