@@ -40,8 +40,8 @@ from mtl_pipeline.meta.predictors import NEEDS, PREDICTORS
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
 from mtl_pipeline.settings import CONFIG_LOADER_ARGS
-from mtl_pipeline.training.gradtag import GradTagProbe
 from mtl_pipeline.tasks.hierarchy import assign_seeds
+from mtl_pipeline.training.gradtag import GradTagProbe
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -89,7 +89,9 @@ def test_a_rerun_reuses_every_warmup_model_and_a_changed_lookahead_retrains(
     assert trained == []
     pd.testing.assert_frame_equal(load(quick_project, "warmup_features"), before)
     n_models = len(before.drop_duplicates(["pair_id", "seed"]))
-    run_pipeline(quick_project, "meta", nodes=node, params={"meta": {"warmup": {"lookahead_lr": 0.2}}})
+    run_pipeline(
+        quick_project, "meta", nodes=node, params={"meta": {"warmup": {"lookahead_lr": 0.2}}}
+    )
     assert len(trained) == n_models
     changed = load(quick_project, "warmup_features")
     assert not changed["cross_affinity_aux_to_main"].equals(before["cross_affinity_aux_to_main"])

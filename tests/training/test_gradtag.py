@@ -38,7 +38,7 @@ def _jobs() -> list[ModelJob]:
     return X, jobs
 
 
-def _estimate(settings: GradTagSettings = GradTagSettings()) -> pd.DataFrame:
+def _estimate(settings: GradTagSettings | None = None) -> pd.DataFrame:
     X, jobs = _jobs()
     result = train_stacked(
         X,
@@ -47,7 +47,7 @@ def _estimate(settings: GradTagSettings = GradTagSettings()) -> pd.DataFrame:
         WARMUP,
         device="cpu",
         progress=False,
-        probe_factory=partial(GradTagProbe, settings=settings),
+        probe_factory=partial(GradTagProbe, settings=settings or GradTagSettings()),
     )
     return result.probes
 

@@ -266,8 +266,12 @@ def test_probed_models_are_stored_with_their_probe_results_and_reused(features, 
 
     mtl = [j for j in _jobs(features) if j.kind == "mtl"]
     gradtag = GradTagSettings(projection_dim=4)
-    (first,), s1 = train_durably(features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path))
-    (again,), s2 = train_durably(features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path))
+    (first,), s1 = train_durably(
+        features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path)
+    )
+    (again,), s2 = train_durably(
+        features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path)
+    )
     assert (s1.trained, s1.reused, s2.trained, s2.reused) == (3, 0, 0, 3)
     pd.testing.assert_frame_equal(first.probes, again.probes)
     assert list(first.probes["model_id"]) == [j.model_id for j in mtl]

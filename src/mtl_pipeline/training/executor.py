@@ -286,9 +286,7 @@ def _split_per_model(
 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]]:
     preds = dict(tuple(result.predictions.groupby("model_id", sort=False)))
     probes = (
-        {}
-        if result.probes is None
-        else dict(tuple(result.probes.groupby("model_id", sort=False)))
+        {} if result.probes is None else dict(tuple(result.probes.groupby("model_id", sort=False)))
     )
     empty = result.predictions.iloc[:0]
 
@@ -378,6 +376,7 @@ def train_durably(
         "input_mode": execution.input_mode,
         "torch_threads": execution.torch_threads,
     }
+
     def shard_kwargs(group: WorkGroup) -> dict[str, Any]:
         if group.probe_factory is None:
             return kwargs

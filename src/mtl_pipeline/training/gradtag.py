@@ -168,9 +168,7 @@ class GradTagProbe:
             for i in range(1, len(net.weights)):
                 a = projections[i][0]
                 layer_inputs.append(torch.matmul(h.detach(), a[:-1]) + a[-1])
-                pre = torch.baddbmm(
-                    net.biases[i].detach().unsqueeze(1), h, net.weights[i].detach()
-                )
+                pre = torch.baddbmm(net.biases[i].detach().unsqueeze(1), h, net.weights[i].detach())
                 pre_activations.append(pre)
                 h = net.act(pre)
             logits = net.heads(h, None)[slot]

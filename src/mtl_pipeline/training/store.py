@@ -18,10 +18,11 @@ run anything: a record is a zip archive (Python's ``zipfile``, no compression) o
 tables, ``curves.parquet`` and ``predictions.parquet`` (pyarrow; pandas dtypes kept through
 Parquet's JSON metadata), plus ``probes.parquet`` for a model trained with a probe (the
 warm-up models behind the affinity features: one row of the probe's results). A probed model's
-fingerprint also covers the probe's settings (:func:`probed_spec_fingerprint`). Every read verifies the record: it opens, it names the fingerprint it
-is filed under (two swapped files are caught), its tables match their checksums, and its scores
-lie in range (accuracy/F1 in [0, 1], losses >= 0). A record that fails is reported with its path
-and reason, moved to ``<root>/rejected/`` and treated as absent, so it is trained again.
+fingerprint also covers the probe's settings (:func:`probed_spec_fingerprint`). Every read
+verifies the record: it opens, it names the fingerprint it is filed under (two swapped files
+are caught), its tables match their checksums, and its scores lie in range (accuracy/F1 in
+[0, 1], losses >= 0). A record that fails is reported with its path and reason, moved to
+``<root>/rejected/`` and treated as absent, so it is trained again.
 
 Stores written before this format (``*.pkl`` records: pickles, which run code when loaded) are
 refused with one message; ``python -m mtl_pipeline.training.store migrate PATH`` converts a store
@@ -204,7 +205,7 @@ def _table_bytes(frame: pd.DataFrame) -> bytes:
 def encode_record(model: StoredModel) -> bytes:
     """The record file of one model: ``record.json`` + two Parquet tables in a zip archive."""
     frames = {"curves": model.curves, "predictions": model.predictions}
-    if model.probes is not None:  # absent otherwise: unprobed records stay byte for byte alike
+    if model.probes is not None:  # absent otherwise: an unprobed record keeps its former layout
         frames["probes"] = model.probes
     tables = {f"{name}.parquet": _table_bytes(frame) for name, frame in frames.items()}
     header = {
