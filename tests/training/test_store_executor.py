@@ -212,17 +212,25 @@ def test_cuda_without_a_gpu_names_the_parameter(monkeypatch):
 
 def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_path):
     pytest.importorskip("distributed")
-    groups = [WorkGroup("all", _jobs(features), SPEC, TRAIN)]
-    (local,), _ = train_durably(features, groups, _execution(tmp_path, store=None))
-    (dask,), summary = train_durably(
+    from mtl_pipeline.training.gradtag import GradTagSettings
+
+    mtl = [j for j in _jobs(features) if j.kind == "mtl"]
+    # a probed group too (the warm-up): its probe is sent to the workers with the shard
+    groups = [
+        WorkGroup("all", _jobs(features), SPEC, TRAIN),
+        _warmup_group(mtl, gradtag=GradTagSettings(projection_dim=4)),
+    ]
+    (local, local_warmup), _ = train_durably(features, groups, _execution(tmp_path, store=None))
+    (dask, dask_warmup), summary = train_durably(
         features, groups, _execution(tmp_path, executor="dask", dask_workers=2)
     )
-    assert (summary.trained, summary.reused) == (6, 0)
+    assert (summary.trained, summary.reused) == (9, 0)
     pd.testing.assert_frame_equal(local.curves, dask.curves)
     pd.testing.assert_frame_equal(local.predictions, dask.predictions)
+    pd.testing.assert_frame_equal(local_warmup.probes, dask_warmup.probes)
     # the Dask results went through the store: an in-process rerun reuses them all
     _, again = train_durably(features, groups, _execution(tmp_path))
-    assert (again.trained, again.reused) == (0, 6)
+    assert (again.trained, again.reused) == (0, 9)
 
 
 def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
