@@ -106,3 +106,19 @@ def test_models_the_estimate_cannot_serve_are_refused():
 def test_bad_settings_are_named(field, value):
     with pytest.raises(ValueError, match=f"gradtag {field}"):
         GradTagSettings(**{field: value})
+
+
+def test_cuda_gives_the_cpu_estimate():
+    """The device path (sparse rows gathered on the GPU) agrees with the CPU's host path."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    X, jobs = _jobs()
+    kw = {"progress": False, "dtype": torch.float64}
+    factory = partial(GradTagProbe, settings=GradTagSettings())
+    cpu = train_stacked(X, jobs, MODEL, WARMUP, device="cpu", probe_factory=factory, **kw)
+    cuda = train_stacked(X, jobs, MODEL, WARMUP, device="cuda", probe_factory=factory, **kw)
+    np.testing.assert_allclose(
+        cuda.probes[list(GRADTAG_COLUMNS)], cpu.probes[list(GRADTAG_COLUMNS)], atol=1e-6
+    )
