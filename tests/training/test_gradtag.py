@@ -122,3 +122,20 @@ def test_cuda_gives_the_cpu_estimate():
     np.testing.assert_allclose(
         cuda.probes[list(GRADTAG_COLUMNS)], cpu.probes[list(GRADTAG_COLUMNS)], atol=1e-6
     )
+
+
+def test_the_parameters_are_read_and_checked_by_name():
+    from mtl_pipeline.params import ParameterError
+    from mtl_pipeline.pipelines.meta.nodes import gradtag_settings
+
+    given = {"enabled": True, "projection_dim": 4, "l2": 0.5, "holdout_share": 0.2}
+    given |= {"newton_steps": 5, "seed": 3}
+    assert gradtag_settings({"gradtag": given}) == GradTagSettings(4, 0.5, 0.2, 5, 3)
+    assert gradtag_settings({"gradtag": {**given, "enabled": False}}) is None
+    assert gradtag_settings({}) is None
+    with pytest.raises(
+        ParameterError, match="'projection_dims'.*nearest known value is 'projection_dim'"
+    ):
+        gradtag_settings({"gradtag": {**given, "projection_dims": 4}})
+    with pytest.raises(ParameterError, match="meta.warmup.gradtag.holdout_share is 1"):
+        gradtag_settings({"gradtag": {**given, "holdout_share": 1}})

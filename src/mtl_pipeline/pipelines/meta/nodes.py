@@ -206,10 +206,11 @@ def gradtag_settings(warmup: Mapping[str, Any]) -> GradTagSettings | None:
     if warmup.get("gradtag") is None:
         return None
     p = Params(warmup["gradtag"], "meta.warmup.gradtag")
-    for key in sorted(set(p.raw) - _GRADTAG_KEYS):
+    unknown = sorted(set(p.raw) - _GRADTAG_KEYS)
+    if unknown:
         raise ParameterError(
-            f"unknown key {key!r} in parameter meta.warmup.gradtag"
-            f"{nearest(key, sorted(_GRADTAG_KEYS))}"
+            f"unknown key {unknown[0]!r} in parameter meta.warmup.gradtag"
+            f"{nearest(unknown[0], sorted(_GRADTAG_KEYS))}"
         )
     if not p.boolean("enabled"):
         return None
