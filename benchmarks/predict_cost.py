@@ -6,13 +6,15 @@ per class, 100 epochs, headers/footers/quotes removed), for K pairs of one probl
 1. predict (no curves): task samples + dataset features + the fitted meta-model applied;
    "+ warm-up" adds the warm-up affinities (``meta.warmup``: a short joint warm-up of each
    pair's MTL model with the affinity probe), which `predict` computes when the model uses them;
+   "+ Grad-TAG" adds the Grad-TAG-style estimate at the warm-up's end (``meta.warmup.gradtag``,
+   timed inside the warm-up: ``GradTagProbe.finish``);
 2. predict with STL curves: 1. plus the two tasks' single-task models and curve features;
 3. training: STL models of the pairs' tasks + their MTL models (what `newsgroups` runs),
    then the gains that label the meta-examples.
 
 Then the cost of each predictor of the registry (``mtl_pipeline.meta.predictors.PREDICTORS``,
 the predictors ``meta_targets`` scores) per pair, from the work items it needs (dataset
-features, STL curves, warm-up), as a fraction of training the pair's STL and MTL models.
+features, STL curves, warm-up, Grad-TAG fits), as a fraction of training the pair's STL and MTL models.
 
 Reading the archive and TF-IDF are timed apart: `predict` loads them from the catalog, and
 training needs them too. No shard store (nothing reused). The meta-model applied in 1. is
@@ -39,6 +41,7 @@ from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
 from mtl_pipeline.settings import CONFIG_LOADER_ARGS
 from mtl_pipeline.tasks.hierarchy import assign_seeds
+from mtl_pipeline.training.gradtag import GradTagProbe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,10 +82,24 @@ def main() -> None:
     features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta)
     t_features = time.process_time() - t
 
+    # the Grad-TAG estimate runs at the warm-up's end (GradTagProbe.finish), in this process
+    # (local executor): timed there, and the rest of the warm-up is TAG's
+    finish_seconds = []
+    real_finish = GradTagProbe.finish
+
+    def timed_finish(self, *args):
+        started = time.process_time()
+        real_finish(self, *args)
+        finish_seconds.append(time.process_time() - started)
+
+    GradTagProbe.finish = timed_finish
     t = time.process_time()
     warmup = meta_nodes.compute_warmup_features(tfidf, pairs, samples, training, meta)
-    t_warmup = time.process_time() - t
+    t_gradtag = sum(finish_seconds)
+    t_warmup = time.process_time() - t - t_gradtag
+    GradTagProbe.finish = real_finish
     assert warmup.filter(like="affinity").notna().all().all()
+    assert warmup.filter(like="gradtag").notna().all().all()
 
     t = time.process_time()
     stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
@@ -113,6 +130,7 @@ def main() -> None:
     per = {
         "predict (dataset features + apply)": t_features + t_apply,
         f"predict + warm-up ({meta['warmup']['epochs']} epochs)": t_features + t_apply + t_warmup,
+        "predict + warm-up + Grad-TAG": t_features + t_apply + t_warmup + t_gradtag,
         "predict with STL curves": t_features + t_apply + t_stl + t_curve_features,
         f"train STL ({n_stl} models) + MTL ({k} models)": t_stl + t_mtl,
     }
@@ -125,6 +143,7 @@ def main() -> None:
         "dataset": t_features + t_apply,
         "stl": t_stl + t_curve_features,
         "warmup": t_warmup,
+        "gradtag": t_gradtag,
     }
     assert set(need_seconds) == set(NEEDS)
     training_per_pair = (t_stl + t_mtl) / k

@@ -13,16 +13,20 @@ from kedro.framework.startup import bootstrap_project
 
 
 def run_pipeline(
-    project: Path, pipeline: str, env: str = "quick", params: dict[str, Any] | None = None
+    project: Path,
+    pipeline: str,
+    env: str = "quick",
+    params: dict[str, Any] | None = None,
+    nodes: list[str] | None = None,
 ) -> None:
     """Like ``kedro run`` from the project root (the working directory, where parameters such as
-    ``training.shard_store`` resolve their relative paths)."""
+    ``training.shard_store`` resolve their relative paths); ``nodes`` like ``--nodes``."""
     bootstrap_project(project)
     with (
         contextlib.chdir(project),
         KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session,
     ):
-        session.run(pipeline_names=[pipeline])
+        session.run(pipeline_names=[pipeline], node_names=nodes)
 
 
 @lru_cache(maxsize=4)

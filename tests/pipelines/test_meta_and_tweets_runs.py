@@ -69,6 +69,49 @@ def test_meta_quick_run_produces_every_report_entry(quick_project):
     _check_kedro_viz_sees_the_run(project_copy)
     _check_the_run_is_tracked(project_copy, comparison)
     _check_predict_applies_the_fitted_meta_model(project_copy, pairs)
+    _check_the_gradtag_estimate_is_a_compared_predictor(meta_features, project_copy)
+
+
+def test_a_rerun_reuses_every_warmup_model_and_a_changed_lookahead_retrains(
+    quick_project, monkeypatch
+):
+    """The warm-up models are in the shard store: rerunning the warm-up node trains none and
+    returns identical features; another lookahead step size retrains every one."""
+    import pandas as pd
+
+    from mtl_pipeline.training import executor
+
+    trained = []
+    real_train_shard = executor.train_shard
+
+    def counting_train_shard(features, jobs, *args, **kwargs):
+        trained.extend(job.model_id for job in jobs)
+        return real_train_shard(features, jobs, *args, **kwargs)
+
+    monkeypatch.setattr(executor, "train_shard", counting_train_shard)
+    before = load(quick_project, "warmup_features")
+    node = ["meta_model.compute_warmup_features"]
+    run_pipeline(quick_project, "meta", nodes=node)
+    assert trained == []
+    pd.testing.assert_frame_equal(load(quick_project, "warmup_features"), before)
+    n_models = len(before.drop_duplicates(["pair_id", "seed"]))
+    run_pipeline(
+        quick_project, "meta", nodes=node, params={"meta": {"warmup": {"lookahead_lr": 0.2}}}
+    )
+    assert len(trained) == n_models
+    changed = load(quick_project, "warmup_features")
+    assert not changed["cross_affinity_aux_to_main"].equals(before["cross_affinity_aux_to_main"])
+    run_pipeline(quick_project, "meta", nodes=node)  # back to the run's own features, reused
+    assert len(trained) == n_models
+    pd.testing.assert_frame_equal(load(quick_project, "warmup_features"), before)
+
+
+def _check_the_gradtag_estimate_is_a_compared_predictor(meta_features, project):
+    """The Grad-TAG columns are meta-features, and meta_targets scores them as a predictor."""
+    columns = ["cross_gradtag_loss_gain", "cross_gradtag_accuracy_gain"]
+    assert meta_features[columns].notna().all().all()
+    targets = load(project, "meta_targets")
+    assert "gradtag" in set(targets["predictor"])
 
 
 def _check_the_run_is_tracked(project, comparison):

@@ -212,17 +212,25 @@ def test_cuda_without_a_gpu_names_the_parameter(monkeypatch):
 
 def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_path):
     pytest.importorskip("distributed")
-    groups = [WorkGroup("all", _jobs(features), SPEC, TRAIN)]
-    (local,), _ = train_durably(features, groups, _execution(tmp_path, store=None))
-    (dask,), summary = train_durably(
+    from mtl_pipeline.training.gradtag import GradTagSettings
+
+    mtl = [j for j in _jobs(features) if j.kind == "mtl"]
+    # a probed group too (the warm-up): its probe is sent to the workers with the shard
+    groups = [
+        WorkGroup("all", _jobs(features), SPEC, TRAIN),
+        _warmup_group(mtl, gradtag=GradTagSettings(projection_dim=4)),
+    ]
+    (local, local_warmup), _ = train_durably(features, groups, _execution(tmp_path, store=None))
+    (dask, dask_warmup), summary = train_durably(
         features, groups, _execution(tmp_path, executor="dask", dask_workers=2)
     )
-    assert (summary.trained, summary.reused) == (6, 0)
+    assert (summary.trained, summary.reused) == (9, 0)
     pd.testing.assert_frame_equal(local.curves, dask.curves)
     pd.testing.assert_frame_equal(local.predictions, dask.predictions)
+    pd.testing.assert_frame_equal(local_warmup.probes, dask_warmup.probes)
     # the Dask results went through the store: an in-process rerun reuses them all
     _, again = train_durably(features, groups, _execution(tmp_path))
-    assert (again.trained, again.reused) == (0, 6)
+    assert (again.trained, again.reused) == (0, 9)
 
 
 def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
@@ -244,3 +252,54 @@ def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
         match="parameter newsgroups.training.torch_threads is 0; expected an integer >= 1",
     ):
         executor.ExecutionSpec.from_params({"torch_threads": 0}, "newsgroups.training")
+
+
+def _warmup_group(jobs, lookahead_lr=0.1, gradtag=None):
+    from functools import partial
+
+    from mtl_pipeline.training.probes import warmup_probe, warmup_probe_settings
+
+    return WorkGroup(
+        "warmup",
+        jobs,
+        SPEC,
+        TrainSpec(epochs=2, batch_size=16),
+        probe_factory=partial(warmup_probe, lookahead_lr=lookahead_lr, gradtag=gradtag),
+        probe_settings=warmup_probe_settings(lookahead_lr, gradtag),
+    )
+
+
+def test_probed_models_are_stored_with_their_probe_results_and_reused(features, tmp_path):
+    from mtl_pipeline.training.gradtag import GradTagSettings
+
+    mtl = [j for j in _jobs(features) if j.kind == "mtl"]
+    gradtag = GradTagSettings(projection_dim=4)
+    (first,), s1 = train_durably(
+        features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path)
+    )
+    (again,), s2 = train_durably(
+        features, [_warmup_group(mtl, gradtag=gradtag)], _execution(tmp_path)
+    )
+    assert (s1.trained, s1.reused, s2.trained, s2.reused) == (3, 0, 0, 3)
+    pd.testing.assert_frame_equal(first.probes, again.probes)
+    assert list(first.probes["model_id"]) == [j.model_id for j in mtl]
+    assert first.probes.filter(like="gradtag").notna().all().all()
+    # the probe's settings key its models: another lookahead step size retrains them all,
+    # and an unprobed group of the same jobs and schedule is another model
+    (_,), s3 = train_durably(
+        features, [_warmup_group(mtl, lookahead_lr=0.2, gradtag=gradtag)], _execution(tmp_path)
+    )
+    plain = WorkGroup("plain", mtl, SPEC, TrainSpec(epochs=2, batch_size=16))
+    (unprobed,), s4 = train_durably(features, [plain], _execution(tmp_path))
+    assert (s3.trained, s4.trained) == (3, 3)
+    assert unprobed.probes is None
+    pd.testing.assert_frame_equal(
+        first.curves.drop(columns="fingerprint"), unprobed.curves.drop(columns="fingerprint")
+    )
+
+
+def test_a_probe_needs_its_settings_to_be_stored():
+    from mtl_pipeline.training.probes import warmup_probe
+
+    with pytest.raises(ValueError, match="probe_factory and probe_settings go together"):
+        WorkGroup("warmup", [], SPEC, TRAIN, probe_factory=warmup_probe)

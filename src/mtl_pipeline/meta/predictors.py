@@ -33,6 +33,7 @@ PREDICTOR_GROUPS: dict[str, tuple[str, ...]] = {
     "label": ("label_entropy", "label_kurtosis"),
     "curve": ("curve_",),
     "warmup": ("affinity", "grad_cosine"),
+    "gradtag": ("gradtag",),
 }
 
 #: Work items a predictor needs for a new pair (timed by benchmarks/predict_cost.py).
@@ -40,6 +41,7 @@ NEEDS = {
     "dataset": "the two tasks' samples and their dataset features (no training)",
     "stl": "both tasks' STL models trained to the end (their learning curves)",
     "warmup": "a short joint warm-up of the pair's MTL model (meta.warmup)",
+    "gradtag": "the Grad-TAG fits on the warmed-up model (meta.warmup.gradtag; after the warm-up)",
 }
 
 
@@ -88,6 +90,15 @@ PREDICTORS: dict[str, Predictor] = {
             zero_shot=("cross_affinity_aux_to_main", 1),
         ),
         Predictor(
+            "gradtag",
+            ("gradtag",),
+            ("warmup", "gradtag"),
+            "Grad-TAG-style estimate of the gain: the warmed-up model's shared layers "
+            "linearised, logistic fits on projected per-sample gradients of the main task "
+            "alone vs main + auxiliary, scored on held-out main-task training rows",
+            zero_shot=("cross_gradtag_loss_gain", 1),
+        ),
+        Predictor(
             "dataset_warmup",
             (*_DATASET_GROUPS, "warmup"),
             ("dataset", "warmup"),
@@ -97,7 +108,7 @@ PREDICTORS: dict[str, Predictor] = {
         Predictor(
             "all",
             (),
-            ("dataset", "stl", "warmup"),
+            ("dataset", "stl", "warmup", "gradtag"),
             "every feature column of meta_features",
         ),
     )

@@ -37,6 +37,7 @@ from .store import (
     StoredModel,
     features_fingerprint,
     model_fingerprint,
+    probed_spec_fingerprint,
     spec_fingerprint,
 )
 from .trainer import METRICS, resolve_device, train_stacked
@@ -137,12 +138,26 @@ def check_device(device: str, parameter: str) -> str:
 
 @dataclass
 class WorkGroup:
-    """Jobs sharing one ModelSpec and TrainSpec (e.g. all STL models, or one encoder's)."""
+    """Jobs sharing one ModelSpec and TrainSpec (e.g. all STL models, or one encoder's).
+
+    ``probe_factory`` (``n_models -> probe``, picklable for Dask): train with a probe
+    (``train_stacked(probe_factory=...)``), whose per-model results are stored with each model
+    and returned as ``TrainingResult.probes``; ``probe_settings`` must then name everything that
+    decides those results (it enters the models' fingerprints)."""
 
     name: str
     jobs: Sequence[ModelJob]
     model: ModelSpec
     train: TrainSpec
+    probe_factory: Callable[[int], Any] | None = None
+    probe_settings: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.probe_factory is None) != (self.probe_settings is None):
+            raise ValueError(
+                f"work group {self.name!r}: probe_factory and probe_settings go together "
+                "(the settings key the stored probe results)"
+            )
 
 
 @dataclass
@@ -266,11 +281,24 @@ def _shards(group_index: int, jobs: Sequence[ModelJob], fps: Sequence[str], size
             yield _Shard(group_index, tuple(jobs[i] for i in idx), tuple(fps[i] for i in idx))
 
 
-def _split_per_model(result: TrainingResult) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+def _split_per_model(
+    result: TrainingResult,
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]]:
     preds = dict(tuple(result.predictions.groupby("model_id", sort=False)))
+    probes = (
+        {} if result.probes is None else dict(tuple(result.probes.groupby("model_id", sort=False)))
+    )
     empty = result.predictions.iloc[:0]
+
+    def probe_row(mid):
+        return None if result.probes is None else probes[mid].reset_index(drop=True)
+
     return {
-        str(mid): (c.reset_index(drop=True), preds.get(mid, empty).reset_index(drop=True))
+        str(mid): (
+            c.reset_index(drop=True),
+            preds.get(mid, empty).reset_index(drop=True),
+            probe_row(mid),
+        )
         for mid, c in result.curves.groupby("model_id", sort=False)
     }
 
@@ -290,7 +318,10 @@ def _assemble(group: WorkGroup, fps: Sequence[str], models: Mapping[str, StoredM
     curves = pd.concat([models[fp].curves for fp in fps], ignore_index=True)
     curves = curves.reindex(columns=_curve_columns(group.jobs))
     predictions = pd.concat([models[fp].predictions for fp in fps], ignore_index=True)
-    return curves, predictions
+    probes = None
+    if group.probe_factory is not None:
+        probes = pd.concat([models[fp].probes for fp in fps], ignore_index=True)
+    return curves, predictions, probes
 
 
 def train_durably(
@@ -314,6 +345,8 @@ def train_durably(
         spec_fp = spec_fingerprint(
             group.model, group.train, features_fp, execution.dtype, execution.input_mode
         )
+        if group.probe_settings is not None:
+            spec_fp = probed_spec_fingerprint(spec_fp, group.probe_settings)
         summary.fingerprints[group.name] = spec_fp[:16]
         fps = [model_fingerprint(job, spec_fp) for job in group.jobs]
         if len(set(fps)) != len(fps):
@@ -321,6 +354,8 @@ def train_durably(
         group_fps.append(fps)
         for shard in _shards(g, group.jobs, fps, shard_size):
             found = {fp: store.get(fp) for fp in shard.fingerprints} if store else {}
+            if group.probe_factory is not None:  # a record without the probe's row: retrain
+                found = {fp: m for fp, m in found.items() if m is None or m.probes is not None}
             missing = [i for i, fp in enumerate(shard.fingerprints) if found.get(fp) is None]
             models.update({fp: m for fp, m in found.items() if m is not None})
             summary.reused += len(shard.jobs) - len(missing)
@@ -341,8 +376,14 @@ def train_durably(
         "input_mode": execution.input_mode,
         "torch_threads": execution.torch_threads,
     }
+
+    def shard_kwargs(group: WorkGroup) -> dict[str, Any]:
+        if group.probe_factory is None:
+            return kwargs
+        return {**kwargs, "probe_factory": group.probe_factory}
+
     calls = (
-        (i, ((s.jobs, groups[s.group].model, groups[s.group].train), kwargs))
+        (i, ((s.jobs, groups[s.group].model, groups[s.group].train), shard_kwargs(groups[s.group])))
         for i, s in enumerate(todo)
     )
     devices: dict[int, str] = {}
@@ -356,9 +397,11 @@ def train_durably(
                     per_model = _split_per_model(result)
                     finished = []
                     for job, fp in zip(shard.jobs, shard.fingerprints, strict=True):
-                        curves, preds = per_model[job.model_id]
+                        curves, preds, probes = per_model[job.model_id]
                         finished.append(
-                            StoredModel(fp, curves.assign(**{FINGERPRINT_COLUMN: fp}), preds)
+                            StoredModel(
+                                fp, curves.assign(**{FINGERPRINT_COLUMN: fp}), preds, probes
+                            )
                         )
                     if store:
                         store.put(finished)
@@ -369,7 +412,7 @@ def train_durably(
 
     results = []
     for g, group in enumerate(groups):
-        curves, predictions = _assemble(group, group_fps[g], models)
+        curves, predictions, probes = _assemble(group, group_fps[g], models)
         results.append(
             TrainingResult(
                 curves=curves,
@@ -377,6 +420,7 @@ def train_durably(
                 device=devices.get(g, "store"),
                 seconds=time.perf_counter() - t0,
                 n_models=len(group.jobs),
+                probes=probes,
             )
         )
     summary.seconds = time.perf_counter() - t0

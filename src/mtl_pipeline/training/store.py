@@ -16,10 +16,13 @@ Records hold data, not code, so that reading a store (a shared ``s3://`` one inc
 run anything: a record is a zip archive (Python's ``zipfile``, no compression) of
 ``record.json`` (format, fingerprint, row counts and the SHA-256 of each table) and two Parquet
 tables, ``curves.parquet`` and ``predictions.parquet`` (pyarrow; pandas dtypes kept through
-Parquet's JSON metadata). Every read verifies the record: it opens, it names the fingerprint it
-is filed under (two swapped files are caught), its tables match their checksums, and its scores
-lie in range (accuracy/F1 in [0, 1], losses >= 0). A record that fails is reported with its path
-and reason, moved to ``<root>/rejected/`` and treated as absent, so it is trained again.
+Parquet's JSON metadata), plus ``probes.parquet`` for a model trained with a probe (the
+warm-up models behind the affinity features: one row of the probe's results). A probed model's
+fingerprint also covers the probe's settings (:func:`probed_spec_fingerprint`). Every read
+verifies the record: it opens, it names the fingerprint it is filed under (two swapped files
+are caught), its tables match their checksums, and its scores lie in range (accuracy/F1 in
+[0, 1], losses >= 0). A record that fails is reported with its path and reason, moved to
+``<root>/rejected/`` and treated as absent, so it is trained again.
 
 Stores written before this format (``*.pkl`` records: pickles, which run code when loaded) are
 refused with one message; ``python -m mtl_pipeline.training.store migrate PATH`` converts a store
@@ -143,6 +146,14 @@ def spec_fingerprint(
     return h.hexdigest()
 
 
+def probed_spec_fingerprint(spec_fp: str, probe_settings: Mapping[str, object]) -> str:
+    """The spec fingerprint of a work group trained with a probe: the group's own one plus
+    everything that decides the probe's results (e.g. the lookahead step size), so that a
+    changed probe setting retrains the group's models and an unprobed group keeps its key."""
+    text = json.dumps({"spec": spec_fp, "probe": probe_settings}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def model_fingerprint(job: ModelJob, spec_fp: str) -> str:
     """The store key of one model: its job's content + the work group's spec fingerprint."""
     h = hashlib.sha256(spec_fp.encode())
@@ -164,11 +175,13 @@ def model_fingerprint(job: ModelJob, spec_fp: str) -> str:
 
 @dataclass
 class StoredModel:
-    """One model's result: its curve rows (one per epoch) and final test predictions."""
+    """One model's result: its curve rows (one per epoch) and final test predictions; with a
+    probe, its ``probes`` row (None for a model trained without one)."""
 
     fingerprint: str
     curves: pd.DataFrame
     predictions: pd.DataFrame
+    probes: pd.DataFrame | None = None
 
 
 class CorruptRecordError(ValueError):
@@ -191,16 +204,16 @@ def _table_bytes(frame: pd.DataFrame) -> bytes:
 
 def encode_record(model: StoredModel) -> bytes:
     """The record file of one model: ``record.json`` + two Parquet tables in a zip archive."""
-    tables = {
-        "curves.parquet": _table_bytes(model.curves),
-        "predictions.parquet": _table_bytes(model.predictions),
-    }
+    frames = {"curves": model.curves, "predictions": model.predictions}
+    if model.probes is not None:  # absent otherwise: an unprobed record keeps its former layout
+        frames["probes"] = model.probes
+    tables = {f"{name}.parquet": _table_bytes(frame) for name, frame in frames.items()}
     header = {
         "format": RECORD_FORMAT,
         "format_version": RECORD_FORMAT_VERSION,
         "fingerprint": model.fingerprint,
         "engine_version": ENGINE_VERSION,
-        "rows": {"curves": len(model.curves), "predictions": len(model.predictions)},
+        "rows": {name: len(frame) for name, frame in frames.items()},
         "sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in tables.items()},
     }
     buffer = io.BytesIO()
@@ -248,7 +261,8 @@ def decode_record(blob: bytes, fingerprint: str) -> StoredModel:
                     f"it is the record of {header.get('fingerprint')!r}, filed under {fingerprint!r}"
                 )
             tables = {}
-            for name in ("curves", "predictions"):
+            optional = ("probes",) if "probes" in header["rows"] else ()
+            for name in ("curves", "predictions", *optional):
                 data = archive.read(f"{name}.parquet")
                 if hashlib.sha256(data).hexdigest() != header["sha256"][f"{name}.parquet"]:
                     raise CorruptRecordError(f"{name}.parquet does not match its checksum")
@@ -263,7 +277,7 @@ def decode_record(blob: bytes, fingerprint: str) -> StoredModel:
     if "fingerprint" in curves.columns and (curves["fingerprint"] != fingerprint).any():
         raise CorruptRecordError("its curves carry another model's fingerprint")
     _check_scores(curves)
-    return StoredModel(fingerprint, curves, tables["predictions"])
+    return StoredModel(fingerprint, curves, tables["predictions"], tables.get("probes"))
 
 
 class ShardStore:

@@ -371,6 +371,8 @@ def _run_chunk(
             if e == E - 1 or (e + 1) % train.eval_every == 0:
                 metric_hist[e], preds = _evaluate(net, inp, layout, n_classes, dtype)
             bar.update(1)
+    if probe is not None and hasattr(probe, "finish"):  # once, on the trained models (read only)
+        probe.finish(net, inp, jobs)
 
     return _ChunkOut(
         jobs=jobs,

@@ -24,7 +24,7 @@ from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
 from mtl_pipeline.meta.predictors import Predictor, resolve_predictors
 from mtl_pipeline.meta.reliability import gain_reliability
 from mtl_pipeline.meta.targets import TargetSettings, calibration_curve, target_scores
-from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.params import ParameterError, Params, nearest
 from mtl_pipeline.pipelines.newsgroups.nodes import warmup_probes
 from mtl_pipeline.reporting.figures import (
     f1_over_epochs_figure,
@@ -35,6 +35,7 @@ from mtl_pipeline.reporting.figures import (
 )
 from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_comparison_metrics
 from mtl_pipeline.reporting.tables import paper_comparison
+from mtl_pipeline.training.gradtag import GradTagSettings
 
 _DATASET_KEYS = {
     "jsd_tokenizer",
@@ -63,7 +64,8 @@ _CURVE_KEYS = {
 }
 _REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
 _PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
-_WARMUP_KEYS = {"enabled", "epochs", "lookahead_lr"}
+_WARMUP_KEYS = {"enabled", "epochs", "lookahead_lr", "gradtag"}
+_GRADTAG_KEYS = {"enabled", "projection_dim", "l2", "holdout_share", "newton_steps", "seed"}
 _GOAL_KEYS = {"margin", "holdout_share", "holdout_repetitions"}
 _RELIABILITY_KEYS = {"bootstrap", "confidence", "max_splits", "seed"}
 _TARGET_KEYS = {
@@ -193,8 +195,32 @@ def compute_warmup_features(
         training_params,
         epochs=int(p["epochs"]),
         lookahead_lr=float(p["lookahead_lr"]),
+        gradtag=gradtag_settings(p),
     )
     return warmup_features(task_pairs, probes)
+
+
+def gradtag_settings(warmup: Mapping[str, Any]) -> GradTagSettings | None:
+    """``meta.warmup.gradtag`` as settings (None when absent or disabled); errors name the
+    parameter."""
+    if warmup.get("gradtag") is None:
+        return None
+    p = Params(warmup["gradtag"], "meta.warmup.gradtag")
+    unknown = sorted(set(p.raw) - _GRADTAG_KEYS)
+    if unknown:
+        raise ParameterError(
+            f"unknown key {unknown[0]!r} in parameter meta.warmup.gradtag"
+            f"{nearest(unknown[0], sorted(_GRADTAG_KEYS))}"
+        )
+    if not p.boolean("enabled"):
+        return None
+    return GradTagSettings(
+        projection_dim=p.integer("projection_dim", minimum=1),
+        l2=p.number("l2", positive=True),
+        holdout_share=p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        newton_steps=p.integer("newton_steps", minimum=1),
+        seed=p.integer("seed", minimum=0),
+    )
 
 
 def join_features(

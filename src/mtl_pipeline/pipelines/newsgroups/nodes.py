@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -33,8 +34,10 @@ from mtl_pipeline.training.executor import (
     train_durably,
 )
 from mtl_pipeline.training.gains import compute_gains, summarise_gains
+from mtl_pipeline.training.gradtag import GradTagSettings
 from mtl_pipeline.training.init_schemes import INIT_SCHEMES
 from mtl_pipeline.training.output_heads import OUTPUT_HEADS
+from mtl_pipeline.training.probes import warmup_probe, warmup_probe_settings
 from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
 from mtl_pipeline.training.store import frame_fingerprint, mapping_fingerprint
 
@@ -278,22 +281,33 @@ def warmup_probes(
     *,
     epochs: int,
     lookahead_lr: float,
+    gradtag: GradTagSettings | None = None,
 ) -> pd.DataFrame:
     """TAG affinities and gradient cosines of every pair's MTL model over its first ``epochs``
-    epochs (the same models and batches as in ``train_mtl_models``), one row per pair × seed."""
-    from mtl_pipeline.training.affinity import warmup_affinities
+    epochs (the same models and batches as in ``train_mtl_models``), and with ``gradtag`` the
+    Grad-TAG-style gain estimate from the warmed-up model; one row per pair × seed.
 
+    The warm-up models are kept in the shard store like every other model, keyed by their
+    model, schedule, data, seed and probe settings: a rerun reuses them (and logs
+    ``models: trained=<n> reused=<k> ...``)."""
     # the affinity is defined on shared layers: the warm-up is always hard sharing
     warmup = {**params, "warmup_epochs": epochs, "sharing": "hard"}
     model, schedule = _model_and_schedule(warmup, "warmup_epochs")
     jobs = _mtl_jobs(task_pairs, task_samples, params)
-    return warmup_affinities(
-        tfidf_matrix,
+    execution = ExecutionSpec.from_params(params, "newsgroups.training")
+    group = WorkGroup(
+        "warmup",
         jobs,
         model,
         schedule,
-        lookahead_lr,
-        device=params["device"],
-        chunk_size=params.get("chunk_size"),
-        progress=params.get("progress", True),
+        probe_factory=partial(warmup_probe, lookahead_lr=lookahead_lr, gradtag=gradtag),
+        probe_settings=warmup_probe_settings(lookahead_lr, gradtag),
     )
+    logger.info(
+        "warm-up: %d MTL models, %d epoch(s), TAG affinity%s",
+        len(jobs),
+        epochs,
+        " + Grad-TAG estimate" if gradtag is not None else "",
+    )
+    (result,), _ = train_durably(tfidf_matrix, [group], execution)
+    return result.probes
