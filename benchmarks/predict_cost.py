@@ -28,6 +28,8 @@ loaded machine changes them less than wall time.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
 from pathlib import Path
 
@@ -53,6 +55,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--problem", default="related")
     parser.add_argument("--epochs", type=int, default=None, help="override stl/mtl epochs")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write each predictor's cost per pair as JSON (read by readme_tables --costs)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -148,12 +156,32 @@ def main() -> None:
     assert set(need_seconds) == set(NEEDS)
     training_per_pair = (t_stl + t_mtl) / k
     print(f"\ncost per pair of each predictor (CPU s; training = {training_per_pair:.2f} s/pair)")
+    costs = {}
     for predictor in PREDICTORS.values():
         seconds = sum(need_seconds[n] for n in predictor.needs) / k
         share = seconds / training_per_pair
+        costs[predictor.name] = {
+            "seconds_per_pair": seconds,
+            "fraction_of_training": share,
+            "needs": list(predictor.needs),
+        }
         print(
             f"{predictor.name:15s} {seconds:8.3f} s  = {share:6.1%} of training  ({'+'.join(predictor.needs)})"
         )
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "command": "python benchmarks/predict_cost.py " + " ".join(sys.argv[1:]),
+            "date": time.strftime("%Y-%m-%d"),
+            "env": args.env,
+            "problem": args.problem,
+            "pairs": k,
+            "training_seconds_per_pair": training_per_pair,
+            "clock": "CPU time of this process (time.process_time), torch on one thread",
+            "predictors": costs,
+        }
+        args.output.write_text(json.dumps(record, indent=2) + "\n")
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":
