@@ -39,10 +39,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from kedro.config import OmegaConfigLoader
 
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.tasks.jobs import mtl_jobs
 from mtl_pipeline.training import train_stacked
 from mtl_pipeline.training.batching import ChunkScheduler
@@ -58,10 +57,8 @@ def _spin(stop) -> None:  # one busy core of "load"
 
 def real_jobs(archive: str, n_models: int):
     """Real 20NG TF-IDF and the first ``n_models`` MTL jobs of the paper configuration."""
-    loader = OmegaConfigLoader(
-        str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "base"}
-    )
-    ng = dict(loader["parameters"]["newsgroups"])
+    parameters = project_parameters("base")
+    ng = dict(parameters["newsgroups"])
     ng["archive"] = archive
     documents = ng_nodes.ingest_newsgroups(ng)
     tfidf, _ = ng_nodes.build_tfidf(documents, ng["tfidf"])

@@ -28,11 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from kedro.config import OmegaConfigLoader
 
 from mtl_pipeline.pipelines.factors import nodes as factor_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,10 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    loader = OmegaConfigLoader(
-        str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
-    )
-    params = loader["parameters"]
+    parameters = project_parameters(args.env)
+    params = parameters
     ng, factors = dict(params["newsgroups"]), params["factors"]
     ng["archive"] = args.archive
     documents = ng_nodes.ingest_newsgroups(ng)

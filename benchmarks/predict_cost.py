@@ -34,14 +34,13 @@ import time
 from pathlib import Path
 
 import torch
-from kedro.config import OmegaConfigLoader
 
 from mtl_pipeline.meta.model import MetaModelConfig
 from mtl_pipeline.meta.predict import fit_meta_predictor, predict_gains
 from mtl_pipeline.meta.predictors import NEEDS, PREDICTORS
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.tasks.hierarchy import assign_seeds
 from mtl_pipeline.training.gradtag import GradTagProbe
 
@@ -64,10 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    loader = OmegaConfigLoader(
-        str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
-    )
-    params = loader["parameters"]
+    parameters = project_parameters(args.env)
+    params = parameters
     ng, meta = dict(params["newsgroups"]), params["meta"]
     ng["archive"] = args.archive
     training = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}

@@ -12,10 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from kedro.config import OmegaConfigLoader
-
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.tasks.hierarchy import assign_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +27,8 @@ def main() -> None:
     parser.add_argument("--lambdas", type=float, nargs="+", default=[0.1, 10.0])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    loader = OmegaConfigLoader(
-        str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
-    )
-    ng = dict(loader["parameters"]["newsgroups"])
+    parameters = project_parameters(args.env)
+    ng = dict(parameters["newsgroups"])
     ng["archive"] = args.archive
     training = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
     documents = ng_nodes.ingest_newsgroups(ng)

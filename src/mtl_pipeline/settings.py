@@ -34,3 +34,13 @@ CONFIG_LOADER_ARGS = {
     # conf/<env>/mlflow.yml: kedro-mlflow's settings (the plugin's own pattern).
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }
+
+
+def project_parameters(env: str = "base") -> dict:
+    """The parameters a run with ``--env env`` sees (the project's own merge), for scripts and
+    tests that call nodes without a Kedro session."""
+    from pathlib import Path
+
+    conf = Path(__file__).resolve().parents[2] / "conf"
+    loader = CONFIG_LOADER_CLASS(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
+    return loader["parameters"]

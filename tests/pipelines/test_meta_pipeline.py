@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import yaml
-from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from mtl_pipeline.pipelines.meta import nodes
-from mtl_pipeline.settings import CONFIG_LOADER_ARGS
+from mtl_pipeline.settings import project_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 # Our Table 1 / Table 2 numbers as metrics of the run (kedro-mlflow's metric datasets).
@@ -62,8 +61,7 @@ class _KeptDataset(MemoryDataset):
 
 def _params(env: str = "base", section: str = "meta") -> dict:
     """The parameters of ``section`` as a run with ``--env env`` sees them (the project's merge)."""
-    loader = OmegaConfigLoader(str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
-    return loader["parameters"][section]
+    return project_parameters(env)[section]
 
 
 def _with_meta_model(params: dict, **meta_model) -> dict:
