@@ -1,7 +1,7 @@
 """How many models the full factor sweep needs, and an estimate of its wall time on this CPU.
 
-Builds the sweep plan of a configuration (default conf/base: 52 related + 52 unrelated-only
-pairs × 3 seeds, five sizes per size sweep, four class ratios) on the real 20NG archive without
+Builds the sweep plan of a configuration (default conf/base: 52 related + 26 unrelated-only
+pairs × 2 seeds, five sizes per size sweep, four class ratios) on the real 20NG archive without
 training it, counts its distinct STL and MTL models and those at the base configuration (the
 base study's own models, found in the shard store after ``kedro run --pipelines=meta``), then
 estimates the training time of the rest from a per-model-epoch cost:
