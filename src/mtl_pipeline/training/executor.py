@@ -30,17 +30,18 @@ import torch
 from tqdm.auto import tqdm
 
 from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.provenance import features_fingerprint
 
+from .layout import by_task_signature, curve_columns
 from .specs import ModelJob, ModelSpec, TrainingResult, TrainSpec
 from .store import (
     ShardStore,
     StoredModel,
-    features_fingerprint,
     model_fingerprint,
     probed_spec_fingerprint,
     spec_fingerprint,
 )
-from .trainer import METRICS, resolve_device, train_stacked
+from .trainer import resolve_device, train_stacked
 
 logger = logging.getLogger(__name__)
 
@@ -272,10 +273,7 @@ EXECUTORS: dict[str, Callable[[ExecutionSpec, object], contextlib.AbstractContex
 
 def _shards(group_index: int, jobs: Sequence[ModelJob], fps: Sequence[str], size: int):
     """Fixed partition of a group's jobs: by task signature, then consecutive runs of ``size``."""
-    by_signature: dict[tuple[int, ...], list[int]] = {}
-    for i, job in enumerate(jobs):
-        by_signature.setdefault(tuple(t.n_classes for t in job.tasks), []).append(i)
-    for members in by_signature.values():
+    for members in by_task_signature(jobs).values():
         for a in range(0, len(members), size):
             idx = members[a : a + size]
             yield _Shard(group_index, tuple(jobs[i] for i in idx), tuple(fps[i] for i in idx))
@@ -303,20 +301,10 @@ def _split_per_model(
     }
 
 
-def _curve_columns(jobs: Sequence[ModelJob]) -> list[str]:
-    """The column order ``train_stacked`` gives the whole group, whatever the shards were."""
-    cols = ["model_id", "kind", "seed", "task", "epoch", "train_loss", "main_train_loss"]
-    cols += list(METRICS)
-    if any(len(j.tasks) > 1 for j in jobs):
-        cols += ["aux_" + m for m in METRICS[:3]]
-    for job in jobs:
-        cols += [k for k in job.meta if k not in cols]
-    return [*cols, FINGERPRINT_COLUMN]
-
-
 def _assemble(group: WorkGroup, fps: Sequence[str], models: Mapping[str, StoredModel]):
     curves = pd.concat([models[fp].curves for fp in fps], ignore_index=True)
-    curves = curves.reindex(columns=_curve_columns(group.jobs))
+    # the column order train_stacked gives the whole group, whatever the shards were
+    curves = curves.reindex(columns=[*curve_columns(group.jobs), FINGERPRINT_COLUMN])
     predictions = pd.concat([models[fp].predictions for fp in fps], ignore_index=True)
     probes = None
     if group.probe_factory is not None:
