@@ -331,18 +331,11 @@ def named_pairs(
                 "hierarchy's rules (A and B under different fathers, C a sibling of A, D of B): "
                 "add problem: related|unrelated to say which meta-model to apply"
             )
-        rows.append(
-            {
-                "pair_id": f"n{index:04d}",
-                "problem": str(problem),
-                "main_a": main_a,
-                "main_b": main_b,
-                "aux_c": aux_1,
-                "aux_d": aux_2,
-                "main_task": task_name(main_a, main_b),
-                "aux_task": task_name(aux_1, aux_2),
-            }
-        )
+        rows.append({
+            "pair_id": f"n{index:04d}", "problem": str(problem),
+            "main_a": main_a, "main_b": main_b, "aux_c": aux_1, "aux_d": aux_2,
+            "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_1, aux_2),
+        })  # fmt: skip
     table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     duplicated = table.duplicated(["pair_id", "problem"])
     if duplicated.any():

@@ -443,6 +443,34 @@ def _plan_chunks(
     return plan
 
 
+def _train_chunks(
+    plan: list[tuple[list[ModelJob], int]],
+    inp,
+    model: ModelSpec,
+    train: TrainSpec,
+    dev: torch.device,
+    dtype: torch.dtype,
+    optimizer_impl: str,
+    progress: bool,
+    probe_factory,
+) -> list[_ChunkOut]:
+    """Every chunk of the plan trained in turn (a CUDA out-of-memory error halves the chunk
+    and retries)."""
+    counter = iter(range(1, 10**9))
+
+    def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
+        i = next(counter)
+        return _run_chunk(
+            chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
+            f"train chunk {i} ({len(chunk)} models)", progress, probe_factory,
+        )  # fmt: skip
+
+    outs: list[_ChunkOut] = []
+    for chunk, eval_block in plan:
+        outs.extend(_chunks_with_retry(partial(run, eval_block=eval_block), chunk, dev))
+    return outs
+
+
 def train_stacked(
     features: object,
     jobs: Sequence[ModelJob],
@@ -481,22 +509,13 @@ def train_stacked(
         raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
 
     itemsize = torch.empty((), dtype=dtype).element_size()
-    outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
         plan = _plan_chunks(
             jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize, probe_factory
         )
-        counter = iter(range(1, 10**9))
-
-        def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
-            i = next(counter)
-            return _run_chunk(
-                chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
-                f"train chunk {i} ({len(chunk)} models)", progress, probe_factory,
-            )  # fmt: skip
-
-        for chunk, eval_block in plan:
-            outs.extend(_chunks_with_retry(partial(run, eval_block=eval_block), chunk, dev))
+        outs = _train_chunks(
+            plan, inp, model, train, dev, dtype, optimizer_impl, progress, probe_factory
+        )
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     curves, predictions = _assemble(outs, jobs, train.epochs)
