@@ -40,14 +40,13 @@ from .config import (
     TweetDatasetConfig,
 )
 from .dataset import load_tweet_dataset
-from .hydration import HYDRATED_FORMATS, HYDRATION_READERS, HydrationResult, read_hydrated
+from .hydration import HYDRATION_READERS, HydrationResult, read_hydrated
 from .report import MISSING_REASONS, REPORT_COLUMNS, rehydration_report_table
 from .tables import read_table
 from .text_files import ID, TEXT, TweetDataError, read_text_file
 
 __all__ = [
     "DATASET",
-    "HYDRATED_FORMATS",
     "HYDRATION_READERS",
     "ID",
     "LABEL_SEPARATOR",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .hydration import HYDRATED_FORMATS
+from .hydration import HYDRATION_READERS
 from .text_files import ID, TEXT, TweetDataError
 
 TABLE_FORMATS = ("tsv", "csv", "parquet")
@@ -102,9 +102,10 @@ def _hydrated(h: Any, where: str) -> HydratedSource:
             f"parameter {where}.hydrated must be a mapping {{format: ..., files: [...]}}, got {h!r}"
         )
     fmt = str(h.get("format", ""))
-    if fmt not in HYDRATED_FORMATS:
+    if fmt not in HYDRATION_READERS:
         raise TweetDataError(
-            f"parameter {where}.hydrated.format is {fmt!r}; expected one of {HYDRATED_FORMATS}"
+            f"parameter {where}.hydrated.format is {fmt!r}; expected one of "
+            f"{tuple(HYDRATION_READERS)}"
         )
     retweet_text = str(h.get("retweet_text", "original"))
     if retweet_text not in RETWEET_TEXT:

@@ -136,7 +136,6 @@ HYDRATION_READERS: dict[str, Callable[[Path, Collected], None]] = {
     "twarc1": read_twarc1,
     "hydrator_csv": read_hydrator_csv,
 }
-HYDRATED_FORMATS = tuple(HYDRATION_READERS)
 
 
 def read_hydrated(
@@ -152,7 +151,8 @@ def read_hydrated(
     read = HYDRATION_READERS.get(source.format)
     if read is None:
         raise TweetDataError(
-            f"hydrated format {source.format!r} has no reader; expected one of {HYDRATED_FORMATS}"
+            f"hydrated format {source.format!r} has no reader; expected one of "
+            f"{tuple(HYDRATION_READERS)}"
         )
     found = Collected()
     for name in source.files:
