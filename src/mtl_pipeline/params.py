@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -256,3 +256,24 @@ def check_degenerate(problems: Sequence[str], action: str, parameter: str | None
         )
     for problem in problems:
         logger.warning("Dropped (%s is 'drop'): %s", parameter, problem)
+
+
+def without_degenerate(
+    items: Sequence[T],
+    problems: Sequence[tuple[Hashable, str]],
+    key: Callable[[T], Hashable],
+    action: str,
+    parameter: str | None,
+    nothing_left: str,
+) -> list[T]:
+    """``items`` less those whose ``key`` has a problem (``problems``: (key, message) pairs, in
+    the order they are reported; see :func:`check_degenerate` for ``action`` and ``parameter``).
+
+    Dropping every item is an error too: ``nothing_left`` says what is then missing.
+    """
+    check_degenerate([message for _, message in problems], action, parameter)
+    bad = {k for k, _ in problems}
+    kept = [item for item in items if key(item) not in bad]
+    if not kept:
+        raise DegenerateTaskError(nothing_left)
+    return kept

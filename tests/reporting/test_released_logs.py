@@ -21,7 +21,7 @@ from mtl_pipeline.reporting.uncertainty import (
     runs_improved,
     verdict,
 )
-from mtl_pipeline.training.gains import summarise_gains
+from mtl_pipeline.tasks.gains import summarise_gains
 
 # Line 81 (epoch index 80) of two released logs each, exp1_0/results200/ at commit dea2c5c
 LOGS = {

@@ -123,7 +123,7 @@ def test_table1_values():
 
 
 def test_table1_is_the_gains_summary_for_every_metric_and_the_papers_epoch():
-    from mtl_pipeline.training.gains import rescore_gains, summarise_gains
+    from mtl_pipeline.tasks.gains import rescore_gains, summarise_gains
 
     gains = _gains_at("test_f1", epoch=90)  # the study's own reading: F1 at the last epoch
     t = table1(gains, _accuracy_curves(90))
@@ -318,7 +318,7 @@ def test_wide_tables_for_the_readme():
         t1.loc[("related", "test_f1", 90), "verdict_stl_mean"] == ""
     )
     from mtl_pipeline.readme_tables import table1_markdown
-    from mtl_pipeline.training.gains import summarise_gains
+    from mtl_pipeline.tasks.gains import summarise_gains
 
     text = table1_markdown(cmp, summarise_gains(_gains_at("test_f1", 90)))
     line = next(x for x in text.splitlines() if "| accuracy | 81 / 81 |" in x and "related" in x)

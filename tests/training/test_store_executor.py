@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from mtl_pipeline.params import ParameterError
+from mtl_pipeline.provenance import features_fingerprint
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 from mtl_pipeline.training.store import (
     ShardStore,
     StoredModel,
-    features_fingerprint,
     model_fingerprint,
     spec_fingerprint,
 )

@@ -202,6 +202,20 @@ def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
     The label is the "newsgroup" the hierarchy names; doc ids are ``<split>/<label>/<file>:<row>``.
     """
     where = "newsgroups.documents"
+    files, columns = _documents_spec(spec, where)
+    rows = []
+    for name in files:
+        path = Path(str(name))
+        table, parquet = _read_documents_file(path, columns, where)
+        first_line = 1 if parquet else 2  # a CSV's data start after the header
+        text, label, split = _checked_documents(table, path, parquet, columns, where)
+        for i, (t, g, sp) in enumerate(zip(text, label.str.strip(), split, strict=True)):
+            rows.append(_document_row(sp, g, f"{path.name}:{i + first_line:07d}", t))
+    return _document_table(rows, ", ".join(str(f) for f in files))
+
+
+def _documents_spec(spec: Any, where: str) -> tuple[list, dict[str, str]]:
+    """The files and the (text, label, split) column names of ``newsgroups.documents``."""
     if not isinstance(spec, Mapping):
         raise NewsgroupsDataError(
             f"parameter {where} must be a mapping (files, text_column, label_column, "
@@ -221,59 +235,68 @@ def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
             ("split_column", "split"),
         )
     }
-    rows = []
-    for name in files:
-        path = Path(str(name))
-        if not path.is_file():
-            raise NewsgroupsDataError(f"{path} does not exist (parameter {where}.files)")
-        parquet = path.suffix.lower() in (".parquet", ".pq")
-        try:
-            if parquet:
-                table = pd.read_parquet(path)
-                first_line = 1
-            else:
-                table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-                first_line = 2  # after the header
-        except UnicodeDecodeError as exc:
-            raise NewsgroupsDataError(f"{path}: not valid UTF-8 ({exc.reason})") from None
-        except (ValueError, OSError) as exc:  # pandas' EmptyDataError, ParserError, pyarrow
-            raise NewsgroupsDataError(f"{path}: cannot be read as a table ({exc})") from None
-        for key, column in columns.items():
-            if column not in table.columns:
-                raise NewsgroupsDataError(
-                    f"{path}: no column {column!r} (parameter {where}.{key}); the file has "
-                    f"columns {list(table.columns)}"
-                )
-        if table.empty:
-            raise NewsgroupsDataError(
-                f"{path}: the table has a header but no rows (parameter {where}.files)"
-            )
-        # Where row i is, as the user finds it: a Parquet row number, or the CSV line its
-        # record starts on (a quoted text spanning lines moves every later record down).
-        where_row = (lambda i: f"row {i + 1}") if parquet else _csv_line_finder(path, len(table))
-        for key, column in columns.items():
-            missing = table[column].isna() if parquet else pd.Series(False, index=table.index)
-            if missing.any():
-                i = int(missing.to_numpy().nonzero()[0][0])
-                raise NewsgroupsDataError(
-                    f"{path}, {where_row(i)}: column {column!r} is missing (null), expected "
-                    f"{'a non-empty text' if key == 'text_column' else 'a value'} "
-                    f"(parameter {where}.{key})"
-                )
+    return files, columns
+
+
+def _read_documents_file(
+    path: Path, columns: Mapping[str, str], where: str
+) -> tuple[pd.DataFrame, bool]:
+    """One file of labelled documents (Parquet by suffix, else CSV of strings), with the
+    columns ``columns`` names, and whether it is Parquet."""
+    if not path.is_file():
+        raise NewsgroupsDataError(f"{path} does not exist (parameter {where}.files)")
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    try:
         if parquet:
-            table = table.astype(str)
-        text, label, split = (table[columns[k]] for k in columns)
-        for what, bad, expected in (
-            ("split_column", ~split.isin(list(SPLIT_FOLDERS)), "'train' or 'test'"),
-            ("label_column", label.str.strip() == "", "a label"),
-            ("text_column", text.str.strip() == "", "a non-empty text"),
-        ):
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                raise NewsgroupsDataError(
-                    f"{path}, {where_row(i)}: column {columns[what]!r} has "
-                    f"{table[columns[what]].iat[i]!r}, expected {expected} (parameter {where}.{what})"
-                )
-        for i, (t, g, sp) in enumerate(zip(text, label.str.strip(), split, strict=True)):
-            rows.append(_document_row(sp, g, f"{path.name}:{i + first_line:07d}", t))
-    return _document_table(rows, ", ".join(str(f) for f in files))
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise NewsgroupsDataError(f"{path}: not valid UTF-8 ({exc.reason})") from None
+    except (ValueError, OSError) as exc:  # pandas' EmptyDataError, ParserError, pyarrow
+        raise NewsgroupsDataError(f"{path}: cannot be read as a table ({exc})") from None
+    for key, column in columns.items():
+        if column not in table.columns:
+            raise NewsgroupsDataError(
+                f"{path}: no column {column!r} (parameter {where}.{key}); the file has "
+                f"columns {list(table.columns)}"
+            )
+    if table.empty:
+        raise NewsgroupsDataError(
+            f"{path}: the table has a header but no rows (parameter {where}.files)"
+        )
+    return table, parquet
+
+
+def _checked_documents(
+    table: pd.DataFrame, path: Path, parquet: bool, columns: Mapping[str, str], where: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The text, label and split columns as strings, once every value is present and valid;
+    errors name the file and the row or line."""
+    # Where row i is, as the user finds it: a Parquet row number, or the CSV line its
+    # record starts on (a quoted text spanning lines moves every later record down).
+    where_row = (lambda i: f"row {i + 1}") if parquet else _csv_line_finder(path, len(table))
+    for key, column in columns.items():
+        missing = table[column].isna() if parquet else pd.Series(False, index=table.index)
+        if missing.any():
+            i = int(missing.to_numpy().nonzero()[0][0])
+            raise NewsgroupsDataError(
+                f"{path}, {where_row(i)}: column {column!r} is missing (null), expected "
+                f"{'a non-empty text' if key == 'text_column' else 'a value'} "
+                f"(parameter {where}.{key})"
+            )
+    if parquet:
+        table = table.astype(str)
+    text, label, split = (table[columns[k]] for k in columns)
+    for what, bad, expected in (
+        ("split_column", ~split.isin(list(SPLIT_FOLDERS)), "'train' or 'test'"),
+        ("label_column", label.str.strip() == "", "a label"),
+        ("text_column", text.str.strip() == "", "a non-empty text"),
+    ):
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise NewsgroupsDataError(
+                f"{path}, {where_row(i)}: column {columns[what]!r} has "
+                f"{table[columns[what]].iat[i]!r}, expected {expected} (parameter {where}.{what})"
+            )
+    return text, label, split

@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid, require_columns
+from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid
+from mtl_pipeline.frames import require_columns
 
 logger = logging.getLogger(__name__)
 

@@ -57,7 +57,8 @@ from scipy.stats import entropy, kurtosis
 from sklearn.feature_extraction.text import CountVectorizer
 from tqdm.auto import tqdm
 
-from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid, require_columns
+from mtl_pipeline.features.ratios import join_task_statistics, pair_seed_grid
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.tasks.hierarchy import task_classes
 from mtl_pipeline.text.tokenize import (
     tokenize_document,

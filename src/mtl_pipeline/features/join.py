@@ -6,7 +6,8 @@ import logging
 
 import pandas as pd
 
-from mtl_pipeline.features.ratios import PAIR_KEY, require_columns
+from mtl_pipeline.features.ratios import PAIR_KEY
+from mtl_pipeline.frames import require_columns
 
 logger = logging.getLogger(__name__)
 

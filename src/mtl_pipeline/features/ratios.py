@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.tasks.hierarchy import pair_seeds
 
 logger = logging.getLogger(__name__)
@@ -28,13 +29,6 @@ logger = logging.getLogger(__name__)
 PAIR_KEY = ("pair_id", "problem", "seed")
 AUX_ZERO_POLICIES = ("nan", "zero")
 TASK_KEY = ("task", "seed")
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
-    """Raise a ValueError naming the table and the missing columns if any are absent."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"table '{table}' lacks column(s) {missing}; it has {list(frame.columns)}")
 
 
 def pair_seed_grid(

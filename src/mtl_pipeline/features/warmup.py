@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.tasks.hierarchy import pair_seeds
 
 #: probe column → meta-feature column (TAG: always measured by the warm-up)

@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedShuffleSplit
 from tqdm.auto import tqdm
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.meta.model import (
     METRICS,
     STATUS_DEGENERATE,

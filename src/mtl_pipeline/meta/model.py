@@ -62,7 +62,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 
 logger = logging.getLogger(__name__)
 

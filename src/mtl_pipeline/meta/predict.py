@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.meta.model import (
     MetaModelConfig,
     Preprocessor,

@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.meta.model import STATUS_DEGENERATE, STATUS_OK
 
 logger = logging.getLogger(__name__)

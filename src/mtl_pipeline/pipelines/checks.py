@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mtl_pipeline.evaluation import spec as tweet_spec
 from mtl_pipeline.params import ParameterError, Params
 from mtl_pipeline.pipelines.factors import nodes as factors_nodes
 from mtl_pipeline.pipelines.meta import nodes as meta_nodes
@@ -19,6 +18,7 @@ from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
 from mtl_pipeline.pipelines.predict import nodes as predict_nodes
 from mtl_pipeline.tasks.hierarchy import parse_hierarchy
 from mtl_pipeline.training.executor import ExecutionSpec
+from mtl_pipeline.tweets_study import spec as tweet_spec
 
 
 def check_newsgroups_training(training: Mapping[str, Any]) -> None:

@@ -17,9 +17,9 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
-from mtl_pipeline.evaluation.ablation import ablation_summary
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.reporting import style
+from mtl_pipeline.tweets_study.ablation import ablation_summary
 
 
 def f1_over_epochs(

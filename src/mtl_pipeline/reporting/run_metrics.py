@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 
 TWEET_METRIC_COLUMNS = ("stl_accuracy", "mtl_accuracy", "stl_f1", "mtl_f1")
 

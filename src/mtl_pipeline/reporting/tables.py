@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.meta.model import STATUS_OK, subset_content
-from mtl_pipeline.training.gains import rescore_gains, summarise_gains
+from mtl_pipeline.tasks.gains import rescore_gains, summarise_gains
 
 from .released_logs import load_released_gains
 from .uncertainty import QUANTITIES, bootstrap_intervals, runs_improved, verdict

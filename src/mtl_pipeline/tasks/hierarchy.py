@@ -316,52 +316,14 @@ def named_pairs(
     rows = []
     for index, entry in enumerate(entries):
         where = f"{parameter}[{index}]"
-        if not isinstance(entry, Mapping) or not {"main_task", "aux_task"} <= set(entry):
-            raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
-        extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
-        if extra:
-            raise HierarchyError(
-                f"{where}: unknown key(s) {extra}; known: main_task, aux_task, problem"
-            )
-        parts = []
-        for key in ("main_task", "aux_task"):
-            first, _, second = str(entry[key]).partition(" vs ")
-            first, second = first.strip(), second.strip()
-            if not second or first == second:
-                raise HierarchyError(
-                    f"{where}.{key} must name two different newsgroups as 'X vs Y', got "
-                    f"{entry[key]!r}"
-                )
-            outside = [g for g in (first, second) if g not in leaves]
-            if outside:
-                raise HierarchyError(
-                    f"{where}.{key} names newsgroup(s) {outside} that are not in "
-                    f"newsgroups.hierarchy (known: {sorted(leaves)})"
-                )
-            parts.append(tuple(sorted((first, second))))
-        (main_a, main_b), (aux_1, aux_2) = parts
-        if (main_a, main_b) == (aux_1, aux_2):
-            # C vs D the same two classes as A vs B: the auxiliary task IS the main task (with
-            # or without its labels swapped), so "does it help?" is not a question of MTL
-            raise HierarchyError(
-                f"{where}: the auxiliary task {entry['aux_task']!r} has the same two classes as "
-                f"the main task {entry['main_task']!r}; name an auxiliary task with at least one "
-                "other newsgroup"
-            )
+        (main_a, main_b), (aux_1, aux_2) = _named_tasks(entry, leaves, where)
         matches = [
             by_quadruple.get((main_a, main_b, c, d)) for c, d in ((aux_1, aux_2), (aux_2, aux_1))
         ]
         match = next((m for m in matches if m is not None), None)
         problem = entry.get("problem")
         if match is not None:
-            chosen = match.loc[match["problem"] == problem] if problem else match
-            if chosen.empty:
-                raise HierarchyError(
-                    f"{where}: the pair is {sorted(match['problem'])} under the hierarchy's "
-                    f"rules, not {problem!r}"
-                )
-            row = chosen.sort_values("problem").iloc[0]  # related before unrelated
-            rows.append({c: row[c] for c in PAIR_COLUMNS})
+            rows.append(_rule_pair(match, problem, where))
             continue
         if problem is None:
             raise HierarchyError(
@@ -369,18 +331,11 @@ def named_pairs(
                 "hierarchy's rules (A and B under different fathers, C a sibling of A, D of B): "
                 "add problem: related|unrelated to say which meta-model to apply"
             )
-        rows.append(
-            {
-                "pair_id": f"n{index:04d}",
-                "problem": str(problem),
-                "main_a": main_a,
-                "main_b": main_b,
-                "aux_c": aux_1,
-                "aux_d": aux_2,
-                "main_task": task_name(main_a, main_b),
-                "aux_task": task_name(aux_1, aux_2),
-            }
-        )
+        rows.append({
+            "pair_id": f"n{index:04d}", "problem": str(problem),
+            "main_a": main_a, "main_b": main_b, "aux_c": aux_1, "aux_d": aux_2,
+            "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_1, aux_2),
+        })  # fmt: skip
     table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     duplicated = table.duplicated(["pair_id", "problem"])
     if duplicated.any():
@@ -388,3 +343,51 @@ def named_pairs(
             f"{parameter} names the same pair twice: rows {list(np.flatnonzero(duplicated))}"
         )
     return table.reset_index(drop=True)
+
+
+def _named_tasks(entry: object, leaves: Mapping[str, Leaf], where: str) -> list[tuple[str, ...]]:
+    """The (sorted) newsgroups of an entry's main and auxiliary task; errors name ``where``."""
+    if not isinstance(entry, Mapping) or not {"main_task", "aux_task"} <= set(entry):
+        raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
+    extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
+    if extra:
+        raise HierarchyError(
+            f"{where}: unknown key(s) {extra}; known: main_task, aux_task, problem"
+        )
+    parts = []
+    for key in ("main_task", "aux_task"):
+        first, _, second = str(entry[key]).partition(" vs ")
+        first, second = first.strip(), second.strip()
+        if not second or first == second:
+            raise HierarchyError(
+                f"{where}.{key} must name two different newsgroups as 'X vs Y', got {entry[key]!r}"
+            )
+        outside = [g for g in (first, second) if g not in leaves]
+        if outside:
+            raise HierarchyError(
+                f"{where}.{key} names newsgroup(s) {outside} that are not in "
+                f"newsgroups.hierarchy (known: {sorted(leaves)})"
+            )
+        parts.append(tuple(sorted((first, second))))
+    if parts[0] == parts[1]:
+        # C vs D the same two classes as A vs B: the auxiliary task IS the main task (with
+        # or without its labels swapped), so "does it help?" is not a question of MTL
+        raise HierarchyError(
+            f"{where}: the auxiliary task {entry['aux_task']!r} has the same two classes as "
+            f"the main task {entry['main_task']!r}; name an auxiliary task with at least one "
+            "other newsgroup"
+        )
+    return parts
+
+
+def _rule_pair(match: pd.DataFrame, problem: object, where: str) -> dict[str, object]:
+    """The row of a pair of the hierarchy's rules (``match``: its rows, one per problem), of
+    ``problem`` when the entry names one, else related before unrelated."""
+    chosen = match.loc[match["problem"] == problem] if problem else match
+    if chosen.empty:
+        raise HierarchyError(
+            f"{where}: the pair is {sorted(match['problem'])} under the hierarchy's "
+            f"rules, not {problem!r}"
+        )
+    row = chosen.sort_values("problem").iloc[0]  # related before unrelated
+    return {c: row[c] for c in PAIR_COLUMNS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,37 @@ def sample_tasks(
         ValueError: naming the parameter when ``sampling`` is unknown, a size is not positive,
             or a class has fewer training documents than asked.
     """
+    _check_sampling(sampling, train_size, test_size)
+    seeds_of: dict[str, list[int]] = {}
+    for task, seed in task_seeds:
+        seeds_of.setdefault(task, []).append(seed)
+    # (newsgroup, split) -> ascending row positions in ``documents``
+    by_group_split = documents.groupby(["newsgroup", "split"], sort=True).indices
+    doc_ids = documents["doc_id"].to_numpy()
+    parts = []
+    for task, seeds in seeds_of.items():
+        pools = _task_pools(task, by_group_split, train_size, sampling)
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            train = _draw_train(pools, rng, task, train_size, sampling)
+            test = _draw_test(pools, rng, test_size)
+            for split, (rows, labels) in (("train", train), ("test", test)):
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "task": task,
+                            "seed": seed,
+                            "split": split,
+                            "doc_id": doc_ids[rows],
+                            "row": rows.astype("int64"),
+                            "label": labels.astype("int64"),
+                        }
+                    )
+                )
+    return pd.concat(parts, ignore_index=True)[SAMPLE_COLUMNS]
+
+
+def _check_sampling(sampling: str, train_size: int, test_size: int | None) -> None:
     if sampling not in SAMPLING_MODES:
         raise ParameterError(
             f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'"
@@ -52,71 +84,69 @@ def sample_tasks(
         raise ParameterError(
             f"newsgroups.test_per_task must be null or an integer ≥ 1, got {test_size!r}"
         )
-    seeds_of: dict[str, list[int]] = {}
-    for task, seed in task_seeds:
-        seeds_of.setdefault(task, []).append(seed)
-    # (newsgroup, split) -> ascending row positions in ``documents``
-    by_group_split = documents.groupby(["newsgroup", "split"], sort=True).indices
-    doc_ids = documents["doc_id"].to_numpy()
-    parts = []
-    for task, seeds in seeds_of.items():
-        classes = task_classes(task)
-        class_rows = [by_group_split.get((group, "train"), np.array([], int)) for group in classes]
-        test_rows = [by_group_split.get((group, "test"), np.array([], int)) for group in classes]
-        for group, rows in zip(classes, class_rows, strict=True):
-            needed = train_size if sampling == "per_class" else 1
-            if len(rows) < needed:
-                raise ParameterError(
-                    f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
-                    f"fewer than newsgroups.train_per_class={train_size}"
-                )
-        test_pool = np.concatenate(test_rows)
-        test_pool_labels = np.concatenate(
-            [np.full(len(r), label) for r, label in zip(test_rows, (1, 0), strict=True)]
+
+
+@dataclass(frozen=True)
+class _Pools:
+    """The rows a task's samples are drawn from (label 1 = its first class)."""
+
+    class_rows: list[np.ndarray]  # training rows of each class
+    pool: np.ndarray  # every training row (per_task), the same for every seed
+    pool_labels: np.ndarray
+    test_pool: np.ndarray
+    test_pool_labels: np.ndarray
+
+
+def _labelled(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of (class 1, class 0) together, and their labels."""
+    labels = [np.full(len(r), label) for r, label in zip(parts, (1, 0), strict=True)]
+    return np.concatenate(parts), np.concatenate(labels)
+
+
+def _task_pools(task: str, by_group_split, train_size: int, sampling: str) -> _Pools:
+    classes = task_classes(task)
+    class_rows = [by_group_split.get((group, "train"), np.array([], int)) for group in classes]
+    test_rows = [by_group_split.get((group, "test"), np.array([], int)) for group in classes]
+    for group, rows in zip(classes, class_rows, strict=True):
+        needed = train_size if sampling == "per_class" else 1
+        if len(rows) < needed:
+            raise ParameterError(
+                f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
+                f"fewer than newsgroups.train_per_class={train_size}"
+            )
+    test_pool, test_pool_labels = _labelled(test_rows)
+    pool, pool_labels = _labelled(class_rows)
+    return _Pools(class_rows, pool, pool_labels, test_pool, test_pool_labels)
+
+
+def _draw_train(
+    pools: _Pools, rng: np.random.Generator, task: str, train_size: int, sampling: str
+) -> tuple[np.ndarray, np.ndarray]:
+    if sampling == "per_class":
+        picked = [
+            np.sort(rng.choice(rows, size=train_size, replace=False)) for rows in pools.class_rows
+        ]
+        return np.concatenate(picked), np.concatenate(
+            [np.full(train_size, 1), np.full(train_size, 0)]
         )
-        # the per_task pool (both classes together) is the same for every seed
-        pool = np.concatenate(class_rows)
-        pool_labels = np.concatenate(
-            [np.full(len(r), label) for r, label in zip(class_rows, (1, 0), strict=True)]
+    if len(pools.pool) < train_size:
+        raise ParameterError(
+            f"Task '{task}' has {len(pools.pool)} training documents, fewer than "
+            f"newsgroups.train_per_class={train_size} (sampling per_task)"
         )
-        for seed in seeds:
-            rng = np.random.default_rng(seed)
-            if sampling == "per_class":
-                picked = [
-                    np.sort(rng.choice(rows, size=train_size, replace=False)) for rows in class_rows
-                ]
-                train = np.concatenate(picked)
-                train_labels = np.concatenate([np.full(train_size, 1), np.full(train_size, 0)])
-            else:
-                if len(pool) < train_size:
-                    raise ParameterError(
-                        f"Task '{task}' has {len(pool)} training documents, fewer than "
-                        f"newsgroups.train_per_class={train_size} (sampling per_task)"
-                    )
-                chosen = np.sort(rng.choice(len(pool), size=train_size, replace=False))
-                train, train_labels = pool[chosen], pool_labels[chosen]
-            if test_size is None or test_size >= len(test_pool):
-                test, test_labels = test_pool, test_pool_labels
-            else:
-                kept = np.sort(rng.choice(len(test_pool), size=test_size, replace=False))
-                test, test_labels = test_pool[kept], test_pool_labels[kept]
-            for split, rows, labels in (
-                ("train", train, train_labels),
-                ("test", test, test_labels),
-            ):
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "task": task,
-                            "seed": seed,
-                            "split": split,
-                            "doc_id": doc_ids[rows],
-                            "row": rows.astype("int64"),
-                            "label": labels.astype("int64"),
-                        }
-                    )
-                )
-    return pd.concat(parts, ignore_index=True)[SAMPLE_COLUMNS]
+    chosen = np.sort(rng.choice(len(pools.pool), size=train_size, replace=False))
+    return pools.pool[chosen], pools.pool_labels[chosen]
+
+
+def _draw_test(
+    pools: _Pools, rng: np.random.Generator, test_size: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every test row, or (``test_size`` smaller than the pool) a seeded draw of them; drawn
+    after the training sample from the same generator."""
+    if test_size is None or test_size >= len(pools.test_pool):
+        return pools.test_pool, pools.test_pool_labels
+    kept = np.sort(rng.choice(len(pools.test_pool), size=test_size, replace=False))
+    return pools.test_pool[kept], pools.test_pool_labels[kept]
 
 
 def degenerate_samples(samples: pd.DataFrame) -> list[str]:

@@ -67,29 +67,9 @@ class TweetTask:
         rule = str(raw["rule"])
         classes = tuple(str(c) for c in raw.get("classes") or ())
         if rule == "identity":
-            if len(classes) < 2:
-                raise TaskConfigError(
-                    f"parameter {where}.classes must list >= 2 raw values (rule identity)"
-                )
-            names = tuple(str(c) for c in raw.get("class_names") or classes)
+            names = _identity_class_names(raw, classes, where)
         elif rule == "threshold":
-            names = tuple(str(c) for c in raw.get("class_names") or ("no", "yes"))
-            if len(names) != 2:
-                raise TaskConfigError(
-                    f"parameter {where}.class_names: a threshold rule has 2 "
-                    f"classes, got {list(names)}"
-                )
-            if str(raw.get("op", ">")) not in _OPS:
-                raise TaskConfigError(
-                    f"parameter {where}.op is {raw.get('op')!r}; expected one of {list(_OPS)}"
-                )
-            if str(raw.get("transform", "none")) not in ("none", "abs"):
-                raise TaskConfigError(f"parameter {where}.transform must be 'none' or 'abs'")
-            value = raw.get("value", 0)
-            if not (value == "median" or isinstance(value, int | float)):
-                raise TaskConfigError(
-                    f"parameter {where}.value must be a number or 'median', got {value!r}"
-                )
+            names = _threshold_class_names(raw, where)
         else:
             raise TaskConfigError(
                 f"parameter {where}.rule is {rule!r}; expected 'identity' or 'threshold'"
@@ -151,6 +131,39 @@ class TweetPair:
     name: str
     main: str
     aux: str
+
+
+def _identity_class_names(
+    raw: Mapping[str, Any], classes: tuple[str, ...], where: str
+) -> tuple[str, ...]:
+    """The class names of an ``identity`` task (default: its raw values)."""
+    if len(classes) < 2:
+        raise TaskConfigError(
+            f"parameter {where}.classes must list >= 2 raw values (rule identity)"
+        )
+    return tuple(str(c) for c in raw.get("class_names") or classes)
+
+
+def _threshold_class_names(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The two class names of a ``threshold`` task, once its op, transform and value are
+    checked."""
+    names = tuple(str(c) for c in raw.get("class_names") or ("no", "yes"))
+    if len(names) != 2:
+        raise TaskConfigError(
+            f"parameter {where}.class_names: a threshold rule has 2 classes, got {list(names)}"
+        )
+    if str(raw.get("op", ">")) not in _OPS:
+        raise TaskConfigError(
+            f"parameter {where}.op is {raw.get('op')!r}; expected one of {list(_OPS)}"
+        )
+    if str(raw.get("transform", "none")) not in ("none", "abs"):
+        raise TaskConfigError(f"parameter {where}.transform must be 'none' or 'abs'")
+    value = raw.get("value", 0)
+    if not (value == "median" or isinstance(value, int | float)):
+        raise TaskConfigError(
+            f"parameter {where}.value must be a number or 'median', got {value!r}"
+        )
+    return names
 
 
 def load_tasks(params: Mapping[str, Any]) -> dict[str, TweetTask]:

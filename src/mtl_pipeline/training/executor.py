@@ -30,17 +30,18 @@ import torch
 from tqdm.auto import tqdm
 
 from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.provenance import features_fingerprint
 
+from .layout import by_task_signature, curve_columns
 from .specs import ModelJob, ModelSpec, TrainingResult, TrainSpec
 from .store import (
     ShardStore,
     StoredModel,
-    features_fingerprint,
     model_fingerprint,
     probed_spec_fingerprint,
     spec_fingerprint,
 )
-from .trainer import METRICS, resolve_device, train_stacked
+from .trainer import resolve_device, train_stacked
 
 logger = logging.getLogger(__name__)
 
@@ -272,10 +273,7 @@ EXECUTORS: dict[str, Callable[[ExecutionSpec, object], contextlib.AbstractContex
 
 def _shards(group_index: int, jobs: Sequence[ModelJob], fps: Sequence[str], size: int):
     """Fixed partition of a group's jobs: by task signature, then consecutive runs of ``size``."""
-    by_signature: dict[tuple[int, ...], list[int]] = {}
-    for i, job in enumerate(jobs):
-        by_signature.setdefault(tuple(t.n_classes for t in job.tasks), []).append(i)
-    for members in by_signature.values():
+    for members in by_task_signature(jobs).values():
         for a in range(0, len(members), size):
             idx = members[a : a + size]
             yield _Shard(group_index, tuple(jobs[i] for i in idx), tuple(fps[i] for i in idx))
@@ -303,20 +301,10 @@ def _split_per_model(
     }
 
 
-def _curve_columns(jobs: Sequence[ModelJob]) -> list[str]:
-    """The column order ``train_stacked`` gives the whole group, whatever the shards were."""
-    cols = ["model_id", "kind", "seed", "task", "epoch", "train_loss", "main_train_loss"]
-    cols += list(METRICS)
-    if any(len(j.tasks) > 1 for j in jobs):
-        cols += ["aux_" + m for m in METRICS[:3]]
-    for job in jobs:
-        cols += [k for k in job.meta if k not in cols]
-    return [*cols, FINGERPRINT_COLUMN]
-
-
 def _assemble(group: WorkGroup, fps: Sequence[str], models: Mapping[str, StoredModel]):
     curves = pd.concat([models[fp].curves for fp in fps], ignore_index=True)
-    curves = curves.reindex(columns=_curve_columns(group.jobs))
+    # the column order train_stacked gives the whole group, whatever the shards were
+    curves = curves.reindex(columns=[*curve_columns(group.jobs), FINGERPRINT_COLUMN])
     predictions = pd.concat([models[fp].predictions for fp in fps], ignore_index=True)
     probes = None
     if group.probe_factory is not None:
@@ -333,12 +321,43 @@ def train_durably(
     """
     t0 = time.perf_counter()
     store = ShardStore(execution.store) if execution.store else None
-    features_fp = features_fingerprint(features)
+    summary = TrainingSummary(features_fingerprint=features_fingerprint(features))
+    models: dict[str, StoredModel] = {}
+    group_fps, todo = _plan(groups, execution, store, summary, models)
+    summary.rejected = len(store.rejected) if store else 0
+    devices = _train_missing(features, groups, todo, execution, store, summary, models)
+    results = []
+    for g, group in enumerate(groups):
+        curves, predictions, probes = _assemble(group, group_fps[g], models)
+        results.append(
+            TrainingResult(
+                curves=curves,
+                predictions=predictions,
+                device=devices.get(g, "store"),
+                seconds=time.perf_counter() - t0,
+                n_models=len(group.jobs),
+                probes=probes,
+            )
+        )
+    summary.seconds = time.perf_counter() - t0
+    logger.info(summary.line())
+    return results, summary
+
+
+def _plan(
+    groups: Sequence[WorkGroup],
+    execution: ExecutionSpec,
+    store: ShardStore | None,
+    summary: TrainingSummary,
+    models: dict[str, StoredModel],
+) -> tuple[list[list[str]], list[_Shard]]:
+    """Every group's model fingerprints, and the shards (reduced to their models the store
+    lacks) still to train; the stored models found go to ``models``, their count to
+    ``summary``."""
+    features_fp = summary.features_fingerprint
     shard_size = execution.shard_size or DEFAULT_SHARD_SIZE.get(
         resolve_device(execution.device).type, DEFAULT_SHARD_SIZE["cpu"]
     )
-    summary = TrainingSummary(features_fingerprint=features_fp)
-    models: dict[str, StoredModel] = {}
     group_fps: list[list[str]] = []
     todo: list[_Shard] = []
     for g, group in enumerate(groups):
@@ -367,8 +386,20 @@ def train_durably(
                         tuple(shard.fingerprints[i] for i in missing),
                     )
                 )
+    return group_fps, todo
 
-    summary.rejected = len(store.rejected) if store else 0
+
+def _train_missing(
+    features: object,
+    groups: Sequence[WorkGroup],
+    todo: Sequence[_Shard],
+    execution: ExecutionSpec,
+    store: ShardStore | None,
+    summary: TrainingSummary,
+    models: dict[str, StoredModel],
+) -> dict[int, str]:
+    """Train the shards of ``todo`` on the chosen executor, storing each as it finishes (into
+    the store and ``models``); returns the device each group trained on."""
     kwargs = {
         "device": execution.device,
         "chunk_size": execution.chunk_size,
@@ -394,38 +425,24 @@ def train_durably(
             with EXECUTORS[execution.executor](execution, features) as run_all:
                 for i, result in run_all(calls):
                     shard = todo[i]
-                    per_model = _split_per_model(result)
-                    finished = []
-                    for job, fp in zip(shard.jobs, shard.fingerprints, strict=True):
-                        curves, preds, probes = per_model[job.model_id]
-                        finished.append(
-                            StoredModel(
-                                fp, curves.assign(**{FINGERPRINT_COLUMN: fp}), preds, probes
-                            )
-                        )
+                    finished = _stored_models(shard, result)
                     if store:
                         store.put(finished)
                     models.update({m.fingerprint: m for m in finished})
                     devices[shard.group] = result.device
                     summary.trained += len(finished)
                     bar.update(1)
+    return devices
 
-    results = []
-    for g, group in enumerate(groups):
-        curves, predictions, probes = _assemble(group, group_fps[g], models)
-        results.append(
-            TrainingResult(
-                curves=curves,
-                predictions=predictions,
-                device=devices.get(g, "store"),
-                seconds=time.perf_counter() - t0,
-                n_models=len(group.jobs),
-                probes=probes,
-            )
-        )
-    summary.seconds = time.perf_counter() - t0
-    logger.info(summary.line())
-    return results, summary
+
+def _stored_models(shard: _Shard, result: TrainingResult) -> list[StoredModel]:
+    """A trained shard's models as store records, each curve tagged with its fingerprint."""
+    per_model = _split_per_model(result)
+    finished = []
+    for job, fp in zip(shard.jobs, shard.fingerprints, strict=True):
+        curves, preds, probes = per_model[job.model_id]
+        finished.append(StoredModel(fp, curves.assign(**{FINGERPRINT_COLUMN: fp}), preds, probes))
+    return finished
 
 
 def fingerprint_values(frame: pd.DataFrame, column: str) -> list[str]:

@@ -48,10 +48,10 @@ from pathlib import PurePosixPath
 import fsspec
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from mtl_pipeline.atomic import write_atomically
 from mtl_pipeline.params import InputError
+from mtl_pipeline.provenance import update_with_array
 
 from .specs import ModelJob, ModelSpec, TrainSpec
 
@@ -83,43 +83,6 @@ LOSS_COLUMNS = ("train_loss", "main_train_loss", "test_loss", "aux_test_loss")
 MIGRATE_COMMAND = "python -m mtl_pipeline.training.store migrate"
 
 
-def _update_with_array(h: hashlib._Hash, arr: np.ndarray) -> None:
-    arr = np.ascontiguousarray(arr)
-    h.update(f"{arr.dtype.str}{arr.shape}".encode())
-    h.update(memoryview(arr).cast("B"))
-
-
-def features_fingerprint(features: object) -> str:
-    """Content hash of a feature matrix (scipy.sparse or dense array); the order in which a
-    sparse row stores its entries does not count."""
-    h = hashlib.sha256()
-    if sp.issparse(features):
-        csr = sp.csr_matrix(features, copy=True)
-        csr.sum_duplicates()  # also sorts the indices (of the copy)
-        h.update(b"csr")
-        h.update(str(csr.shape).encode())
-        for part in (csr.data, csr.indices, csr.indptr):
-            _update_with_array(h, part)
-    else:
-        h.update(b"dense")
-        _update_with_array(h, np.asarray(features))
-    return h.hexdigest()
-
-
-def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """Content hash of a table (column names, dtypes and values, row order included)."""
-    h = hashlib.sha256()
-    h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
-    _update_with_array(h, pd.util.hash_pandas_object(frame, index=False).to_numpy())
-    return h.hexdigest()[:16]
-
-
-def mapping_fingerprint(values: Mapping[str, object]) -> str:
-    """Hash of a parameter mapping (keys sorted), e.g. the training parameters of a node."""
-    text = json.dumps(values, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def spec_fingerprint(
     model: ModelSpec, train: TrainSpec, features_fp: str, dtype: str, input_mode: str
 ) -> str:
@@ -142,7 +105,7 @@ def spec_fingerprint(
     }
     h.update(json.dumps(payload, sort_keys=True, default=str).encode())
     if embedding is not None:
-        _update_with_array(h, np.asarray(embedding))
+        update_with_array(h, np.asarray(embedding))
     return h.hexdigest()
 
 
@@ -169,7 +132,7 @@ def model_fingerprint(job: ModelJob, spec_fp: str) -> str:
     h.update(json.dumps(header, sort_keys=True, default=str).encode())
     for task in job.tasks:
         for arr in (task.train_rows, task.train_labels, task.test_rows, task.test_labels):
-            _update_with_array(h, arr)
+            update_with_array(h, arr)
     return h.hexdigest()[:32]
 
 

@@ -30,6 +30,7 @@ from .batching import ChunkScheduler
 from .dropout import seed_keys
 from .families import TOKENS, family_of
 from .inputs import DenseInput, SparseInput, TokenInput
+from .layout import AUX_METRICS, METRICS, by_task_signature, curve_columns, has_aux, meta_keys
 from .losses import masked_cross_entropy
 from .metrics import f1_scores
 from .optim import StackedAdam
@@ -38,7 +39,6 @@ from .stacked_mlp import StackedNetwork
 
 logger = logging.getLogger(__name__)
 
-METRICS = ("test_loss", "test_accuracy", "test_f1", "test_macro_f1")
 CPU_MAX_CHUNK = 64  # on CPU, beyond this the per-step Python overhead is already amortised
 CUDA_MAX_CHUNK = 4096
 
@@ -420,11 +420,9 @@ def _plan_chunks(
 ) -> list[tuple[list[ModelJob], int]]:
     """(chunk, evaluation rows per block) pairs: jobs grouped by task signature, each group cut
     into balanced chunks of at most ``chunk_size`` models (None = sized from free memory)."""
-    groups: dict[tuple[int, ...], list[ModelJob]] = {}
-    for job in jobs:
-        groups.setdefault(tuple(t.n_classes for t in job.tasks), []).append(job)
     plan: list[tuple[list[ModelJob], int]] = []
-    for sig, group in groups.items():
+    for sig, members in by_task_signature(jobs).items():
+        group = [jobs[i] for i in members]
         rows_per_step = train.batch_size * (len(sig) if train.schedule == "joint" else 1)
         budget = _available_bytes(device, memory_budget_bytes)
         if chunk_size is None:
@@ -443,6 +441,34 @@ def _plan_chunks(
         bounds = np.linspace(0, len(group), n + 1).round().astype(int)
         plan.extend((group[a:b], eval_block) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
     return plan
+
+
+def _train_chunks(
+    plan: list[tuple[list[ModelJob], int]],
+    inp,
+    model: ModelSpec,
+    train: TrainSpec,
+    dev: torch.device,
+    dtype: torch.dtype,
+    optimizer_impl: str,
+    progress: bool,
+    probe_factory,
+) -> list[_ChunkOut]:
+    """Every chunk of the plan trained in turn (a CUDA out-of-memory error halves the chunk
+    and retries)."""
+    counter = iter(range(1, 10**9))
+
+    def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
+        i = next(counter)
+        return _run_chunk(
+            chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
+            f"train chunk {i} ({len(chunk)} models)", progress, probe_factory,
+        )  # fmt: skip
+
+    outs: list[_ChunkOut] = []
+    for chunk, eval_block in plan:
+        outs.extend(_chunks_with_retry(partial(run, eval_block=eval_block), chunk, dev))
+    return outs
 
 
 def train_stacked(
@@ -483,22 +509,13 @@ def train_stacked(
         raise ValueError(f"chunk_size must be >= 1 or None, got {chunk_size}")
 
     itemsize = torch.empty((), dtype=dtype).element_size()
-    outs: list[_ChunkOut] = []
     with _tf32(allow_tf32, dev):
         plan = _plan_chunks(
             jobs, inp, model, train, dev, chunk_size, memory_budget_bytes, itemsize, probe_factory
         )
-        counter = iter(range(1, 10**9))
-
-        def run(chunk: list[ModelJob], eval_block: int) -> _ChunkOut:
-            i = next(counter)
-            return _run_chunk(
-                chunk, inp, model, train, dev, dtype, optimizer_impl, eval_block,
-                f"train chunk {i} ({len(chunk)} models)", progress, probe_factory,
-            )  # fmt: skip
-
-        for chunk, eval_block in plan:
-            outs.extend(_chunks_with_retry(partial(run, eval_block=eval_block), chunk, dev))
+        outs = _train_chunks(
+            plan, inp, model, train, dev, dtype, optimizer_impl, progress, probe_factory
+        )
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     curves, predictions = _assemble(outs, jobs, train.epochs)
@@ -536,12 +553,9 @@ def _probe_table(outs: list[_ChunkOut], probe_factory) -> pd.DataFrame | None:
 def _assemble(
     outs: list[_ChunkOut], jobs: list[ModelJob], epochs: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    any_mtl = any(len(j.tasks) > 1 for j in jobs)
-    meta_keys: list[str] = []
-    for j in jobs:
-        for k in j.meta:
-            if k not in meta_keys:
-                meta_keys.append(k)
+    any_mtl = has_aux(jobs)
+    keys = meta_keys(jobs)
+    columns = curve_columns(jobs)
     frames, pred_frames = [], []
     ep = np.arange(1, epochs + 1)
     for out in outs:
@@ -560,14 +574,14 @@ def _assemble(
         for i, name in enumerate(METRICS):
             cols[name] = out.metrics[:, :, 0, i].T.reshape(-1)
         if any_mtl:
-            for i, name in enumerate(METRICS[:3]):
+            for i, name in enumerate(AUX_METRICS):
                 col = (
                     out.metrics[:, :, 1, i].T.reshape(-1) if T > 1 else np.full(M * epochs, np.nan)
                 )
-                cols["aux_" + name] = col
-        for k in meta_keys:
+                cols[name] = col
+        for k in keys:
             cols[k] = np.repeat(np.array([j.meta.get(k) for j in out.jobs], dtype=object), epochs)
-        frames.append(pd.DataFrame(cols))
+        frames.append(pd.DataFrame(cols, columns=columns))
         for t in range(T):
             rows, labels, preds = out.test_rows[t], out.test_labels[t], out.preds[t]
             mask = labels >= 0

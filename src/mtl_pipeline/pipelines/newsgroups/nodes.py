@@ -15,6 +15,8 @@ from mtl_pipeline.data.newsgroups import (
     read_newsgroups,
 )
 from mtl_pipeline.params import InputError, Params, check_degenerate
+from mtl_pipeline.provenance import frame_fingerprint, mapping_fingerprint
+from mtl_pipeline.tasks.gains import compute_gains, summarise_gains
 from mtl_pipeline.tasks.hierarchy import (
     assign_seeds,
     generate_task_pairs,
@@ -33,13 +35,11 @@ from mtl_pipeline.training.executor import (
     fingerprint_values,
     train_durably,
 )
-from mtl_pipeline.training.gains import compute_gains, summarise_gains
 from mtl_pipeline.training.gradtag import GradTagSettings
 from mtl_pipeline.training.init_schemes import INIT_SCHEMES
 from mtl_pipeline.training.output_heads import OUTPUT_HEADS
 from mtl_pipeline.training.probes import warmup_probe, warmup_probe_settings
 from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
-from mtl_pipeline.training.store import frame_fingerprint, mapping_fingerprint
 
 logger = logging.getLogger(__name__)
 

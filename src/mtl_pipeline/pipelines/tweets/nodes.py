@@ -20,10 +20,16 @@ from mtl_pipeline.data.tweets import (
     rehydration_report_table,
     split_tweet_datasets,
 )
-from mtl_pipeline.evaluation.cv import pairs_from_table, run_aux_ablation, run_cross_validation
-from mtl_pipeline.evaluation.joshi_comparison import agreement_summary, paper_comparison_table
-from mtl_pipeline.evaluation.scores import results_table, significance_table
-from mtl_pipeline.evaluation.spec import (
+from mtl_pipeline.params import Params, class_counts, degenerate_message, without_degenerate
+from mtl_pipeline.reporting.figures import aux_ablation_figure
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
+from mtl_pipeline.tasks.tweets import build_pair_examples
+from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
+from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
+from mtl_pipeline.tweets_study.cv import pairs_from_table, run_aux_ablation, run_cross_validation
+from mtl_pipeline.tweets_study.joshi_comparison import agreement_summary, paper_comparison_table
+from mtl_pipeline.tweets_study.scores import results_table, significance_table
+from mtl_pipeline.tweets_study.spec import (
     DEGENERATE_SWITCH,
     ablation_spec,
     cv_spec,
@@ -32,18 +38,6 @@ from mtl_pipeline.evaluation.spec import (
     run_pairs,
     training_settings,
 )
-from mtl_pipeline.params import (
-    DegenerateTaskError,
-    Params,
-    check_degenerate,
-    class_counts,
-    degenerate_message,
-)
-from mtl_pipeline.reporting.figures import aux_ablation_figure
-from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
-from mtl_pipeline.tasks.tweets import build_pair_examples
-from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
-from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +92,7 @@ def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -
             for role, task in (("main", run.tasks[pair.main]), ("aux", run.tasks[pair.aux]))
         ]
         found = [f for f in found if f]
-        problems += found
+        problems += [(pair.name, f) for f in found]
         if found:
             continue
         logger.info(
@@ -107,11 +101,16 @@ def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -
             len(part),
             int(((part["main_label"] >= 0) & (part["aux_label"] >= 0)).sum()),
         )
-        parts.append(part)
-    check_degenerate(problems, action, DEGENERATE_SWITCH)
-    if not parts:
-        raise DegenerateTaskError("every pair of tweets.run_pairs was dropped: nothing to train")
-    return pd.concat(parts, ignore_index=True)
+        parts.append((pair.name, part))
+    kept = without_degenerate(
+        parts,
+        problems,
+        lambda named: named[0],
+        action,
+        DEGENERATE_SWITCH,
+        "every pair of tweets.run_pairs was dropped: nothing to train",
+    )
+    return pd.concat([part for _, part in kept], ignore_index=True)
 
 
 def build_tweet_vocabulary(examples: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:

@@ -7,13 +7,13 @@ import math
 import pandas as pd
 import pytest
 
-from mtl_pipeline.evaluation.joshi_comparison import (
+from mtl_pipeline.tweets_study.joshi_comparison import (
     PAPER_F1_DIRECTION,
     agreement,
     agreement_summary,
     paper_comparison_table,
 )
-from mtl_pipeline.evaluation.scores import results_table, significance_table
+from mtl_pipeline.tweets_study.scores import results_table, significance_table
 
 
 def fold_scores() -> pd.DataFrame:

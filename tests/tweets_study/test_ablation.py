@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtl_pipeline.evaluation.ablation import ablation_summary, aux_share_subsets
 from mtl_pipeline.reporting.figures import aux_ablation_figure
+from mtl_pipeline.tweets_study.ablation import ablation_summary, aux_share_subsets
 
 
 def test_subsets_sizes_nested_and_seeded():

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import f1_score
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 from mtl_pipeline.params import ParameterError
 
 METRICS = ("accuracy", "f1")

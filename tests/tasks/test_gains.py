@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from mtl_pipeline.training.gains import compute_gains, summarise_gains
+from mtl_pipeline.tasks.gains import compute_gains, summarise_gains
 
 
 def curves_for(stl: dict, mtl: dict, epochs: int = 3) -> pd.DataFrame:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtl_pipeline.evaluation.spec import (
+from mtl_pipeline.params import InputError
+from mtl_pipeline.tweets_study.spec import (
     ablation_spec,
     cv_spec,
     dataset_configs,
@@ -16,7 +17,6 @@ from mtl_pipeline.evaluation.spec import (
     run_pairs,
     training_settings,
 )
-from mtl_pipeline.params import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 TWEETS = yaml.safe_load((ROOT / "conf/base/parameters_tweets.yml").read_text())["tweets"]

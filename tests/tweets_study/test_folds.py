@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mtl_pipeline.evaluation.folds import strata, stratified_folds
+from mtl_pipeline.tweets_study.folds import strata, stratified_folds
 
 
 def _labels(n=200, seed=0):

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtl_pipeline.evaluation.cv import (
+from mtl_pipeline.params import DegenerateTaskError, ParameterError
+from mtl_pipeline.tasks.tweets import TweetTask
+from mtl_pipeline.tweets_study.cv import (
     ablation_jobs,
     cv_jobs,
     pair_folds,
@@ -14,10 +16,8 @@ from mtl_pipeline.evaluation.cv import (
     run_aux_ablation,
     run_cross_validation,
 )
-from mtl_pipeline.evaluation.scores import results_table, significance_table
-from mtl_pipeline.evaluation.spec import ablation_spec, cv_spec, training_settings
-from mtl_pipeline.params import DegenerateTaskError, ParameterError
-from mtl_pipeline.tasks.tweets import TweetTask
+from mtl_pipeline.tweets_study.scores import results_table, significance_table
+from mtl_pipeline.tweets_study.spec import ablation_spec, cv_spec, training_settings
 
 
 def _tasks():

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from mtl_pipeline.features.ratios import require_columns
+from mtl_pipeline.frames import require_columns
 
 # +1: MTL raised F1 on every one of the paper's six tasks; -1: lowered it on every one.
 PAPER_F1_DIRECTION: dict[str, int] = {"bilstm": +1, "cnn": -1, "bilstm_cnn": +1}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mtl_pipeline.evaluation.scores import (
+from mtl_pipeline.tweets_study.scores import (
     accuracy_f1,
     paired_ttest,
     results_table,

@@ -17,26 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.evaluation.ablation import aux_share_subsets, check_shares
-from mtl_pipeline.evaluation.folds import stratified_folds
-from mtl_pipeline.evaluation.scores import accuracy_f1, score_predictions
-from mtl_pipeline.evaluation.spec import (
+from mtl_pipeline.params import class_counts, degenerate_message, without_degenerate
+from mtl_pipeline.tasks.tweets import TweetTask
+from mtl_pipeline.training import ModelJob, TaskSplit, TrainingResult
+from mtl_pipeline.training.executor import WorkGroup, train_durably
+from mtl_pipeline.tweets_study.ablation import aux_share_subsets, check_shares
+from mtl_pipeline.tweets_study.folds import stratified_folds
+from mtl_pipeline.tweets_study.scores import accuracy_f1, score_predictions
+from mtl_pipeline.tweets_study.spec import (
     DEGENERATE_SWITCH as SWITCH,
 )
-from mtl_pipeline.evaluation.spec import (
+from mtl_pipeline.tweets_study.spec import (
     AblationSpec,
     CVSpec,
     TrainingSettings,
 )
-from mtl_pipeline.params import (
-    DegenerateTaskError,
-    check_degenerate,
-    class_counts,
-    degenerate_message,
-)
-from mtl_pipeline.tasks.tweets import TweetTask
-from mtl_pipeline.training import ModelJob, TaskSplit, TrainingResult
-from mtl_pipeline.training.executor import WorkGroup, train_durably
 
 Fold = tuple[np.ndarray, np.ndarray]
 
@@ -210,11 +205,14 @@ def usable_pairs(
     """The pairs whose every fold has two classes per task and split; the others stop the run
     (``on_degenerate`` 'error') or are dropped with a warning ('drop')."""
     bad = degenerate_folds(pairs, folds)
-    check_degenerate([m for p in pairs for m in bad.get(p.name, [])], on_degenerate, SWITCH)
-    kept = [p for p in pairs if p.name not in bad]
-    if not kept:
-        raise DegenerateTaskError(f"every pair was dropped ({sorted(bad)}): no result to report")
-    return kept
+    return without_degenerate(
+        pairs,
+        [(p.name, m) for p in pairs for m in bad.get(p.name, [])],
+        lambda p: p.name,
+        on_degenerate,
+        SWITCH,
+        f"every pair was dropped ({sorted(bad)}): no result to report",
+    )
 
 
 def _without_degenerate_subsets(
@@ -222,7 +220,7 @@ def _without_degenerate_subsets(
 ) -> list:
     """Ablation jobs whose auxiliary share holds two classes; a one-class share stops the run,
     or ('drop') its pair is left out of the ablation with a warning."""
-    problems, bad_pairs = [], set()
+    problems = []
     for job in jobs:
         if len(job.tasks) < 2:
             continue
@@ -235,13 +233,15 @@ def _without_degenerate_subsets(
             tasks[aux.name].class_names,
         )
         if problem:
-            problems.append(problem)
-            bad_pairs.add(job.meta["pair"])
-    check_degenerate(problems, on_degenerate, SWITCH)
-    kept = [j for j in jobs if j.meta["pair"] not in bad_pairs]
-    if not kept:
-        raise DegenerateTaskError("every pair was dropped from the ablation: nothing to report")
-    return kept
+            problems.append((job.meta["pair"], problem))
+    return without_degenerate(
+        jobs,
+        problems,
+        lambda job: job.meta["pair"],
+        on_degenerate,
+        SWITCH,
+        "every pair was dropped from the ablation: nothing to report",
+    )
 
 
 def _train_groups(

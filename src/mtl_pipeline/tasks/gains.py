@@ -1,4 +1,5 @@
-"""STL vs MTL scores on the main task, per pair and seed (Kerinec et al. 2018, Table 1)."""
+"""STL vs MTL scores on the main task, per pair and seed (Kerinec et al. 2018, Table 1): the
+20NG study's outcome, next to the pairs it scores (``hierarchy``) and their jobs (``jobs``)."""
 
 from __future__ import annotations
 
