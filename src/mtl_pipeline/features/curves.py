@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_GRADIENT_POINTS = (0.1, 0.25, 0.5, 0.75)
 GRADIENT_METHODS = ("interpolated", "central_difference")
 FIT_STARTS = ("heuristic", "ones")
+#: Every curve statistic is named ``curve_<...>`` (its gradient points are parameters).
+CURVE_STATISTICS = ("curve",)
 
 
 @dataclass(frozen=True)

@@ -76,19 +76,18 @@ JSD_JOINS = ("separate", "concatenated")
 OOV_UNITS = ("tokens", "types")
 CROSS_PAIRINGS = ("by_father", "by_label")
 
-TASK_STATISTICS = (
+#: The per-task statistics by what they measure (each one a group of :mod:`.groups`).
+DIVERGENCE_STATISTICS = (
     "jsd_classes",
     "jsd_test_train",
     "jsd_test_first_class",
     "jsd_test_second_class",
-    "n_words",
-    "vocab_size",
-    "test_vocab_size",
-    "type_token_ratio",
-    "oov_rate",
-    "label_entropy",
-    "label_kurtosis",
 )
+VOCABULARY_STATISTICS = ("n_words", "vocab_size", "test_vocab_size", "type_token_ratio", "oov_rate")
+LABEL_STATISTICS = ("label_entropy", "label_kurtosis")
+TASK_STATISTICS = DIVERGENCE_STATISTICS + VOCABULARY_STATISTICS + LABEL_STATISTICS
+#: The pair statistics: ``cross_jsd_<pairing>`` (the names depend on ``cross_jsd_pairing``).
+CROSS_STATISTICS = ("jsd",)
 
 _TEST = -1  # group label of a task's (unlabelled) test documents
 

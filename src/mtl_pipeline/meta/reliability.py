@@ -68,7 +68,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from mtl_pipeline.features.ratios import require_columns
-from mtl_pipeline.meta.model import STATUS_DEGENERATE, STATUS_OK
+from mtl_pipeline.meta.config import STATUS_DEGENERATE, STATUS_OK
 
 logger = logging.getLogger(__name__)
 
