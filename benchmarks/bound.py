@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.tasks.jobs import mtl_jobs
 from mtl_pipeline.training import train_stacked
@@ -69,7 +70,7 @@ def real_jobs(archive: str, n_models: int):
     jobs = mtl_jobs(pairs, samples)[:n_models]
     if len(jobs) < n_models:
         raise ValueError(f"--models {n_models}: only {len(jobs)} MTL jobs in the configuration")
-    model, train = ng_nodes._model_and_schedule(ng["training"], "mtl_epochs")
+    model, train = model_and_schedule(ng["training"], "mtl_epochs")
     return tfidf, jobs, model, train
 
 

@@ -31,6 +31,7 @@ import torch
 
 from mtl_pipeline.pipelines.factors import nodes as factor_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.settings import project_parameters
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 
@@ -90,7 +91,7 @@ def main() -> None:
         chosen = [
             jobs[i] for i in rng.choice(len(jobs), min(args.sample, len(jobs)), replace=False)
         ]
-        model, schedule = ng_nodes._model_and_schedule(
+        model, schedule = model_and_schedule(
             {**training, "timing_epochs": args.epochs}, "timing_epochs"
         )
         t = time.process_time()

@@ -14,6 +14,7 @@ from mtl_pipeline.data.newsgroups import NewsgroupsDataError
 from mtl_pipeline.hooks import input_error_excepthook
 from mtl_pipeline.params import DegenerateTaskError, InputError, ParameterError, Params
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.tasks.hierarchy import HierarchyError
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 
@@ -74,7 +75,7 @@ def _all_newsgroups():
 def test_training_parameters_are_named_as_the_user_wrote_them(key, value, message):
     training = {**NEWSGROUPS["training"], key: value}
     with pytest.raises(ParameterError) as err:
-        ng_nodes._model_and_schedule(training, "mtl_epochs")
+        model_and_schedule(training, "mtl_epochs")
     assert str(err.value) == message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mtl_pipeline.features.groups import feature_group as predictor_group
 from mtl_pipeline.meta.goal import (
     ablation_table,
     goal_table,
@@ -12,7 +13,6 @@ from mtl_pipeline.meta.goal import (
     honest_config,
 )
 from mtl_pipeline.meta.model import MetaModelConfig
-from mtl_pipeline.meta.predictors import predictor_group
 
 CONFIG = MetaModelConfig(repetitions=4, folds=3, evaluation="per_seed", cv="kfold")
 

@@ -8,8 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mtl_pipeline.meta.model as meta_model
-from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model, feature_columns
+import mtl_pipeline.meta.columns as meta_columns
+import mtl_pipeline.meta.cv as meta_cv
+import mtl_pipeline.meta.estimator as meta_estimator
+from mtl_pipeline.meta.columns import feature_columns
+from mtl_pipeline.meta.config import FEATURE_SUBSETS
+from mtl_pipeline.meta.model import MetaModelConfig, evaluate_meta_model
 
 
 def _frame(n=160, signal=True, seed=0, problem="related", n_seeds=1):
@@ -82,7 +86,7 @@ def _id_frame(n=60):
 
 def test_in_fold_scaling_never_sees_test_rows(monkeypatch):
     _SpyScaler.instances = []
-    monkeypatch.setattr(meta_model, "MinMaxScaler", _SpyScaler)
+    monkeypatch.setattr(meta_estimator, "MinMaxScaler", _SpyScaler)
     n = 60
     config = MetaModelConfig(repetitions=2, folds=5, subsets=("all",))
     evaluate_meta_model(_id_frame(n), config)
@@ -101,7 +105,7 @@ def test_in_fold_scaling_never_sees_test_rows(monkeypatch):
 
 def test_released_code_switch_fits_scaler_on_all_rows(monkeypatch):
     _SpyScaler.instances = []
-    monkeypatch.setattr(meta_model, "MinMaxScaler", _SpyScaler)
+    monkeypatch.setattr(meta_estimator, "MinMaxScaler", _SpyScaler)
     n = 60
     config = MetaModelConfig(repetitions=2, folds=5, subsets=("all",), scaling="all_data")
     evaluate_meta_model(_id_frame(n), config)
@@ -173,7 +177,7 @@ def test_tiny_inputs_reduce_folds_or_report_nan(caplog):
 
 def test_grouped_folds_keep_each_pair_on_one_side(monkeypatch):
     seen = []
-    real = meta_model.StratifiedGroupKFold
+    real = meta_cv.StratifiedGroupKFold
 
     class Spy(real):
         def split(self, x, y, groups):
@@ -181,7 +185,7 @@ def test_grouped_folds_keep_each_pair_on_one_side(monkeypatch):
                 seen.append((set(groups[tr]), set(groups[te])))
                 yield tr, te
 
-    monkeypatch.setattr(meta_model, "StratifiedGroupKFold", Spy)
+    monkeypatch.setattr(meta_cv, "StratifiedGroupKFold", Spy)
     evaluate_meta_model(_frame(80, n_seeds=2), MetaModelConfig(repetitions=1, subsets=("all",)))
     assert seen and all(not tr & te for tr, te in seen)
 
@@ -216,9 +220,9 @@ def _released_frame(n_pairs=52, seeds=(0, 1), seed=0):
     rng = np.random.default_rng(seed)
     rows = []
     for s in seeds:
-        x = rng.normal(size=(n_pairs, len(meta_model.RELEASED_FEATURES)))
+        x = rng.normal(size=(n_pairs, len(meta_columns.RELEASED_FEATURES)))
         improved = x[:, 2] + 0.8 * rng.normal(size=n_pairs) > -0.3
-        frame = pd.DataFrame(x, columns=list(meta_model.RELEASED_FEATURES))
+        frame = pd.DataFrame(x, columns=list(meta_columns.RELEASED_FEATURES))
         frame.insert(0, "pair_id", [f"p{i}" for i in range(n_pairs)])
         frame.insert(1, "problem", "related")
         frame.insert(2, "seed", s)
@@ -256,7 +260,7 @@ def test_released_protocol_equals_the_released_log_reg_per_seed():
     rng = np.random.RandomState(3)  # the generator seeded with meta_model.seed, seed by seed
     per_seed = {}
     for s, part in frame.groupby("seed"):
-        x = StandardScaler().fit_transform(part[list(meta_model.RELEASED_FEATURES)])
+        x = StandardScaler().fit_transform(part[list(meta_columns.RELEASED_FEATURES)])
         y = part["improved"].to_numpy().astype(int)
         means = []
         for _ in range(7):
@@ -274,12 +278,10 @@ def test_released_protocol_equals_the_released_log_reg_per_seed():
 
 def test_subset_labels_select_the_documented_columns():
     frame = _released_frame(seeds=(0,))
-    cols = list(meta_model.RELEASED_FEATURES)
+    cols = list(meta_columns.RELEASED_FEATURES)
     curve = [c for c in cols if "curve_" in c]
     assert len(curve) == 18 and cols.index("main_oov_rate") == 29
-    released = {
-        s: feature_columns(frame, s, "as_released", "released") for s in meta_model.FEATURE_SUBSETS
-    }
+    released = {s: feature_columns(frame, s, "as_released", "released") for s in FEATURE_SUBSETS}
     # efficiency_prediction.py's np.delete lists, applied to number_to_feature's indices
     keep = lambda deleted: [cols[i] for i in range(30) if i not in deleted]  # noqa: E731
     curve_idx = [18, 3, 10, 11, 19, 2, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23]
@@ -287,9 +289,7 @@ def test_subset_labels_select_the_documented_columns():
     assert released["no_curve"] == keep([0, 1, 8, 9, 16, 17, 24, 25, 26, 27, 28])
     assert released["only_ratio"] == keep(list(range(16, 24)))
     assert released["all"] == cols
-    named = {
-        s: feature_columns(frame, s, "as_named", "released") for s in meta_model.FEATURE_SUBSETS
-    }
+    named = {s: feature_columns(frame, s, "as_named", "released") for s in FEATURE_SUBSETS}
     assert named["only_curve"] == curve
     assert named["no_curve"] == released["only_curve"]
     assert named["only_ratio"] == [c for c in cols if c.startswith("ratio_")]
@@ -342,6 +342,6 @@ def test_fold_mean_and_pooled_scoring_and_fold_seeds():
     # 53 examples in 5 folds (11, 11, 11, 10, 10): the two averages differ slightly
     assert not np.allclose(pooled["accuracy_mean"], mean["accuracy_mean"])
     y = frame["improved"].to_numpy().astype(int)
-    folds = meta_model.make_folds(y, None, MetaModelConfig(repetitions=50, fold_seeds="randint100"))
+    folds = meta_cv.make_folds(y, None, MetaModelConfig(repetitions=50, fold_seeds="randint100"))
     states = [rs for rs, _ in folds.repetitions]
     assert all(0 <= rs < 100 for rs in states) and len(set(states)) < 50

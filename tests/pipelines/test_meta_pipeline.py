@@ -13,6 +13,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
+from mtl_pipeline.pipelines import meta_params
 from mtl_pipeline.pipelines.meta import nodes
 from mtl_pipeline.settings import project_parameters
 
@@ -134,7 +135,7 @@ def test_kerinec_code_is_the_released_code_item_by_item():
         5,
     )
     d, k = code["dataset_features"], code["curve_features"]
-    assert d["jsd_join"] == "concatenated" and nodes._jsd_base(d["jsd_base"]) == np.e
+    assert d["jsd_join"] == "concatenated" and meta_params.jsd_base(d["jsd_base"]) == np.e
     assert (d["vocabulary_tokenizer"], d["oov_rate"], d["cross_jsd_pairing"]) == (
         "nonword_split",
         "types",

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from mtl_pipeline.params import ParameterError
-from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule, _random_draws
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule as _model_and_schedule
+from mtl_pipeline.pipelines.newsgroups_training import random_draws as _random_draws
 from mtl_pipeline.tasks.jobs import model_draw_seed, mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import sample_tasks
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec, train_stacked

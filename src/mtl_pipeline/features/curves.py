@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_GRADIENT_POINTS = (0.1, 0.25, 0.5, 0.75)
 GRADIENT_METHODS = ("interpolated", "central_difference")
 FIT_STARTS = ("heuristic", "ones")
+#: Every curve statistic is named ``curve_<...>`` (its gradient points are parameters).
+CURVE_STATISTICS = ("curve",)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,35 @@ def fit_log_curve(
     return LogFit(a, b, c, d, failed=False)
 
 
+def _checked_curves(
+    learning_curves: pd.DataFrame,
+    kind: str,
+    loss_column: str,
+    epoch_origin: int,
+    gradient_epochs: int | None,
+    fit_epochs: int | None,
+) -> pd.DataFrame:
+    """The ``kind`` curves, one model per (task, seed), after checking the options."""
+    if epoch_origin not in (0, 1):
+        raise ValueError(f"epoch_origin must be 0 or 1, got {epoch_origin!r}")
+    for name, n in (("gradient_epochs", gradient_epochs), ("fit_epochs", fit_epochs)):
+        if n is not None and int(n) < 1:
+            raise ValueError(f"{name} must be a positive number of epochs or null, got {n!r}")
+    require_columns(
+        learning_curves, ["kind", "seed", "task", "epoch", loss_column], "learning_curves"
+    )
+    curves = learning_curves.loc[learning_curves["kind"] == kind]
+    if "model_id" in curves.columns:
+        n_models = curves.groupby(["task", "seed"])["model_id"].nunique()
+        if (n_models > 1).any():
+            bad = n_models[n_models > 1].index[0]
+            raise ValueError(
+                f"learning_curves hold {int(n_models.max())} {kind!r} models for (task, seed) = "
+                f"{bad}; one expected"
+            )
+    return curves
+
+
 def curve_statistics(
     learning_curves: pd.DataFrame,
     *,
@@ -198,23 +229,9 @@ def curve_statistics(
     ``epoch_origin``: the x of the first epoch in the fit (our curves count epochs from 1; the
     released code fitted Keras' 0-based epoch index). Gradients do not depend on it.
     """
-    if epoch_origin not in (0, 1):
-        raise ValueError(f"epoch_origin must be 0 or 1, got {epoch_origin!r}")
-    for name, n in (("gradient_epochs", gradient_epochs), ("fit_epochs", fit_epochs)):
-        if n is not None and int(n) < 1:
-            raise ValueError(f"{name} must be a positive number of epochs or null, got {n!r}")
-    require_columns(
-        learning_curves, ["kind", "seed", "task", "epoch", loss_column], "learning_curves"
+    curves = _checked_curves(
+        learning_curves, kind, loss_column, epoch_origin, gradient_epochs, fit_epochs
     )
-    curves = learning_curves.loc[learning_curves["kind"] == kind]
-    if "model_id" in curves.columns:
-        n_models = curves.groupby(["task", "seed"])["model_id"].nunique()
-        if (n_models > 1).any():
-            bad = n_models[n_models > 1].index[0]
-            raise ValueError(
-                f"learning_curves hold {int(n_models.max())} {kind!r} models for (task, seed) = "
-                f"{bad}; one expected"
-            )
     records = []
     for (task, seed), grp in curves.groupby(["task", "seed"], sort=True):
         grp = grp.sort_values("epoch")

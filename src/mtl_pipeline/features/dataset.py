@@ -77,19 +77,18 @@ JSD_JOINS = ("separate", "concatenated")
 OOV_UNITS = ("tokens", "types")
 CROSS_PAIRINGS = ("by_father", "by_label")
 
-TASK_STATISTICS = (
+#: The per-task statistics by what they measure (each one a group of :mod:`.groups`).
+DIVERGENCE_STATISTICS = (
     "jsd_classes",
     "jsd_test_train",
     "jsd_test_first_class",
     "jsd_test_second_class",
-    "n_words",
-    "vocab_size",
-    "test_vocab_size",
-    "type_token_ratio",
-    "oov_rate",
-    "label_entropy",
-    "label_kurtosis",
 )
+VOCABULARY_STATISTICS = ("n_words", "vocab_size", "test_vocab_size", "type_token_ratio", "oov_rate")
+LABEL_STATISTICS = ("label_entropy", "label_kurtosis")
+TASK_STATISTICS = DIVERGENCE_STATISTICS + VOCABULARY_STATISTICS + LABEL_STATISTICS
+#: The pair statistics: ``cross_jsd_<pairing>`` (the names depend on ``cross_jsd_pairing``).
+CROSS_STATISTICS = ("jsd",)
 
 _TEST = -1  # group label of a task's (unlabelled) test documents
 
@@ -141,24 +140,10 @@ class TaskCounts:
         return self.counts[idx]
 
 
-def build_task_counts(
-    task_samples: pd.DataFrame,
-    documents: pd.DataFrame,
-    *,
-    tokenizer: str = "document",
-    join: str = "separate",
-) -> TaskCounts:
-    """Tokenise each used document once and sum token counts per (task, seed, label / test).
-
-    Args:
-        task_samples: the ``task_samples`` table (task, seed, split, doc_id, row, label).
-        documents: the ``newsgroups_documents`` table; row i holds document i's ``text``.
-        tokenizer: ``"document"`` (the project's shared tokeniser), ``"whitespace"`` or
-            ``"nonword_split"`` (the released code's two tokenisations).
-        join: ``"separate"`` (each document tokenised alone) or ``"concatenated"`` (the
-            documents of a group, in ``task_samples`` order, concatenated without a separator
-            before a ``whitespace`` split, as the released code's ``JSD``).
-    """
+def _check_task_samples(
+    task_samples: pd.DataFrame, documents: pd.DataFrame, tokenizer: str, join: str
+) -> None:
+    """The options and the ``task_samples`` columns :func:`build_task_counts` reads, checked."""
     if join not in JSD_JOINS:
         raise ValueError(f"jsd_join must be one of {JSD_JOINS}, got {join!r}")
     if join == "concatenated" and tokenizer != "whitespace":
@@ -184,6 +169,29 @@ def build_task_counts(
     if train.any() and not np.isin(labels[train], [0, 1]).all():
         raise ValueError("task_samples column 'label' must be 0 or 1 on training rows")
 
+
+def build_task_counts(
+    task_samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    tokenizer: str = "document",
+    join: str = "separate",
+) -> TaskCounts:
+    """Tokenise each used document once and sum token counts per (task, seed, label / test).
+
+    Args:
+        task_samples: the ``task_samples`` table (task, seed, split, doc_id, row, label).
+        documents: the ``newsgroups_documents`` table; row i holds document i's ``text``.
+        tokenizer: ``"document"`` (the project's shared tokeniser), ``"whitespace"`` or
+            ``"nonword_split"`` (the released code's two tokenisations).
+        join: ``"separate"`` (each document tokenised alone) or ``"concatenated"`` (the
+            documents of a group, in ``task_samples`` order, concatenated without a separator
+            before a ``whitespace`` split, as the released code's ``JSD``).
+    """
+    _check_task_samples(task_samples, documents, tokenizer, join)
+    rows = task_samples["row"].to_numpy(dtype=np.int64)
+    train = task_samples["split"].to_numpy() == "train"
+    labels = task_samples["label"].to_numpy()
     used, doc_index = np.unique(rows, return_inverse=True)
     texts = documents["text"].iloc[used].fillna("").astype(str).tolist()
     vectorizer = CountVectorizer(
@@ -352,6 +360,44 @@ def _label_of(task: str, newsgroup: str, where: str) -> int:
     return 1 if newsgroup == classes[0] else 0
 
 
+def _class_labels(pairs: pd.DataFrame) -> dict[tuple[str, ...], tuple[int, int, int, int]]:
+    """The labels of classes A, B (main task) and C, D (auxiliary task) of every pair row."""
+    labels: dict[tuple[str, ...], tuple[int, int, int, int]] = {}
+    for i, r in enumerate(pairs.itertuples(index=False)):
+        where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
+        la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
+        lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
+        labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)] = (la, lb, lc, ld)
+    return labels
+
+
+def _cross_divergences(
+    pairs: pd.DataFrame,
+    grid: pd.DataFrame,
+    counts: TaskCounts,
+    pairing: str,
+    base: float,
+    output: str,
+) -> tuple[list[float], list[float]]:
+    """The two cross divergences of every pair × seed row of ``grid``, in its order."""
+    labels = _class_labels(pairs)
+    first_cross, second_cross = [], []
+    # A progress bar on a terminal (tqdm disables itself elsewhere): 2,580 pair × seed rows in
+    # the paper's configuration.
+    rows = tqdm(grid.itertuples(index=False), total=len(grid), desc="dataset features",
+                unit="pair", disable=None, leave=False)  # fmt: skip
+    for r in rows:
+        la, lb, lc, ld = labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)]
+        if pairing == "by_label":  # class X with class X, Y with Y (label 1, 0)
+            la, lc, lb, ld = 1, 1, 0, 0
+        seed = int(r.seed)
+        main_1, main_2 = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
+        aux_1, aux_2 = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
+        first_cross.append(_sparse_js(main_1, aux_1, base, output))
+        second_cross.append(_sparse_js(main_2, aux_2, base, output))
+    return first_cross, second_cross
+
+
 def dataset_features(
     task_pairs: pd.DataFrame,
     task_samples: pd.DataFrame,
@@ -406,26 +452,9 @@ def dataset_features(
         grid, stats, list(TASK_STATISTICS), when_aux_is_zero=ratio_when_aux_is_zero
     )
 
-    first_cross, second_cross = [], []  # in the grid's order
-    labels: dict[tuple[str, ...], tuple[int, int, int, int]] = {}
-    for i, r in enumerate(task_pairs[columns].itertuples(index=False)):
-        where = f"row {i} (pair_id {r.pair_id!r}, {r.problem})"
-        la, lb = _label_of(r.main_task, r.main_a, where), _label_of(r.main_task, r.main_b, where)
-        lc, ld = _label_of(r.aux_task, r.aux_c, where), _label_of(r.aux_task, r.aux_d, where)
-        labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)] = (la, lb, lc, ld)
-    # A progress bar on a terminal (tqdm disables itself elsewhere): 2,580 pair × seed rows in
-    # the paper's configuration.
-    rows = tqdm(grid.itertuples(index=False), total=len(grid), desc="dataset features",
-                unit="pair", disable=None, leave=False)  # fmt: skip
-    for r in rows:
-        la, lb, lc, ld = labels[(r.main_task, r.main_a, r.main_b, r.aux_task, r.aux_c, r.aux_d)]
-        if cross_jsd_pairing == "by_label":  # class X with class X, Y with Y (label 1, 0)
-            la, lc, lb, ld = 1, 1, 0, 0
-        seed = int(r.seed)
-        main_1, main_2 = counts.row(r.main_task, seed, la), counts.row(r.main_task, seed, lb)
-        aux_1, aux_2 = counts.row(r.aux_task, seed, lc), counts.row(r.aux_task, seed, ld)
-        first_cross.append(_sparse_js(main_1, aux_1, base, jsd_output))
-        second_cross.append(_sparse_js(main_2, aux_2, base, jsd_output))
+    first_cross, second_cross = _cross_divergences(
+        task_pairs[columns], grid, counts, cross_jsd_pairing, base, jsd_output
+    )
     names = (
         ("cross_jsd_a_c", "cross_jsd_b_d")
         if cross_jsd_pairing == "by_father"

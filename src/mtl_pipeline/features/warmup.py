@@ -23,6 +23,9 @@ GRADTAG_FEATURES = {
     "gradtag_accuracy_gain": "cross_gradtag_accuracy_gain",
 }
 WARMUP_FEATURES = AFFINITY_FEATURES | GRADTAG_FEATURES
+#: The statistics these columns hold, by group (:mod:`.groups`): ``cross_<statistic>[_...]``.
+AFFINITY_STATISTICS = ("affinity", "grad_cosine")
+GRADTAG_STATISTICS = ("gradtag",)
 
 
 def warmup_features(task_pairs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
@@ -37,3 +40,8 @@ def warmup_features(task_pairs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFr
     values = values.astype({"seed": "int64"})
     out = grid.merge(values, on=["pair_id", "seed"], how="left", validate="many_to_one")
     return out.reset_index(drop=True)
+
+
+def empty_warmup_features() -> pd.DataFrame:
+    """The warm-up table when the warm-up is disabled: the keys, no rows, no feature column."""
+    return pd.DataFrame(columns=["pair_id", "problem", "seed", "main_task", "aux_task"])

@@ -8,8 +8,8 @@ grouped by pair (all seeds of a pair on one side), scaler fit in each training f
 features as named.
 
 - :func:`ablation_table`: the meta-model on every feature, on each predictor group alone and
-  without it (:data:`~mtl_pipeline.meta.predictors.PREDICTOR_GROUPS`), with the mean and standard deviation over CV
-  repetitions of each score, of the baseline, and of their difference (paired per repetition).
+  without it (:data:`~mtl_pipeline.features.groups.FEATURE_GROUPS`), with the mean and standard
+  deviation over CV repetitions of each score, of the baseline, and of their difference (paired per repetition).
 - :func:`held_out_pairs`: pairs held out entirely (a stratified share of the pairs, drawn
   ``repetitions`` times): constant-column dropping, scaling and the fit see only the other
   pairs; scored on the held-out pairs against the training majority.
@@ -24,25 +24,15 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedShuffleSplit
 from tqdm.auto import tqdm
 
+from mtl_pipeline.features.groups import FEATURE_GROUPS, feature_group
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.meta.model import (
-    METRICS,
-    STATUS_DEGENERATE,
-    STATUS_OK,
-    MetaModelConfig,
-    Preprocessor,
-    candidate_columns,
-    classification_scores,
-    cross_validate,
-    make_folds,
-    pool_examples,
-    uninformative_columns,
-)
-from mtl_pipeline.meta.predictors import PREDICTOR_GROUPS, predictor_group
+from mtl_pipeline.meta.columns import candidate_columns, problem_examples, uninformative_columns
+from mtl_pipeline.meta.config import METRICS, STATUS_DEGENERATE, STATUS_OK, MetaModelConfig
+from mtl_pipeline.meta.cv import cross_validate, make_folds
+from mtl_pipeline.meta.estimator import Preprocessor, classification_scores, meta_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -85,26 +75,69 @@ def honest_config(config: MetaModelConfig) -> MetaModelConfig:
     )
 
 
-def _problem_examples(meta_features: pd.DataFrame, problem: str) -> tuple[pd.DataFrame, list[str]]:
-    raw = meta_features.loc[meta_features["problem"] == problem]
-    candidates = candidate_columns(raw, "all")
-    frame = pool_examples(raw, "pair_seed", candidates)
-    dropped = uninformative_columns(frame, candidates)
-    gone = set(dropped["constant"] + dropped["all_nan"])
-    return frame, [c for c in candidates if c not in gone]
-
-
 def _variants(columns: list[str]) -> list[tuple[str, str, list[str]]]:
     """(variant, group, columns): all; each present group alone; all without it."""
     out = [("all", "", columns)]
-    present = [g for g in PREDICTOR_GROUPS if any(predictor_group(c) == g for c in columns)]
+    groups = [feature_group(c) for c in columns]
+    present = [g for g in FEATURE_GROUPS if g in groups]
     for g in present:
-        out.append((f"only_{g}", g, [c for c in columns if predictor_group(c) == g]))
+        out.append((f"only_{g}", g, [c for c, cg in zip(columns, groups, strict=True) if cg == g]))
     for g in present:
-        rest = [c for c in columns if predictor_group(c) != g]
+        rest = [c for c, cg in zip(columns, groups, strict=True) if cg != g]
         if rest:
             out.append((f"without_{g}", g, rest))
     return out
+
+
+def _against_baseline(scores: dict[str, list[float]], always_improved_f1) -> dict[str, float]:
+    """Per metric: the model's mean and std, the baseline's mean (:func:`_baseline`), and the
+    mean and std of model − baseline, paired per repetition or draw."""
+    row = {}
+    for m in METRICS:
+        model = np.asarray(scores[m])
+        base = _baseline(m, np.asarray(scores[f"baseline_{m}"]), always_improved_f1)
+        row[f"{m}_mean"], row[f"{m}_std"] = float(model.mean()), float(model.std())
+        row[f"baseline_{m}_mean"] = float(base.mean())
+        row[f"delta_{m}_mean"] = float((model - base).mean())
+        row[f"delta_{m}_std"] = float((model - base).std())
+    return row
+
+
+def _ablation_rows(meta_features: pd.DataFrame, problem: str, config: MetaModelConfig):
+    """The ablation rows of one problem (see :func:`ablation_table`)."""
+    examples = problem_examples(meta_features, problem)
+    frame, columns = examples.frame, examples.kept
+    y = frame["improved"].astype(bool).to_numpy().astype(np.int64)
+    groups = frame["pair_id"].to_numpy()
+    folds = make_folds(y, groups, config, problem, np.random.RandomState(config.seed))
+    variants = _variants(columns)
+    rows = []
+    for variant, group, cols in tqdm(
+        variants, desc=f"meta_ablation {problem}", disable=None, leave=False
+    ):
+        row = {
+            "problem": problem,
+            "variant": variant,
+            "group": group,
+            "n_features": len(cols),
+            "features": ",".join(cols),
+            "n_examples": len(frame),
+            "n_pairs": int(frame["pair_id"].nunique()),
+            "n_positive": int(y.sum()),
+            "n_folds": folds.n_splits,
+            "repetitions": len(folds.repetitions),
+        }
+        if folds.n_splits < 2 or not cols:
+            rows.append({**row, "status": STATUS_DEGENERATE, "note": folds.note or "no columns"})
+            continue
+        x = frame[cols].to_numpy(dtype=float)
+        per_rep, _, note = cross_validate(x, y, folds, config, f"{problem}/{variant}")
+        row.update(_against_baseline(per_rep, _always_improved_f1(y)))
+        status = STATUS_DEGENERATE if folds.n_splits < config.folds else STATUS_OK
+        rows.append(
+            {**row, "status": status, "note": "; ".join(n for n in (folds.note, note) if n)}
+        )
+    return rows
 
 
 def ablation_table(meta_features: pd.DataFrame, config: MetaModelConfig) -> pd.DataFrame:
@@ -121,46 +154,56 @@ def ablation_table(meta_features: pd.DataFrame, config: MetaModelConfig) -> pd.D
     rows = []
     # Minutes in the paper's configuration: one progress bar per problem on a terminal.
     for problem in sorted(meta_features["problem"].unique()):
-        frame, columns = _problem_examples(meta_features, problem)
-        y = frame["improved"].astype(bool).to_numpy().astype(np.int64)
-        groups = frame["pair_id"].to_numpy()
-        folds = make_folds(y, groups, config, problem, np.random.RandomState(config.seed))
-        variants = _variants(columns)
-        for variant, group, cols in tqdm(
-            variants, desc=f"meta_ablation {problem}", disable=None, leave=False
-        ):
-            row = {
-                "problem": problem,
-                "variant": variant,
-                "group": group,
-                "n_features": len(cols),
-                "features": ",".join(cols),
-                "n_examples": len(frame),
-                "n_pairs": int(frame["pair_id"].nunique()),
-                "n_positive": int(y.sum()),
-                "n_folds": folds.n_splits,
-                "repetitions": len(folds.repetitions),
-            }
-            if folds.n_splits < 2 or not cols:
-                rows.append(
-                    {**row, "status": STATUS_DEGENERATE, "note": folds.note or "no columns"}
-                )
-                continue
-            x = frame[cols].to_numpy(dtype=float)
-            per_rep, _, note = cross_validate(x, y, folds, config, f"{problem}/{variant}")
-            for m in METRICS:
-                model = np.asarray(per_rep[m])
-                base = _baseline(m, np.asarray(per_rep[f"baseline_{m}"]), _always_improved_f1(y))
-                row[f"{m}_mean"], row[f"{m}_std"] = float(model.mean()), float(model.std())
-                row[f"baseline_{m}_mean"] = float(base.mean())
-                row[f"delta_{m}_mean"] = float((model - base).mean())
-                row[f"delta_{m}_std"] = float((model - base).std())
-            degenerate = folds.n_splits < config.folds
-            status = STATUS_DEGENERATE if degenerate else STATUS_OK
-            rows.append(
-                {**row, "status": status, "note": "; ".join(n for n in (folds.note, note) if n)}
-            )
+        rows.extend(_ablation_rows(meta_features, problem, config))
     return pd.DataFrame(rows)
+
+
+def _held_out_scores(
+    raw: pd.DataFrame, candidates: list[str], train: np.ndarray, config: MetaModelConfig
+) -> dict[str, float]:
+    """One draw: the meta-model fit on the ``train`` rows (dropping, scaling and the fit see
+    only them), scored on the others beside the training majority."""
+    dropped = uninformative_columns(raw.loc[train], candidates)
+    cols = [c for c in candidates if c not in dropped["constant"] + dropped["all_nan"]]
+    y = raw["improved"].astype(bool).to_numpy().astype(np.int64)
+    x = raw[cols].to_numpy(dtype=float)
+    prep = Preprocessor(config.scaler).fit(x[train])
+    model = meta_classifier(config, random_state=config.seed)
+    model.fit(prep.transform(x[train]), y[train])
+    pred = model.predict(prep.transform(x[~train]))
+    base = np.full(len(pred), int(y[train].mean() > 0.5))
+    scores = classification_scores(y[~train], pred)
+    scores |= {f"baseline_{m}": v for m, v in classification_scores(y[~train], base).items()}
+    return scores | {"always_improved_f1": _always_improved_f1(y[~train])}
+
+
+def _held_out_row(raw: pd.DataFrame, share: float, repetitions: int, config: MetaModelConfig):
+    """The held-out-pairs row of one problem (see :func:`held_out_pairs`)."""
+    candidates = candidate_columns(raw, "all")
+    pair_label = raw.groupby("pair_id", sort=True)["improved"].mean() > 0.5
+    pair_ids = pair_label.index.to_numpy()
+    n_held = max(2, round(share * len(pair_ids)))  # a stratified draw needs both classes
+    row = {
+        "problem": raw["problem"].iloc[0],
+        "n_pairs": len(pair_ids),
+        "n_held_out_pairs": n_held,
+        "repetitions": repetitions,
+    }
+    per_class = pair_label.value_counts()
+    if len(per_class) < 2 or per_class.min() < 2 or len(pair_ids) - n_held < 2 * len(per_class):
+        note = f"too few pairs to hold some out: pairs per class {per_class.to_dict()}"
+        return {**row, "status": STATUS_DEGENERATE, "note": note}
+    splitter = StratifiedShuffleSplit(repetitions, test_size=n_held, random_state=config.seed)
+    draws: dict[str, list[float]] = {}
+    for train_p, _ in tqdm(
+        splitter.split(pair_ids, pair_label.to_numpy()), total=repetitions,
+        desc=f"held-out pairs {row['problem']}", disable=None, leave=False,
+    ):  # fmt: skip
+        train = raw["pair_id"].isin(pair_ids[train_p]).to_numpy()
+        for name, value in _held_out_scores(raw, candidates, train, config).items():
+            draws.setdefault(name, []).append(value)
+    row.update(_against_baseline(draws, np.asarray(draws["always_improved_f1"])))
+    return {**row, "status": STATUS_OK, "note": ""}
 
 
 def held_out_pairs(
@@ -182,58 +225,7 @@ def held_out_pairs(
     rows = []
     for problem in sorted(meta_features["problem"].unique()):
         raw = meta_features.loc[meta_features["problem"] == problem].reset_index(drop=True)
-        candidates = candidate_columns(raw, "all")
-        pair_label = raw.groupby("pair_id", sort=True)["improved"].mean() > 0.5
-        pair_ids = pair_label.index.to_numpy()
-        n_held = max(2, round(share * len(pair_ids)))  # a stratified draw needs both classes
-        row = {
-            "problem": problem,
-            "n_pairs": len(pair_ids),
-            "n_held_out_pairs": n_held,
-            "repetitions": repetitions,
-        }
-        per_class = pair_label.value_counts()
-        if len(per_class) < 2 or per_class.min() < 2 or len(pair_ids) - n_held < 2 * len(per_class):
-            note = f"too few pairs to hold some out: pairs per class {per_class.to_dict()}"
-            rows.append({**row, "status": STATUS_DEGENERATE, "note": note})
-            continue
-        splitter = StratifiedShuffleSplit(repetitions, test_size=n_held, random_state=config.seed)
-        draws: dict[str, list[float]] = {}
-        for train_p, _ in tqdm(
-            splitter.split(pair_ids, pair_label.to_numpy()), total=repetitions,
-            desc=f"held-out pairs {problem}", disable=None, leave=False,
-        ):  # fmt: skip
-            train = raw["pair_id"].isin(pair_ids[train_p]).to_numpy()
-            dropped = uninformative_columns(raw.loc[train], candidates)
-            cols = [c for c in candidates if c not in dropped["constant"] + dropped["all_nan"]]
-            y = raw["improved"].astype(bool).to_numpy().astype(np.int64)
-            x = raw[cols].to_numpy(dtype=float)
-            prep = Preprocessor(config.scaler).fit(x[train])
-            model = LogisticRegression(
-                C=config.C,
-                solver=config.solver,
-                max_iter=config.max_iter,
-                class_weight=config.class_weight,
-                random_state=config.seed,
-            )
-            model.fit(prep.transform(x[train]), y[train])
-            pred = model.predict(prep.transform(x[~train]))
-            base = np.full(len(pred), int(y[train].mean() > 0.5))
-            for m, v in classification_scores(y[~train], pred).items():
-                draws.setdefault(m, []).append(v)
-            for m, v in classification_scores(y[~train], base).items():
-                draws.setdefault(f"baseline_{m}", []).append(v)
-            draws.setdefault("always_improved_f1", []).append(_always_improved_f1(y[~train]))
-        for m in METRICS:
-            model_v = np.asarray(draws[m])
-            base_v = _baseline(
-                m, np.asarray(draws[f"baseline_{m}"]), np.asarray(draws["always_improved_f1"])
-            )
-            row[f"{m}_mean"], row[f"{m}_std"] = float(model_v.mean()), float(model_v.std())
-            row[f"baseline_{m}_mean"] = float(base_v.mean())
-            row[f"delta_{m}_mean"] = float((model_v - base_v).mean())
-            row[f"delta_{m}_std"] = float((model_v - base_v).std())
-        rows.append({**row, "status": STATUS_OK, "note": ""})
+        rows.append(_held_out_row(raw, share, repetitions, config))
     return pd.DataFrame(rows)
 
 

@@ -26,16 +26,16 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression, Ridge
 
+from mtl_pipeline.features.groups import feature_tables
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.meta.model import (
-    MetaModelConfig,
-    Preprocessor,
-    candidate_columns,
-    pool_examples,
+from mtl_pipeline.meta.columns import (
+    ProblemExamples,
+    problem_examples,
     select_features,
     subset_content,
-    uninformative_columns,
 )
+from mtl_pipeline.meta.config import MetaModelConfig
+from mtl_pipeline.meta.estimator import Preprocessor, meta_classifier
 from mtl_pipeline.params import InputError
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,62 @@ class MetaPredictor:
     problems: dict[str, ProblemModel]
     fitted_at: str
 
+    def feature_tables(self) -> set[str]:
+        """The feature tables (``dataset_features``, ...) its problems' features come from:
+        what must be computed for a new pair (:mod:`mtl_pipeline.features.groups`)."""
+        return feature_tables(c for model in self.problems.values() for c in model.features)
+
+
+def _fit_problem(
+    examples: ProblemExamples,
+    cols: list[str],
+    config: MetaModelConfig,
+    ridge_alpha: float,
+    cv_scores: dict[str, float],
+) -> ProblemModel:
+    """The classifier (improved?) and the regressor (gain) of one problem on every example."""
+    frame = examples.frame
+    x = frame[cols].to_numpy(dtype=float)
+    y = frame["improved"].astype(bool).to_numpy()
+    prep = Preprocessor(config.scaler).fit(x)
+    z = prep.transform(x)
+    classifier, constant = None, None
+    if len(np.unique(y)) < 2:
+        constant = bool(y[0])
+        logger.warning(
+            "meta-model %s: every example is %s; the fitted model predicts that class",
+            examples.problem,
+            "improved" if constant else "not improved",
+        )
+    else:
+        classifier = meta_classifier(config, random_state=config.seed).fit(z, y.astype(np.int64))
+    gain = frame["gain"].to_numpy(dtype=float)
+    return ProblemModel(
+        problem=examples.problem,
+        features=cols,
+        preprocessor=prep,
+        classifier=classifier,
+        regressor=Ridge(alpha=ridge_alpha).fit(z, gain),
+        constant_class=constant,
+        training_mean=z.mean(axis=0),
+        n_examples=len(frame),
+        n_positive=int(y.sum()),
+        dropped_features=examples.gone,
+        cv_scores=cv_scores,
+        training_gain_range=(float(np.min(gain)), float(np.max(gain))),
+    )
+
+
+def _nothing_to_fit(unfit: dict[str, int], feature_subset: str, content: str) -> InputError:
+    counts = ", ".join(f"{p}: {n} meta-example(s)" for p, n in unfit.items())
+    return InputError(
+        f"no meta-model can be fitted: in every problem ({counts}) each feature of subset "
+        f"{feature_subset!r} ({content}) is constant or missing, which is what too few task "
+        "pairs or seeds give. Train more of them (parameters newsgroups.pairs_per_problem "
+        "and newsgroups.seeds; the models already trained are kept in the shard store and "
+        "reused), then run the meta pipeline again"
+    )
+
 
 def fit_meta_predictor(
     meta_features: pd.DataFrame,
@@ -101,63 +157,19 @@ def fit_meta_predictor(
     problems: dict[str, ProblemModel] = {}
     unfit: dict[str, int] = {}  # problem -> meta-examples, where no feature varies
     for problem in sorted(meta_features["problem"].unique()):
-        raw = meta_features.loc[meta_features["problem"] == problem]
-        candidates = candidate_columns(raw, config.features)
-        frame = pool_examples(raw, config.pooling, candidates)
+        examples = problem_examples(meta_features, problem, config.features, config.pooling)
         if config.pooling == "pair_mean":
-            frame["gain"] = raw.groupby("pair_id", sort=True)["gain"].mean().to_numpy()
-        dropped = uninformative_columns(frame, candidates)
-        gone = dropped["constant"] + dropped["all_nan"]
-        cols = select_features([c for c in candidates if c not in gone], content)
+            gain = examples.raw.groupby("pair_id", sort=True)["gain"].mean()
+            examples.frame["gain"] = gain.to_numpy()
+        cols = select_features(examples.kept, content)
         if not cols:
             logger.warning("meta-model %s/%s: no feature columns; not fitted", problem, content)
-            unfit[problem] = len(frame)
+            unfit[problem] = len(examples.frame)
             continue
-        x = frame[cols].to_numpy(dtype=float)
-        y = frame["improved"].astype(bool).to_numpy()
-        prep = Preprocessor(config.scaler).fit(x)
-        z = prep.transform(x)
-        classifier, constant = None, None
-        if len(np.unique(y)) < 2:
-            constant = bool(y[0])
-            logger.warning(
-                "meta-model %s: every example is %s; the fitted model predicts that class",
-                problem,
-                "improved" if constant else "not improved",
-            )
-        else:
-            classifier = LogisticRegression(
-                C=config.C,
-                solver=config.solver,
-                max_iter=config.max_iter,
-                class_weight=config.class_weight,
-                random_state=config.seed,
-            ).fit(z, y.astype(np.int64))
-        gain = frame["gain"].to_numpy(dtype=float)
-        regressor = Ridge(alpha=ridge_alpha).fit(z, gain)
-        problems[problem] = ProblemModel(
-            problem=problem,
-            features=cols,
-            preprocessor=prep,
-            classifier=classifier,
-            regressor=regressor,
-            constant_class=constant,
-            training_mean=z.mean(axis=0),
-            n_examples=len(frame),
-            n_positive=int(y.sum()),
-            dropped_features=gone,
-            cv_scores=_cv_scores(meta_scores, problem, content),
-            training_gain_range=(float(np.min(gain)), float(np.max(gain))),
-        )
+        cv_scores = _cv_scores(meta_scores, problem, content)
+        problems[problem] = _fit_problem(examples, cols, config, ridge_alpha, cv_scores)
     if not problems:
-        counts = ", ".join(f"{p}: {n} meta-example(s)" for p, n in unfit.items())
-        raise InputError(
-            f"no meta-model can be fitted: in every problem ({counts}) each feature of subset "
-            f"{feature_subset!r} ({content}) is constant or missing, which is what too few task "
-            "pairs or seeds give. Train more of them (parameters newsgroups.pairs_per_problem "
-            "and newsgroups.seeds; the models already trained are kept in the shard store and "
-            "reused), then run the meta pipeline again"
-        )
+        raise _nothing_to_fit(unfit, feature_subset, content)
     return MetaPredictor(
         feature_subset=feature_subset,
         feature_set=content,
@@ -287,64 +299,88 @@ def predict_gains(
                 problem,
                 "; ".join(reasons),
             )
-        low, high = model.training_gain_range
-        z = model.preprocessor.transform(part[model.features].to_numpy(dtype=float))
-        if model.classifier is None:
-            proba = np.full(len(part), float(model.constant_class))
-            contrib = np.zeros_like(z)
-        else:
-            proba = model.classifier.predict_proba(z)[:, 1]
-            contrib = (z - model.training_mean) * model.classifier.coef_.ravel()
-        gain = model.regressor.predict(z)
-        scored = part[["pair_id", "problem", "main_task", "aux_task", "seed"]].assign(
-            probability=proba, gain=gain
-        )
-        for (pair_id, _), group in scored.groupby(["pair_id", "problem"], sort=True):
-            where = part.index.get_indexer(group.index)
-            mean_contrib = contrib[where].mean(axis=0)
-            order = np.argsort(-np.abs(mean_contrib))[:top_features]
-            drivers = "; ".join(
-                f"{model.features[j]} ({mean_contrib[j]:+.3f})"
-                for j in order
-                if mean_contrib[j] != 0
-            )
-            p = group["probability"].to_numpy()
-            predicted_gain = float(group["gain"].mean())
-            in_range = bool(low <= predicted_gain <= high)
-            if not in_range:
-                logger.warning(
-                    "predict %s / %s: predicted gain %+.3f lies outside the gains the meta-model "
-                    "was fitted on [%+.3f, %+.3f] (an extrapolation)",
-                    group["main_task"].iloc[0],
-                    group["aux_task"].iloc[0],
-                    predicted_gain,
-                    low,
-                    high,
-                )
-            rows.append(
-                {
-                    "pair_id": pair_id,
-                    "problem": problem,
-                    "main_task": group["main_task"].iloc[0],
-                    "aux_task": group["aux_task"].iloc[0],
-                    "n_seeds": len(group),
-                    "probability_improved": float(p.mean()),
-                    "probability_improved_std": float(p.std()),
-                    "predicted_improved": bool(p.mean() >= 0.5),
-                    "predicted_gain": predicted_gain,
-                    "gain_in_training_range": in_range,
-                    "training_gain_min": low,
-                    "training_gain_max": high,
-                    "reliable": not reasons,
-                    "unreliable_reasons": "; ".join(reasons),
-                    "top_features": drivers,
-                    "feature_subset": predictor.feature_subset,
-                    "n_training_examples": model.n_examples,
-                    "meta_model_fitted_at": predictor.fitted_at,
-                    "cv_balanced_accuracy": model.cv_scores.get("balanced_accuracy_mean", np.nan),
-                    "cv_baseline_balanced_accuracy": model.cv_scores.get(
-                        "baseline_balanced_accuracy_mean", np.nan
-                    ),
-                }
-            )
+        rows.extend(_problem_predictions(predictor, model, part, top_features, reasons))
     return pd.DataFrame(rows)
+
+
+def _scored(model: ProblemModel, part: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per row of one problem's features: the probability and the gain, and each feature's
+    contribution to the log-odds (relative to an average training example)."""
+    z = model.preprocessor.transform(part[model.features].to_numpy(dtype=float))
+    if model.classifier is None:
+        proba = np.full(len(part), float(model.constant_class))
+        contrib = np.zeros_like(z)
+    else:
+        proba = model.classifier.predict_proba(z)[:, 1]
+        contrib = (z - model.training_mean) * model.classifier.coef_.ravel()
+    scored = part[["pair_id", "problem", "main_task", "aux_task", "seed"]].assign(
+        probability=proba, gain=model.regressor.predict(z)
+    )
+    return scored, contrib
+
+
+def _drivers(model: ProblemModel, mean_contrib: np.ndarray, top_features: int) -> str:
+    order = np.argsort(-np.abs(mean_contrib))[:top_features]
+    return "; ".join(
+        f"{model.features[j]} ({mean_contrib[j]:+.3f})" for j in order if mean_contrib[j] != 0
+    )
+
+
+def _in_training_range(model: ProblemModel, group: pd.DataFrame, predicted_gain: float) -> bool:
+    low, high = model.training_gain_range
+    in_range = bool(low <= predicted_gain <= high)
+    if not in_range:
+        logger.warning(
+            "predict %s / %s: predicted gain %+.3f lies outside the gains the meta-model "
+            "was fitted on [%+.3f, %+.3f] (an extrapolation)",
+            group["main_task"].iloc[0],
+            group["aux_task"].iloc[0],
+            predicted_gain,
+            low,
+            high,
+        )
+    return in_range
+
+
+def _problem_predictions(
+    predictor: MetaPredictor,
+    model: ProblemModel,
+    part: pd.DataFrame,
+    top_features: int,
+    reasons: list[str],
+) -> list[dict]:
+    """One prediction row per pair of one problem (see :func:`predict_gains`)."""
+    scored, contrib = _scored(model, part)
+    low, high = model.training_gain_range
+    rows = []
+    for (pair_id, problem), group in scored.groupby(["pair_id", "problem"], sort=True):
+        where = part.index.get_indexer(group.index)
+        p = group["probability"].to_numpy()
+        predicted_gain = float(group["gain"].mean())
+        rows.append(
+            {
+                "pair_id": pair_id,
+                "problem": problem,
+                "main_task": group["main_task"].iloc[0],
+                "aux_task": group["aux_task"].iloc[0],
+                "n_seeds": len(group),
+                "probability_improved": float(p.mean()),
+                "probability_improved_std": float(p.std()),
+                "predicted_improved": bool(p.mean() >= 0.5),
+                "predicted_gain": predicted_gain,
+                "gain_in_training_range": _in_training_range(model, group, predicted_gain),
+                "training_gain_min": low,
+                "training_gain_max": high,
+                "reliable": not reasons,
+                "unreliable_reasons": "; ".join(reasons),
+                "top_features": _drivers(model, contrib[where].mean(axis=0), top_features),
+                "feature_subset": predictor.feature_subset,
+                "n_training_examples": model.n_examples,
+                "meta_model_fitted_at": predictor.fitted_at,
+                "cv_balanced_accuracy": model.cv_scores.get("balanced_accuracy_mean", np.nan),
+                "cv_baseline_balanced_accuracy": model.cv_scores.get(
+                    "baseline_balanced_accuracy_mean", np.nan
+                ),
+            }
+        )
+    return rows

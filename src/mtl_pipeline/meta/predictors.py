@@ -2,15 +2,16 @@
 
 Two layers:
 
-- :data:`PREDICTOR_GROUPS`: which statistic a feature column holds (whatever its role
-  ``main_``/``aux_``/``ratio_``/``cross_``), used by the ablation of :mod:`.goal`;
+- the feature groups (:data:`mtl_pipeline.features.groups.FEATURE_GROUPS`): which statistic a
+  feature column holds (whatever its role ``main_``/``aux_``/``ratio_``/``cross_``), used by the
+  ablation of :mod:`.goal`;
 - :data:`PREDICTORS`: what a user chooses (``meta.targets.predictors``): a named set of groups,
   with what computing it for a new pair costs (``needs``, the work items that
   ``benchmarks/predict_cost.py`` times) and, where the predictor is one score with a known
   direction, the column read as a zero-shot score (no trained pair needed).
 
-Adding a predictor is one entry of :data:`PREDICTORS` (and, for a new kind of feature, one of
-:data:`PREDICTOR_GROUPS`).
+Adding a predictor is one entry of :data:`PREDICTORS` (and, for a new kind of feature, its
+feature module and one entry of :data:`~mtl_pipeline.features.groups.FEATURE_GROUPS`).
 """
 
 from __future__ import annotations
@@ -18,23 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from mtl_pipeline.features.groups import FEATURE_GROUPS, group_columns
 from mtl_pipeline.params import ParameterError, nearest
-
-#: Predictor groups by the statistic a column holds (whatever its role main_/aux_/ratio_).
-PREDICTOR_GROUPS: dict[str, tuple[str, ...]] = {
-    "divergence": (
-        "jsd_classes",
-        "jsd_test_train",
-        "jsd_test_first_class",
-        "jsd_test_second_class",
-    ),
-    "cross_divergence": ("cross_jsd",),
-    "vocabulary": ("n_words", "vocab_size", "test_vocab_size", "type_token_ratio", "oov_rate"),
-    "label": ("label_entropy", "label_kurtosis"),
-    "curve": ("curve_",),
-    "warmup": ("affinity", "grad_cosine"),
-    "gradtag": ("gradtag",),
-}
 
 #: Work items a predictor needs for a new pair (timed by benchmarks/predict_cost.py).
 NEEDS = {
@@ -50,7 +36,7 @@ class Predictor:
     """A named predictor: the feature groups it reads, the work it needs, its zero-shot score."""
 
     name: str
-    groups: tuple[str, ...]  # keys of PREDICTOR_GROUPS; empty = every feature column
+    groups: tuple[str, ...]  # keys of FEATURE_GROUPS; empty = every feature column
     needs: tuple[str, ...]  # keys of NEEDS
     description: str
     #: (column, +1 | -1): one column whose value, times the sign, ranks pairs by expected gain
@@ -61,7 +47,12 @@ class Predictor:
         """The candidate feature columns this predictor reads."""
         if not self.groups:
             return list(candidates)
-        return [c for c in candidates if predictor_group(c) in self.groups]
+        return group_columns(candidates, self.groups)
+
+    def __post_init__(self) -> None:
+        unknown = [g for g in self.groups if g not in FEATURE_GROUPS]
+        if unknown:
+            raise ValueError(f"predictor {self.name!r}: unknown feature group(s) {unknown}")
 
 
 _DATASET_GROUPS = ("divergence", "cross_divergence", "vocabulary", "label")
@@ -113,14 +104,6 @@ PREDICTORS: dict[str, Predictor] = {
         ),
     )
 }
-
-
-def predictor_group(column: str) -> str | None:
-    """The group a feature column belongs to (None when no group claims it)."""
-    for group, parts in PREDICTOR_GROUPS.items():
-        if any(part in column for part in parts):
-            return group
-    return None
 
 
 def resolve_predictors(names: Sequence[str], parameter: str) -> list[Predictor]:

@@ -68,7 +68,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.meta.model import STATUS_DEGENERATE, STATUS_OK
+from mtl_pipeline.meta.config import STATUS_DEGENERATE, STATUS_OK
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +214,82 @@ def _balanced_matrix(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return table.loc[complete], notes
 
 
+def _degenerate_reason(frame: pd.DataFrame, gains: np.ndarray) -> str:
+    """Why one problem's gains admit no reliability ("" when they do)."""
+    n, k = gains.shape
+    if k < 2:
+        return (
+            f"one seed per pair (seeds {sorted(int(s) for s in frame['seed'].unique())}): no seed-to-seed "
+            "variation to measure, so no reliability and no ceiling"
+        )
+    if n < MIN_PAIRS:
+        return f"{n} pair(s) with a finite gain for every seed, fewer than {MIN_PAIRS}"
+    if np.ptp(gains.mean(axis=1)) == 0:
+        return "the pairs' mean gains do not vary over pairs: no correlation is defined"
+    return ""
+
+
+def _interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The (alpha, 1 − alpha) quantiles of the finite values (NaN when there are none)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return float("nan"), float("nan")
+    low, high = np.quantile(finite, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def _reliability_columns(
+    gains: np.ndarray,
+    notes: list[str],
+    rng: np.random.Generator,
+    *,
+    bootstrap: int,
+    alpha: float,
+    max_splits: int,
+) -> dict[str, float]:
+    """The reliability, its bootstrap interval and the ceilings of one problem's gains
+    (pairs × seeds); adds the notes they call for."""
+    n, k = gains.shape
+    splits = seed_splits(k, max_splits, rng)
+    r_half, reliability = split_half_reliability(gains, splits)
+    pair_var, seed_var = variance_components(gains)
+    improved = (gains > 0).sum(axis=1)
+    resampled = gains[rng.integers(0, n, size=(bootstrap, n))]
+    _, boot_reliability = split_half_reliability(resampled, splits)
+    boot_ba = best_balanced_accuracy((resampled > 0).sum(axis=-1), k)
+    rel_low, rel_high = _interval(boot_reliability, alpha)
+    ba_low, ba_high = _interval(boot_ba, alpha)
+    if not np.isfinite(reliability):
+        notes.insert(0, "a half's mean gain does not vary over pairs in some split")
+    if np.all(np.ptp(gains, axis=1) == 0):
+        notes.append("every seed gives each pair the same gain (no seed-to-seed variation)")
+    means = gains.mean(axis=1)
+    return {
+        "n_splits": len(splits),
+        "gain_mean": float(means.mean()),
+        "pair_sd": float(means.std(ddof=1)),
+        "seed_sd": float(math.sqrt(seed_var)),
+        "split_half_r": float(r_half),
+        "reliability": float(reliability),
+        "reliability_low": rel_low,
+        "reliability_high": rel_high,
+        "reliability_anova": float(pair_var / (pair_var + seed_var / k)),
+        "ceiling_correlation": _ceiling(reliability),
+        "ceiling_correlation_low": _ceiling(rel_low),
+        "ceiling_correlation_high": _ceiling(rel_high),
+        "share_improved": float(improved.sum() / (n * k)),
+        "flip_rate_mean": float((2 * improved * (k - improved) / (k * (k - 1))).mean()),
+        "share_pairs_unanimous": float(((improved == 0) | (improved == k)).mean()),
+        "ceiling_balanced_accuracy": float(best_balanced_accuracy(improved, k)),
+        "ceiling_balanced_accuracy_low": ba_low,
+        "ceiling_balanced_accuracy_high": ba_high,
+        "share_mean_positive": float((means > 0).mean()),
+        "ceiling_balanced_accuracy_mean_sign": mean_sign_ceiling(
+            float(means.mean()), float(pair_var), float(seed_var), k
+        ),
+    }
+
+
 def gain_reliability(
     mtl_gains: pd.DataFrame,
     *,
@@ -255,73 +331,17 @@ def gain_reliability(
             "bootstrap": bootstrap,
             "confidence": confidence,
         }
-        reason = ""
-        if k < 2:
-            reason = (
-                f"one seed per pair (seeds {sorted(int(s) for s in frame['seed'].unique())}): no seed-to-seed "
-                "variation to measure, so no reliability and no ceiling"
-            )
-        elif n < MIN_PAIRS:
-            reason = f"{n} pair(s) with a finite gain for every seed, fewer than {MIN_PAIRS}"
-        elif np.ptp(gains.mean(axis=1)) == 0:
-            reason = "the pairs' mean gains do not vary over pairs: no correlation is defined"
+        reason = _degenerate_reason(frame, gains)
         if reason:
             logger.warning("gain_reliability %s: degenerate: %s", problem, reason)
             rows.append({**row, "status": STATUS_DEGENERATE, "note": "; ".join([reason, *notes])})
             continue
-        splits = seed_splits(k, max_splits, rng)
-        r_half, reliability = split_half_reliability(gains, splits)
-        pair_var, seed_var = variance_components(gains)
-        improved = (gains > 0).sum(axis=1)
-        resampled = gains[rng.integers(0, n, size=(bootstrap, n))]
-        _, boot_reliability = split_half_reliability(resampled, splits)
-        boot_ba = best_balanced_accuracy((resampled > 0).sum(axis=-1), k)
-
-        def interval(values: np.ndarray) -> tuple[float, float]:
-            finite = values[np.isfinite(values)]
-            if not len(finite):
-                return float("nan"), float("nan")
-            low, high = np.quantile(finite, [alpha, 1 - alpha])
-            return float(low), float(high)
-
-        rel_low, rel_high = interval(boot_reliability)
-        ba_low, ba_high = interval(boot_ba)
-        if not np.isfinite(reliability):
-            notes.insert(0, "a half's mean gain does not vary over pairs in some split")
-        if np.all(np.ptp(gains, axis=1) == 0):
-            notes.append("every seed gives each pair the same gain (no seed-to-seed variation)")
-        means = gains.mean(axis=1)
-        row |= {
-            "n_splits": len(splits),
-            "gain_mean": float(means.mean()),
-            "pair_sd": float(means.std(ddof=1)),
-            "seed_sd": float(math.sqrt(seed_var)),
-            "split_half_r": float(r_half),
-            "reliability": float(reliability),
-            "reliability_low": rel_low,
-            "reliability_high": rel_high,
-            "reliability_anova": float(pair_var / (pair_var + seed_var / k)),
-            "ceiling_correlation": _ceiling(reliability),
-            "ceiling_correlation_low": _ceiling(rel_low),
-            "ceiling_correlation_high": _ceiling(rel_high),
-            "share_improved": float(improved.sum() / (n * k)),
-            "flip_rate_mean": float((2 * improved * (k - improved) / (k * (k - 1))).mean()),
-            "share_pairs_unanimous": float(((improved == 0) | (improved == k)).mean()),
-            "ceiling_balanced_accuracy": float(best_balanced_accuracy(improved, k)),
-            "ceiling_balanced_accuracy_low": ba_low,
-            "ceiling_balanced_accuracy_high": ba_high,
-            "share_mean_positive": float((means > 0).mean()),
-            "ceiling_balanced_accuracy_mean_sign": mean_sign_ceiling(
-                float(means.mean()), float(pair_var), float(seed_var), k
-            ),
-        }
-        ok = np.isfinite(reliability)
+        row |= _reliability_columns(
+            gains, notes, rng, bootstrap=bootstrap, alpha=alpha, max_splits=max_splits
+        )
+        ok = np.isfinite(row["reliability"])
         rows.append(
-            {
-                **row,
-                "status": STATUS_OK if ok else STATUS_DEGENERATE,
-                "note": "; ".join(notes),
-            }
+            {**row, "status": STATUS_OK if ok else STATUS_DEGENERATE, "note": "; ".join(notes)}
         )
         logger.info(
             "gain_reliability %s: %d pairs x %d seeds, split-half r %.3f, reliability %.3f "
@@ -329,10 +349,10 @@ def gain_reliability(
             problem,
             n,
             k,
-            r_half,
-            reliability,
-            rel_low,
-            rel_high,
+            row["split_half_r"],
+            row["reliability"],
+            row["reliability_low"],
+            row["reliability_high"],
             row["ceiling_correlation"],
             row["ceiling_balanced_accuracy"],
         )

@@ -25,7 +25,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from mtl_pipeline.meta.model import MetaModelConfig, Preprocessor
+from mtl_pipeline.meta.config import MetaModelConfig
+from mtl_pipeline.meta.estimator import Preprocessor
 from mtl_pipeline.params import InputError
 
 DOCUMENT_FORMAT = "mtl_pipeline.meta_predictor"

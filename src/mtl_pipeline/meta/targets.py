@@ -53,14 +53,9 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.meta.model import (
-    STATUS_DEGENERATE,
-    STATUS_OK,
-    Preprocessor,
-    candidate_columns,
-    pool_examples,
-    uninformative_columns,
-)
+from mtl_pipeline.meta.columns import candidate_columns, pool_examples, uninformative_columns
+from mtl_pipeline.meta.config import STATUS_DEGENERATE, STATUS_OK
+from mtl_pipeline.meta.estimator import Preprocessor
 from mtl_pipeline.meta.predictors import Predictor
 from mtl_pipeline.meta.reliability import MIN_PAIRS
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.pipelines import meta_params
 from mtl_pipeline.pipelines.factors import nodes as factors_nodes
-from mtl_pipeline.pipelines.meta import nodes as meta_nodes
-from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.pipelines.predict import nodes as predict_nodes
 from mtl_pipeline.tasks.hierarchy import parse_hierarchy
 from mtl_pipeline.training.executor import ExecutionSpec
@@ -26,7 +26,7 @@ def check_newsgroups_training(training: Mapping[str, Any]) -> None:
     which gains are read (within the epochs trained)."""
     epochs = {}
     for kind in ("stl", "mtl"):
-        _, schedule = newsgroups_nodes._model_and_schedule(dict(training), f"{kind}_epochs")
+        _, schedule = model_and_schedule(dict(training), f"{kind}_epochs")
         epochs[kind] = schedule.epochs
     ExecutionSpec.from_params(training, "newsgroups.training")
     p = Params(training, "newsgroups.training")
@@ -59,24 +59,14 @@ def check_tweets(params: Mapping[str, Any]) -> None:
 
 def check_meta(params: Mapping[str, Any]) -> None:
     """``meta``: the known keys of every section, and the meta-model's settings."""
-    sections = {
-        "dataset_features": meta_nodes._DATASET_KEYS,
-        "curve_features": meta_nodes._CURVE_KEYS,
-        "warmup": meta_nodes._WARMUP_KEYS,
-        "goal": meta_nodes._GOAL_KEYS,
-        "reporting": meta_nodes._REPORT_KEYS,
-        "predictor": meta_nodes._PREDICTOR_KEYS,
-        "reliability": meta_nodes._RELIABILITY_KEYS,
-        "targets": meta_nodes._TARGET_KEYS,
-    }
-    for name, allowed in sections.items():
+    for name, allowed in meta_params.SECTION_KEYS.items():
         if name in params:
-            meta_nodes._section(params, name, allowed)
-    meta_nodes.meta_model_config(params)
+            meta_params.section(params, name, allowed)
+    meta_params.meta_model_config(params)
     if "targets" in params:
-        meta_nodes.target_settings(params)
+        meta_params.target_settings(params)
     if "reliability" in params:
-        meta_nodes.reliability_settings(params)
+        meta_params.reliability_settings(params)
 
 
 def check_predict(params: Mapping[str, Any]) -> None:

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.meta.model import STATUS_OK, subset_content
+from mtl_pipeline.meta.columns import subset_content
+from mtl_pipeline.meta.config import STATUS_OK
 from mtl_pipeline.tasks.gains import rescore_gains, summarise_gains
 
 from .released_logs import load_released_gains

@@ -4,19 +4,26 @@ A probe (``train_stacked(probe_factory=...)``) has ``columns``, ``observe(...)``
 training step), an optional ``finish(net, inp, jobs)`` (called once after a chunk's last epoch)
 and ``result()`` ((M, len(columns)) values). :class:`ProbeSet` runs several on the same models
 and concatenates their columns; :func:`warmup_probe` is the one the warm-up of the ``meta``
-pipeline trains with, and :func:`warmup_probe_settings` what its results depend on (the shard
-store keys the warm-up models by it).
+pipeline trains with, :func:`warmup_probe_settings` what its results depend on (the shard
+store keys the warm-up models by it), and :func:`train_warmup_probes` the warm-up itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
+import pandas as pd
 
 from .affinity import TaskAffinityProbe
+from .executor import ExecutionSpec, WorkGroup, train_durably
 from .gradtag import GradTagProbe, GradTagSettings
+from .specs import ModelJob, ModelSpec, TrainSpec
+
+logger = logging.getLogger(__name__)
 
 #: Bump when a change of a probe changes its numbers: stored warm-up models are then retrained.
 WARMUP_PROBE_VERSION = "1"
@@ -70,3 +77,41 @@ def warmup_probe_settings(lookahead_lr: float, gradtag: GradTagSettings | None) 
         "lookahead_lr": float(lookahead_lr),
         "gradtag": None if gradtag is None else dataclasses.asdict(gradtag),
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmupSpec:
+    """A short joint warm-up of each pair's MTL model: how it trains (the model is hard
+    sharing: the affinity is defined on shared layers) and what its probe measures."""
+
+    model: ModelSpec
+    schedule: TrainSpec
+    execution: ExecutionSpec
+    lookahead_lr: float
+    gradtag: GradTagSettings | None = None
+
+
+def train_warmup_probes(features, jobs: Sequence[ModelJob], spec: WarmupSpec) -> pd.DataFrame:
+    """TAG affinities and gradient cosines of every MTL model of ``jobs`` over the warm-up's
+    epochs, and with ``spec.gradtag`` the Grad-TAG-style gain estimate from the warmed-up
+    model; one row per model (``pair_id``, ``seed``, the probe's columns).
+
+    The warm-up models are kept in the shard store like every other model, keyed by their
+    model, schedule, data, seed and probe settings: a rerun reuses them (and logs
+    ``models: trained=<n> reused=<k> ...``)."""
+    group = WorkGroup(
+        "warmup",
+        jobs,
+        spec.model,
+        spec.schedule,
+        probe_factory=partial(warmup_probe, lookahead_lr=spec.lookahead_lr, gradtag=spec.gradtag),
+        probe_settings=warmup_probe_settings(spec.lookahead_lr, spec.gradtag),
+    )
+    logger.info(
+        "warm-up: %d MTL models, %d epoch(s), TAG affinity%s",
+        len(jobs),
+        spec.schedule.epochs,
+        " + Grad-TAG estimate" if spec.gradtag is not None else "",
+    )
+    (result,), _ = train_durably(features, [group], spec.execution)
+    return result.probes

@@ -35,7 +35,7 @@ from mtl_pipeline.factors.sweeps import (
 )
 from mtl_pipeline.features.dataset import build_task_counts, task_statistics
 from mtl_pipeline.params import ParameterError, Params, check_degenerate
-from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule, _random_draws
+from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule, random_draws
 from mtl_pipeline.reporting.factors_figures import factor_gains_figure, factor_gains_plotly
 from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy, task_seeds
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
@@ -98,7 +98,7 @@ def _plan(
         factor_pairs,
         task_samples,
         sweep_points(spec, int(newsgroups["train_per_class"])),
-        _random_draws(training),
+        random_draws(training),
         bool(training.get("cut_mtl_test_to_shorter_task", False)),
     )
     return spec, plan
@@ -116,8 +116,8 @@ def train_factor_models(
     fingerprint) and each model's main-task scores from its final test predictions."""
     spec, plan = _plan(factor_pairs, factor_task_samples, newsgroups, factors)
     training = newsgroups["training"]
-    stl_model, stl_schedule = _model_and_schedule(training, "stl_epochs")
-    mtl_model, mtl_schedule = _model_and_schedule(training, "mtl_epochs")
+    stl_model, stl_schedule = model_and_schedule(training, "stl_epochs")
+    mtl_model, mtl_schedule = model_and_schedule(training, "mtl_epochs")
     logger.info(
         "factors: %d runs (%d degenerate), %d distinct STL + %d distinct MTL models "
         "(%d of the runs at the base configuration)",

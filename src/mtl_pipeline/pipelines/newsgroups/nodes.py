@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -14,8 +13,13 @@ from mtl_pipeline.data.newsgroups import (
     read_labelled_documents,
     read_newsgroups,
 )
-from mtl_pipeline.params import InputError, Params, check_degenerate
-from mtl_pipeline.provenance import frame_fingerprint, mapping_fingerprint
+from mtl_pipeline.params import InputError, Params
+from mtl_pipeline.pipelines.newsgroups_training import (
+    draw_task_samples,
+    mtl_model_jobs,
+    stl_model_jobs,
+    train_curves,
+)
 from mtl_pipeline.tasks.gains import compute_gains, summarise_gains
 from mtl_pipeline.tasks.hierarchy import (
     assign_seeds,
@@ -23,23 +27,9 @@ from mtl_pipeline.tasks.hierarchy import (
     parse_hierarchy,
     select_pairs,
     select_problems,
-    task_seeds,
 )
-from mtl_pipeline.tasks.jobs import RANDOM_DRAWS, mtl_jobs, stl_jobs
-from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 from mtl_pipeline.text.tfidf import fit_tfidf
-from mtl_pipeline.training import ModelSpec, TrainSpec
-from mtl_pipeline.training.executor import (
-    ExecutionSpec,
-    WorkGroup,
-    fingerprint_values,
-    train_durably,
-)
-from mtl_pipeline.training.gradtag import GradTagSettings
-from mtl_pipeline.training.init_schemes import INIT_SCHEMES
-from mtl_pipeline.training.output_heads import OUTPUT_HEADS
-from mtl_pipeline.training.probes import warmup_probe, warmup_probe_settings
-from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
+from mtl_pipeline.training.executor import fingerprint_values
 
 logger = logging.getLogger(__name__)
 
@@ -96,97 +86,11 @@ def build_task_samples(
     A task whose training or test sample holds one class (e.g. a newsgroup without test
     documents) stops the run: its F1 would be reported as a finding.
     """
-    samples = sample_tasks(
-        documents,
-        task_seeds(task_pairs),
-        params["train_per_class"],
-        params.get("sampling", "per_class"),
-        params.get("test_per_task"),
-    )
-    check_degenerate(degenerate_samples(samples), "error", None)
-    return samples
+    return draw_task_samples(documents, task_pairs, params)
 
 
-#: newsgroups.training.sharing → the model family of MTL models (STL models are the same in both).
-SHARING_FAMILIES = {"hard": "mlp", "soft": "mlp_soft"}
-
-
-def _model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelSpec, TrainSpec]:
-    """The trainer's specs from ``newsgroups.training``; errors name the parameter as written."""
-    p = Params(params, "newsgroups.training")
-    sharing = p.choice("sharing", tuple(SHARING_FAMILIES), default="hard")
-    model = ModelSpec(
-        encoder=SHARING_FAMILIES[sharing],
-        hidden_sizes=p.integers("hidden_sizes", minimum=1),
-        activation=p.choice("activation", ACTIVATIONS),
-        dropout=p.number("dropout", minimum=0.0, maximum=1.0, below_maximum=True),
-        soft_sharing_lambda=p.number("soft_sharing_lambda", default=1.0, minimum=0.0)
-        if sharing == "soft"
-        else 0.0,
-        weight_init=p.choice("weight_init", tuple(INIT_SCHEMES), default="torch_default"),
-        output_head=p.choice("output_head", tuple(OUTPUT_HEADS), default="softmax"),
-    )
-    schedule = TrainSpec(
-        epochs=p.integer(epochs_key, minimum=1),
-        batch_size=p.integer("batch_size", minimum=1),
-        learning_rate=p.number("learning_rate", positive=True),
-        schedule=p.choice("schedule", SCHEDULES),
-    )
-    return model, schedule
-
-
-def _random_draws(params: dict[str, Any]) -> str:
-    """``newsgroups.training.random_draws`` (tasks.jobs.RANDOM_DRAWS; absent = per_seed)."""
-    return Params(params, "newsgroups.training").choice(
-        "random_draws", RANDOM_DRAWS, default="per_seed"
-    )
-
-
-def _mtl_jobs(task_pairs: pd.DataFrame, task_samples: pd.DataFrame, params: dict[str, Any]):
-    return mtl_jobs(
-        task_pairs,
-        task_samples,
-        bool(params.get("cut_mtl_test_to_shorter_task", False)),
-        _random_draws(params),
-    )
-
-
-#: Training parameters that decide where and how fast models train, not what they learn.
-EXECUTION_KEYS = frozenset(
-    {
-        "device",
-        "chunk_size",
-        "progress",
-        "shard_store",
-        "shard_size",
-        "executor",
-        "dask",
-        "torch_threads",
-    }
-)
-#: Parameters read after training (by compute_mtl_gains), not by it.
-GAIN_KEYS = frozenset({"gain_metric", "stl_eval_epoch", "mtl_eval_epoch"})
 #: Provenance columns of the learning curves: combined curves must agree on both.
 PROVENANCE_COLUMNS = ("task_samples_fingerprint", "training_fingerprint")
-
-
-def _train(
-    tfidf_matrix: sp.csr_matrix,
-    jobs: list,
-    task_samples: pd.DataFrame,
-    params: dict[str, Any],
-    kind: str,
-) -> pd.DataFrame:
-    model, schedule = _model_and_schedule(params, f"{kind}_epochs")
-    execution = ExecutionSpec.from_params(params, "newsgroups.training")
-    (result,), summary = train_durably(
-        tfidf_matrix, [WorkGroup(kind, jobs, model, schedule)], execution
-    )
-    learned = {k: v for k, v in params.items() if k not in EXECUTION_KEYS | GAIN_KEYS}
-    training = mapping_fingerprint({"params": learned, "features": summary.features_fingerprint})
-    return result.curves.assign(
-        task_samples_fingerprint=frame_fingerprint(task_samples), training_fingerprint=training
-    )
 
 
 def train_stl_models(
@@ -197,8 +101,8 @@ def train_stl_models(
 ) -> pd.DataFrame:
     """Single-task models: one per task and seed (reused from the shard store when trained
     before). Returns their curves, with the fingerprints they were made from."""
-    jobs = stl_jobs(task_pairs, task_samples, _random_draws(params))
-    return _train(tfidf_matrix, jobs, task_samples, params, "stl")
+    jobs = stl_model_jobs(task_pairs, task_samples, params)
+    return train_curves(tfidf_matrix, jobs, task_samples, params, "stl")
 
 
 def train_mtl_models(
@@ -209,9 +113,8 @@ def train_mtl_models(
 ) -> pd.DataFrame:
     """Multi-task models: one per distinct pair and seed (reused from the shard store when
     trained before). Returns their curves, with the fingerprints they were made from."""
-    return _train(
-        tfidf_matrix, _mtl_jobs(task_pairs, task_samples, params), task_samples, params, "mtl"
-    )
+    jobs = mtl_model_jobs(task_pairs, task_samples, params)
+    return train_curves(tfidf_matrix, jobs, task_samples, params, "mtl")
 
 
 class MixedRunsError(InputError):
@@ -271,43 +174,3 @@ def compute_mtl_gains(
             row.n_pairs * row.n_seeds,
         )
     return gains, summary
-
-
-def warmup_probes(
-    tfidf_matrix: sp.csr_matrix,
-    task_pairs: pd.DataFrame,
-    task_samples: pd.DataFrame,
-    params: dict[str, Any],
-    *,
-    epochs: int,
-    lookahead_lr: float,
-    gradtag: GradTagSettings | None = None,
-) -> pd.DataFrame:
-    """TAG affinities and gradient cosines of every pair's MTL model over its first ``epochs``
-    epochs (the same models and batches as in ``train_mtl_models``), and with ``gradtag`` the
-    Grad-TAG-style gain estimate from the warmed-up model; one row per pair × seed.
-
-    The warm-up models are kept in the shard store like every other model, keyed by their
-    model, schedule, data, seed and probe settings: a rerun reuses them (and logs
-    ``models: trained=<n> reused=<k> ...``)."""
-    # the affinity is defined on shared layers: the warm-up is always hard sharing
-    warmup = {**params, "warmup_epochs": epochs, "sharing": "hard"}
-    model, schedule = _model_and_schedule(warmup, "warmup_epochs")
-    jobs = _mtl_jobs(task_pairs, task_samples, params)
-    execution = ExecutionSpec.from_params(params, "newsgroups.training")
-    group = WorkGroup(
-        "warmup",
-        jobs,
-        model,
-        schedule,
-        probe_factory=partial(warmup_probe, lookahead_lr=lookahead_lr, gradtag=gradtag),
-        probe_settings=warmup_probe_settings(lookahead_lr, gradtag),
-    )
-    logger.info(
-        "warm-up: %d MTL models, %d epoch(s), TAG affinity%s",
-        len(jobs),
-        epochs,
-        " + Grad-TAG estimate" if gradtag is not None else "",
-    )
-    (result,), _ = train_durably(tfidf_matrix, [group], execution)
-    return result.probes

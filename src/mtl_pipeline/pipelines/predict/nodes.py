@@ -11,12 +11,27 @@ from typing import Any
 import pandas as pd
 import scipy.sparse as sp
 
+from mtl_pipeline.features.curves import curve_features
+from mtl_pipeline.features.dataset import dataset_features
+from mtl_pipeline.features.groups import CURVE_TABLE, WARMUP_TABLE
 from mtl_pipeline.features.ratios import PAIR_KEY
+from mtl_pipeline.features.warmup import empty_warmup_features, warmup_features
 from mtl_pipeline.meta.predict import MetaPredictor, check_settings, predict_gains
 from mtl_pipeline.params import ParameterError, Params
-from mtl_pipeline.pipelines.meta import nodes as meta_nodes
-from mtl_pipeline.pipelines.newsgroups import nodes as newsgroups_nodes
+from mtl_pipeline.pipelines.meta_params import (
+    curve_feature_options,
+    dataset_feature_options,
+    feature_settings,
+    warmup_spec,
+)
+from mtl_pipeline.pipelines.newsgroups_training import (
+    draw_task_samples,
+    mtl_model_jobs,
+    stl_model_jobs,
+    train_curves,
+)
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
+from mtl_pipeline.training.probes import train_warmup_probes
 
 logger = logging.getLogger(__name__)
 
@@ -54,18 +69,15 @@ def check_meta_model_fits(
     cannot feed: one made with other feature settings (e.g. another ``--env``), or one that
     needs STL curve features without ``predict.stl_curves``."""
     p = _predict_params(params)
-    uses_curves = "curve_features" in meta_model.settings.get("meta", {})
-    if uses_curves and not p["stl_curves"]:
+    tables = meta_model.feature_tables()
+    if CURVE_TABLE in tables and not p["stl_curves"]:
         raise ParameterError(
             f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
             f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
             "true (trains the two tasks' single-task models), or refit it without them: "
             "kedro run --pipelines=meta --params meta.predictor.feature_subset=no_curve"
         )
-    current = meta_nodes.feature_settings(
-        meta_params, newsgroups_params, uses_curves, _uses_warmup(meta_model)
-    )
-    check_settings(meta_model, current)
+    check_settings(meta_model, feature_settings(meta_params, newsgroups_params, tables))
 
 
 def build_prediction_pairs(
@@ -94,11 +106,7 @@ def build_prediction_samples(
     documents: pd.DataFrame, pairs: pd.DataFrame, newsgroups_params: dict[str, Any]
 ) -> pd.DataFrame:
     """The seeded samples of the pairs' tasks, drawn exactly as for training."""
-    return newsgroups_nodes.build_task_samples(documents, pairs, newsgroups_params)
-
-
-def _uses_warmup(meta_model: MetaPredictor) -> bool:
-    return "warmup" in meta_model.settings.get("meta", {})
+    return draw_task_samples(documents, pairs, newsgroups_params)
 
 
 def _merge(features: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
@@ -122,15 +130,20 @@ def compute_prediction_features(
     features of the two tasks' single-task curves (trained here, or reused from the shard
     store)."""
     started = time.perf_counter()
-    features = meta_nodes.compute_dataset_features(pairs, samples, documents, meta_params)
-    if _uses_warmup(meta_model):
-        warmup = meta_nodes.compute_warmup_features(
-            tfidf_matrix, pairs, samples, training_params, meta_params
-        )
+    options = dataset_feature_options(meta_params)
+    features = dataset_features(pairs, samples, documents, **options)
+    if WARMUP_TABLE in meta_model.feature_tables():
+        spec, warmup = warmup_spec(meta_params, training_params), empty_warmup_features()
+        if spec is not None:
+            jobs = mtl_model_jobs(pairs, samples, training_params)
+            warmup = warmup_features(pairs, train_warmup_probes(tfidf_matrix, jobs, spec))
         features = _merge(features, warmup)
     if _predict_params(params)["stl_curves"]:
-        curves = newsgroups_nodes.train_stl_models(tfidf_matrix, pairs, samples, training_params)
-        features = _merge(features, meta_nodes.compute_curve_features(pairs, curves, meta_params))
+        jobs = stl_model_jobs(pairs, samples, training_params)
+        curves = train_curves(tfidf_matrix, jobs, samples, training_params, "stl")
+        features = _merge(
+            features, curve_features(pairs, curves, **curve_feature_options(meta_params))
+        )
     logger.info(
         "predict: features of %d pair × seed rows in %.1f s",
         len(features),

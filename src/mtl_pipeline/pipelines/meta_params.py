@@ -1,0 +1,287 @@
+"""The ``meta`` parameter block parsed for the engine (shared wiring, not nodes): read by the
+``meta`` and ``predict`` nodes and the preflight checks (:mod:`.checks`).
+
+Each section of ``params:meta`` (conf/*/parameters_meta.yml) is checked against the keys the
+engine understands; an unknown key is an error that names it, so a typo in a configuration
+never passes silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mtl_pipeline.features.groups import CURVE_TABLE, DATASET_TABLE, WARMUP_TABLE
+from mtl_pipeline.meta.config import MetaModelConfig
+from mtl_pipeline.meta.predictors import resolve_predictors
+from mtl_pipeline.meta.targets import TargetSettings
+from mtl_pipeline.params import ParameterError, Params, nearest
+from mtl_pipeline.pipelines.newsgroups_training import warmup_model_and_schedule
+from mtl_pipeline.training.executor import ExecutionSpec
+from mtl_pipeline.training.gradtag import GradTagSettings
+from mtl_pipeline.training.probes import WarmupSpec
+
+DATASET_KEYS = {
+    "jsd_tokenizer",
+    "jsd_join",
+    "jsd_output",
+    "jsd_base",
+    "vocabulary_tokenizer",
+    "n_words",
+    "oov_rate",
+    "cross_jsd_pairing",
+}
+CURVE_KEYS = {
+    "kind",
+    "loss_column",
+    "gradient_method",
+    "gradient_points",
+    "gradient_epochs",
+    "fit_d",
+    "fit_start",
+    "fit_bounded",
+    "fit_epochs",
+    "epoch_origin",
+    "c_bounds",
+    "max_d",
+    "maxfev",
+}
+REPORT_KEYS = {"f1_metric", "coefficient_subset", "top_n_coefficients"}
+PREDICTOR_KEYS = {"feature_subset", "ridge_alpha"}
+WARMUP_KEYS = {"enabled", "epochs", "lookahead_lr", "gradtag"}
+GRADTAG_KEYS = {"enabled", "projection_dim", "l2", "holdout_share", "newton_steps", "seed"}
+GOAL_KEYS = {"margin", "holdout_share", "holdout_repetitions"}
+RELIABILITY_KEYS = {"bootstrap", "confidence", "max_splits", "seed"}
+TARGET_KEYS = {
+    "predictors",
+    "holdout_share",
+    "repetitions",
+    "ridge_alpha",
+    "C",
+    "scaler",
+    "goal_share_of_ceiling",
+    "confidence",
+    "seed",
+    "calibration_pairs",
+    "calibration_predictors",
+}
+#: Section → its known keys (the sections the preflight checks; ``meta_model`` has its own).
+SECTION_KEYS = {
+    "dataset_features": DATASET_KEYS,
+    "curve_features": CURVE_KEYS,
+    "warmup": WARMUP_KEYS,
+    "goal": GOAL_KEYS,
+    "reporting": REPORT_KEYS,
+    "predictor": PREDICTOR_KEYS,
+    "reliability": RELIABILITY_KEYS,
+    "targets": TARGET_KEYS,
+}
+#: newsgroups.* parameters that decide a task's sample (and so its dataset features).
+_SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
+#: newsgroups.training.* parameters that decide a pair's warm-up (with meta.warmup).
+_WARMUP_TRAIN_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate")
+_WARMUP_TRAIN_KEYS += ("schedule", "cut_mtl_test_to_shorter_task")
+#: newsgroups.training.* parameters that decide a single-task learning curve.
+_STL_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate", "stl_epochs")
+#: newsgroups.training.* switches of the released model (absent = this project's model): recorded
+#: only when set, so that meta-models fitted before they existed keep matching.
+_MODEL_SWITCH_KEYS = ("weight_init", "output_head", "random_draws")
+
+
+def section(params: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
+    """``params[name]`` as a dict, checked against the keys the engine understands."""
+    if name not in params:
+        raise ParameterError(
+            f"parameter meta.{name} is required but not set (conf/base/parameters_meta.yml)"
+        )
+    found = dict(params[name] or {})
+    unknown = sorted(set(found) - allowed)
+    if unknown:
+        raise ParameterError(
+            f"unknown key(s) {unknown} in parameter meta.{name}; known: {sorted(allowed)}"
+        )
+    return found
+
+
+def jsd_base(value: Any) -> float:
+    """``jsd_base``: a number, or ``e`` for nats (the released code's scipy ``entropy``)."""
+    return float(np.e) if str(value).strip().lower() == "e" else float(value)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def ratio_policy(params: Mapping[str, Any]) -> str:
+    """``meta.ratio_when_aux_is_zero`` (nan | zero), shared by dataset and curve features."""
+    return str(params.get("ratio_when_aux_is_zero", "nan"))
+
+
+def dataset_feature_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``dataset_features``: the keyword arguments of ``features.dataset_features``."""
+    p = section(params, "dataset_features", DATASET_KEYS)
+    return {
+        "tokenizer": p["jsd_tokenizer"],
+        "vocabulary_tokenizer": p["vocabulary_tokenizer"],
+        "jsd_join": p["jsd_join"],
+        "jsd_output": p["jsd_output"],
+        "n_words": p["n_words"],
+        "oov_rate": p["oov_rate"],
+        "cross_jsd_pairing": p["cross_jsd_pairing"],
+        "ratio_when_aux_is_zero": ratio_policy(params),
+        "base": jsd_base(p["jsd_base"]),
+    }
+
+
+def curve_feature_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``curve_features``: the keyword arguments of ``features.curves.curve_features``."""
+    p = section(params, "curve_features", CURVE_KEYS)
+    return {
+        "kind": p["kind"],
+        "loss_column": p["loss_column"],
+        "gradient_method": p["gradient_method"],
+        "gradient_points": tuple(float(x) for x in p["gradient_points"]),
+        "gradient_epochs": _optional_int(p["gradient_epochs"]),
+        "fit_d": None if p["fit_d"] is None else float(p["fit_d"]),
+        "fit_start": p["fit_start"],
+        "fit_bounded": bool(p["fit_bounded"]),
+        "fit_epochs": _optional_int(p["fit_epochs"]),
+        "epoch_origin": int(p["epoch_origin"]),
+        "c_bounds": (float(p["c_bounds"][0]), float(p["c_bounds"][1])),
+        "max_d": float(p["max_d"]),
+        "maxfev": int(p["maxfev"]),
+        "ratio_when_aux_is_zero": ratio_policy(params),
+    }
+
+
+def gradtag_settings(warmup: Mapping[str, Any]) -> GradTagSettings | None:
+    """``meta.warmup.gradtag`` as settings (None when absent or disabled); errors name the
+    parameter."""
+    if warmup.get("gradtag") is None:
+        return None
+    p = Params(warmup["gradtag"], "meta.warmup.gradtag")
+    unknown = sorted(set(p.raw) - GRADTAG_KEYS)
+    if unknown:
+        raise ParameterError(
+            f"unknown key {unknown[0]!r} in parameter meta.warmup.gradtag"
+            f"{nearest(unknown[0], sorted(GRADTAG_KEYS))}"
+        )
+    if not p.boolean("enabled"):
+        return None
+    return GradTagSettings(
+        projection_dim=p.integer("projection_dim", minimum=1),
+        l2=p.number("l2", positive=True),
+        holdout_share=p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        newton_steps=p.integer("newton_steps", minimum=1),
+        seed=p.integer("seed", minimum=0),
+    )
+
+
+def warmup_spec(params: Mapping[str, Any], training: dict[str, Any]) -> WarmupSpec | None:
+    """Section ``warmup`` with ``newsgroups.training``: the warm-up to train (None when
+    disabled)."""
+    p = section(params, "warmup", WARMUP_KEYS)
+    if not p["enabled"]:
+        return None
+    model, schedule = warmup_model_and_schedule(training, int(p["epochs"]))
+    return WarmupSpec(
+        model=model,
+        schedule=schedule,
+        execution=ExecutionSpec.from_params(training, "newsgroups.training"),
+        lookahead_lr=float(p["lookahead_lr"]),
+        gradtag=gradtag_settings(p),
+    )
+
+
+def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:
+    """The meta-model settings of section ``meta_model`` (every field of MetaModelConfig)."""
+    allowed = set(MetaModelConfig.__dataclass_fields__)
+    p = section(params, "meta_model", allowed)
+    if "subsets" in p:
+        p["subsets"] = tuple(p["subsets"])
+    try:
+        return MetaModelConfig(**p)
+    except (TypeError, ValueError) as error:  # the config's own checks name the field
+        raise ParameterError(f"parameter meta.meta_model: {error}") from None
+
+
+def reliability_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``reliability``, parsed: the keyword arguments of ``gain_reliability``."""
+    p = Params(section(params, "reliability", RELIABILITY_KEYS), "meta.reliability")
+    return {
+        "bootstrap": p.integer("bootstrap", minimum=1),
+        "confidence": p.number("confidence", positive=True, maximum=1, below_maximum=True),
+        "max_splits": p.integer("max_splits", minimum=1),
+        "seed": p.integer("seed", minimum=0),
+    }
+
+
+def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, dict[str, Any]]:
+    """Section ``targets``: the evaluation settings, the predictors (registry names) and the
+    calibration's k values and predictors."""
+    p = Params(section(params, "targets", TARGET_KEYS), "meta.targets")
+    settings = TargetSettings(
+        holdout_share=p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        repetitions=p.integer("repetitions", minimum=1),
+        ridge_alpha=p.number("ridge_alpha", positive=True),
+        C=p.number("C", positive=True),
+        scaler=p.choice("scaler", ("standard", "minmax")),
+        goal_share_of_ceiling=p.number("goal_share_of_ceiling", positive=True, maximum=1),
+        confidence=p.number("confidence", positive=True, maximum=1, below_maximum=True),
+        seed=p.integer("seed", minimum=0),
+    )
+    choice: dict[str, Any] = {
+        "predictors": resolve_predictors(p.items("predictors"), p.name("predictors")),
+        "calibration_predictors": resolve_predictors(
+            p.items("calibration_predictors"), p.name("calibration_predictors")
+        ),
+        "calibration_pairs": p.integers("calibration_pairs", minimum=2),
+    }
+    return settings, choice
+
+
+def _training_settings(training: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    chosen = {k: training.get(k) for k in keys}
+    return chosen | {k: training[k] for k in _MODEL_SWITCH_KEYS if training.get(k) is not None}
+
+
+def _dataset_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], out: dict) -> None:
+    out["meta"]["ratio_when_aux_is_zero"] = ratio_policy(meta)
+    out["meta"]["dataset_features"] = dict(meta["dataset_features"])
+    out["newsgroups"].update({k: newsgroups.get(k) for k in _SAMPLE_KEYS})
+
+
+def _warmup_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], out: dict) -> None:
+    out["meta"]["warmup"] = dict(meta["warmup"])
+    out["newsgroups"]["tfidf"] = dict(newsgroups["tfidf"])
+    training = newsgroups["training"]
+    out["newsgroups"]["warmup_training"] = _training_settings(training, _WARMUP_TRAIN_KEYS)
+
+
+def _curve_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], out: dict) -> None:
+    out["meta"]["curve_features"] = dict(meta["curve_features"])
+    out["newsgroups"]["tfidf"] = dict(newsgroups["tfidf"])
+    out["newsgroups"]["training"] = _training_settings(newsgroups["training"], _STL_KEYS)
+
+
+#: Feature table → the parameters that decide it (in the order they are recorded).
+_TABLE_SETTINGS = {
+    DATASET_TABLE: _dataset_settings,
+    WARMUP_TABLE: _warmup_settings,
+    CURVE_TABLE: _curve_settings,
+}
+
+
+def feature_settings(
+    meta_params: Mapping[str, Any], newsgroups_params: Mapping[str, Any], tables: set[str]
+) -> dict[str, Any]:
+    """The parameters that decide a pair's features in ``tables`` (the dataset features
+    always): recorded with the fitted meta-model and compared with the current ones before it
+    predicts (features made otherwise do not match)."""
+    settings: dict[str, Any] = {"meta": {}, "newsgroups": {}}
+    for table, record in _TABLE_SETTINGS.items():
+        if table == DATASET_TABLE or table in tables:
+            record(meta_params, newsgroups_params, settings)
+    return settings
