@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtl_pipeline.training import ModelJob, ModelSpec, TrainSpec, train_stacked
-from mtl_pipeline.training import families
+from mtl_pipeline.training import ModelJob, ModelSpec, TrainSpec, families, train_stacked
 from mtl_pipeline.training.families import FEATURES, TOKENS, Family, Trunk
 from mtl_pipeline.training.inputs import SparseBatch
 from mtl_pipeline.training.store import spec_fingerprint
@@ -38,9 +37,8 @@ class OneDenseTrunk(Trunk):
     def forward(self, x, dropout, train, h0=None):
         M, V, H = self.weight.shape
         if isinstance(x, SparseBatch):
-            flat = F.embedding_bag(
-                x.cols, self.weight.reshape(M * V, H), x.offsets, "sum", per_sample_weights=x.vals
-            )
+            weight = self.weight.reshape(M * V, H)  # the bags' columns count from m·V
+            flat = F.embedding_bag(x.cols, weight, x.offsets, mode="sum", per_sample_weights=x.vals)
             h = flat.view(M, x.shape[1], H)
         else:
             h = torch.bmm(x, self.weight)

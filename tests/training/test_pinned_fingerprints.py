@@ -162,6 +162,44 @@ def test_job_fingerprints_are_todays():
     assert job_fps() == PINNED_JOBS
 
 
+NODE_PARAMS = {
+    "hidden_sizes": [100, 100],
+    "activation": "relu",
+    "dropout": 0.0,
+    "batch_size": 32,
+    "learning_rate": 0.001,
+    "schedule": "joint",
+    "stl_epochs": 100,
+    "mtl_epochs": 100,
+}
+KERINEC_PARAMS = {
+    **NODE_PARAMS,
+    "activation": "sigmoid",
+    "dropout": 0.5,
+    "weight_init": "keras_default",
+    "output_head": "sigmoid",
+    "stl_epochs": 150,
+}
+
+
+@pytest.mark.parametrize(
+    ("params", "epochs_key", "name"),
+    [
+        (NODE_PARAMS, "stl_epochs", "newsgroups_base_stl"),
+        ({**NODE_PARAMS, "sharing": "hard"}, "mtl_epochs", "newsgroups_base_stl"),
+        ({**NODE_PARAMS, "sharing": "soft"}, "mtl_epochs", "newsgroups_base_soft"),
+        (KERINEC_PARAMS, "stl_epochs", "newsgroups_kerinec_stl"),
+        (KERINEC_PARAMS, "mtl_epochs", "newsgroups_kerinec_mtl"),
+        ({**KERINEC_PARAMS, "sharing": "soft"}, "mtl_epochs", "newsgroups_kerinec_soft"),
+    ],
+)
+def test_the_newsgroups_node_builds_specs_of_the_pinned_keys(params, epochs_key, name):
+    from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule
+
+    model, train = _model_and_schedule(params, epochs_key)
+    assert spec_fingerprint(model, train, _features_fp(), "float32", "auto") == PINNED[name]
+
+
 def test_every_pinned_fingerprint_is_distinct_but_an_unused_lambda():
     assert PINNED["newsgroups_hard_with_lambda"] == PINNED["newsgroups_base_stl"]
     values = [v for k, v in PINNED.items() if k != "newsgroups_hard_with_lambda"]

@@ -6,7 +6,8 @@ leaves only complete records (and, at worst, a ``*.partial`` that the next open 
 per model, not per shard, makes reuse independent of how models were grouped into shards.
 
 A model's fingerprint covers its job (id, kind, seed, meta, and each task's name, classes and
-row/label arrays), the ModelSpec (the embedding by content), the TrainSpec, a content hash of
+row/label arrays), the ModelSpec fields its family declares (``Family.fingerprint_fields``; the
+embedding by content), the TrainSpec, a content hash of
 the feature matrix, the dtype and input mode, and ``ENGINE_VERSION``. It leaves out the device:
 a model's initial weights, dropout masks and batch order come from its seed alone, drawn the
 same way on every device (``trainer.init_generators``), so CPU and CUDA results agree to float
