@@ -129,13 +129,13 @@ def time_phases(tfidf, jobs, model, train) -> dict[str, float]:
     """CPU ms per model-epoch of the trainer's phases, each trainer function wrapped with
     ``time.process_time`` for one run (``forward`` includes the evaluation's later layers,
     ``gather`` the evaluation's one gather per chunk)."""
-    from mtl_pipeline.training import inputs, optim, stacked_mlp, trainer
+    from mtl_pipeline.training import inputs, network, optim, trainer
 
     phases = {
         "adam": (optim.StackedAdam, "step"),
-        "first-layer gradient (transpose + addmm)": (stacked_mlp.StackedNetwork, "finish_backward"),
+        "first-layer gradient (transpose + addmm)": (network.StackedNetwork, "finish_backward"),
         "  of which transpose": (inputs.SparseBatch, "transposed"),
-        "forward": (stacked_mlp.StackedNetwork, "__call__"),
+        "forward": (network.StackedNetwork, "__call__"),
         "evaluation": (trainer, "_evaluate"),
         "backward": (torch.Tensor, "backward"),
         "gather": (inputs.SparseInput, "gather"),

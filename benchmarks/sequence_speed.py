@@ -45,11 +45,11 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from mtl_pipeline.training.sequence_encoders import (  # noqa: E402
+from mtl_pipeline.training.families.bilstm import (  # noqa: E402
     StackedBiLSTM,
-    StackedEncoder,
     _reference_bilstm_forward,
 )
+from mtl_pipeline.training.families.sequence import build_sequence_encoder  # noqa: E402
 
 BATCH, LENGTH, DIM, UNITS, VOCAB, DROPOUT = 32, 40, 50, 25, 5000, 0.25
 
@@ -98,7 +98,7 @@ class StackedModel(nn.Module):
         super().__init__()
         gens = [torch.Generator().manual_seed(i) for i in range(m)]
         drop = [torch.Generator(device=table.device).manual_seed(100 + i) for i in range(m)]
-        self.encoder = StackedEncoder(m, gens, Spec(encoder), table, drop)
+        self.encoder = build_sequence_encoder(Spec(encoder), m, gens, table, drop)
         d = self.encoder.out_dim
         self.w1 = nn.Parameter(torch.randn(m, d, UNITS) * d**-0.5)
         self.b1 = nn.Parameter(torch.zeros(m, 1, UNITS))

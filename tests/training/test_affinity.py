@@ -41,7 +41,7 @@ def _probe_one_step(aux_labels_of, same_heads: bool = True, monkeypatch=None):
 
     from mtl_pipeline.training.affinity import TaskAffinityProbe
     from mtl_pipeline.training.dropout import seed_keys
-    from mtl_pipeline.training.stacked_mlp import StackedNetwork
+    from mtl_pipeline.training.network import StackedNetwork
 
     M, R, V = 4, 32, 12
     gens = [torch.Generator().manual_seed(s) for s in range(M)]

@@ -19,8 +19,8 @@ from mtl_pipeline.training.batching import ChunkScheduler
 from mtl_pipeline.training.dropout import seed_keys
 from mtl_pipeline.training.inputs import DenseInput
 from mtl_pipeline.training.losses import masked_cross_entropy
+from mtl_pipeline.training.network import StackedNetwork
 from mtl_pipeline.training.optim import StackedAdam
-from mtl_pipeline.training.stacked_mlp import StackedNetwork
 from mtl_pipeline.training.store import model_fingerprint, spec_fingerprint
 
 from .conftest import make_features, make_task

@@ -9,8 +9,8 @@ from mtl_pipeline.training import ModelSpec
 from mtl_pipeline.training.dropout import seed_keys
 from mtl_pipeline.training.inputs import DenseInput, SparseInput
 from mtl_pipeline.training.losses import masked_cross_entropy
+from mtl_pipeline.training.network import StackedNetwork
 from mtl_pipeline.training.optim import StackedAdam
-from mtl_pipeline.training.stacked_mlp import StackedNetwork
 
 from .conftest import make_features
 

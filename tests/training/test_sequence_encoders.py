@@ -13,15 +13,10 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from mtl_pipeline.training.sequence_encoders import (
-    SEQUENCE_ENCODERS,
-    StackedBiLSTM,
-    StackedEncoder,
-    _conv_grouped,
-    _conv_unfold_bmm,
-    _reference_bilstm_forward,
-    build_sequence_encoder,
-)
+from mtl_pipeline.training.families.bilstm import StackedBiLSTM, _reference_bilstm_forward
+from mtl_pipeline.training.families.cnn import _conv_grouped, _conv_unfold_bmm
+from mtl_pipeline.training.families.sequence import StackedEncoder, build_sequence_encoder
+from mtl_pipeline.training.specs import SEQUENCE_ENCODERS
 
 DT = torch.float64
 VOCAB, DIM = 13, 5

@@ -41,7 +41,7 @@ def _trunk_spread(lam: float, step_size: float = 0.01, all_updated: bool = True)
     import torch
 
     from mtl_pipeline.training.dropout import seed_keys
-    from mtl_pipeline.training.stacked_mlp import StackedNetwork
+    from mtl_pipeline.training.network import StackedNetwork
 
     gens = [torch.Generator().manual_seed(s) for s in range(3)]
     net = StackedNetwork(

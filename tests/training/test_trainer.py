@@ -302,7 +302,7 @@ def _recorded_draws(device: str, monkeypatch) -> list[tuple[str, torch.Tensor]]:
     """Every uniform_ draw made while building a chunk's network for ``device``: the device it
     was drawn on and its values (drawn on the CPU, they can be read even for "meta")."""
     from mtl_pipeline.training.dropout import seed_keys
-    from mtl_pipeline.training.stacked_mlp import StackedNetwork
+    from mtl_pipeline.training.network import StackedNetwork
 
     draws = []
     real_uniform = torch.Tensor.uniform_

@@ -21,12 +21,11 @@ from mtl_pipeline.tasks.jobs import RANDOM_DRAWS, mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 from mtl_pipeline.training import ModelSpec, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
+from mtl_pipeline.training.families import HARD, SHARING, SOFT
 from mtl_pipeline.training.init_schemes import INIT_SCHEMES
 from mtl_pipeline.training.output_heads import OUTPUT_HEADS
 from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES
 
-#: newsgroups.training.sharing → the model family of MTL models (STL models are the same in both).
-SHARING_FAMILIES = {"hard": "mlp", "soft": "mlp_soft"}
 #: Training parameters that decide where and how fast models train, not what they learn.
 EXECUTION_KEYS = frozenset(
     {
@@ -66,14 +65,16 @@ def draw_task_samples(
 def model_and_schedule(params: dict[str, Any], epochs_key: str) -> tuple[ModelSpec, TrainSpec]:
     """The trainer's specs from ``newsgroups.training``; errors name the parameter as written."""
     p = Params(params, "newsgroups.training")
-    sharing = p.choice("sharing", tuple(SHARING_FAMILIES), default="hard")
+    # STL models are the same under both sharing modes (one task, one trunk)
+    sharing = p.choice("sharing", SHARING, default=HARD)
     model = ModelSpec(
-        encoder=SHARING_FAMILIES[sharing],
+        encoder="mlp",
+        sharing=sharing,
         hidden_sizes=p.integers("hidden_sizes", minimum=1),
         activation=p.choice("activation", ACTIVATIONS),
         dropout=p.number("dropout", minimum=0.0, maximum=1.0, below_maximum=True),
         soft_sharing_lambda=p.number("soft_sharing_lambda", default=1.0, minimum=0.0)
-        if sharing == "soft"
+        if sharing == SOFT
         else 0.0,
         weight_init=p.choice("weight_init", tuple(INIT_SCHEMES), default="torch_default"),
         output_head=p.choice("output_head", tuple(OUTPUT_HEADS), default="softmax"),

@@ -47,7 +47,8 @@ class TaskAffinityProbe:
     def _task_gradients(self, net, trunk, losses: Sequence[torch.Tensor]) -> list[list]:
         """Per task, the shared-layer gradients of its loss (summed over models: each model's
         slice is its own gradient, the models being independent)."""
-        h0, x = net._h0, net._x  # the first layer's gradient is written by hand from these
+        first = net.trunk  # the MLP's first-layer gradient is written by hand from these
+        h0, x = getattr(first, "_h0", None), getattr(first, "_x", None)
         grads = []
         for loss in losses:
             for p in trunk:
@@ -56,7 +57,7 @@ class TaskAffinityProbe:
                 h0.grad = None
             loss.sum().backward(retain_graph=True)
             net.finish_backward()
-            net._h0, net._x = h0, x  # kept for the trainer's own backward
+            first._h0, first._x = h0, x  # kept for the trainer's own backward
             grads.append([p.grad.detach().clone() for p in trunk])
         if h0 is not None:
             h0.grad = None

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .families.mlp import MLPTrunk
 from .inputs import SparseBatch
 
 #: Columns the probe adds per model (main task = slot 0, auxiliary = slot 1).
@@ -185,7 +186,7 @@ class GradTagProbe:
     # ------------------------------------------------------------------ the estimate
     def finish(self, net, inp, jobs) -> None:
         """Compute the estimate of every model of the chunk from its trained state."""
-        if net.encoder is not None or net.n_trunks != 1:
+        if not isinstance(net.trunk, MLPTrunk) or net.trunk.n_trunks != 1:
             raise ValueError("the Grad-TAG estimate needs hard-sharing MLP models")
         for job in jobs:
             if len(job.tasks) != 2 or any(t.n_classes != 2 for t in job.tasks):

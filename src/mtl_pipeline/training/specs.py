@@ -7,19 +7,21 @@ split fails where it is built, naming the task and the field, not deep inside a 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .families import FAMILIES, TOKENS, family_of
+from .families import SHARING, TOKENS, Family, get, names, resolve
 from .init_schemes import init_scheme
 from .output_heads import output_head
 
-#: Every model family by name (families.FAMILIES); the sequence encoders take token ids.
-ENCODERS = tuple(FAMILIES)
-SEQUENCE_ENCODERS = tuple(name for name, f in FAMILIES.items() if f.input_kind == TOKENS)
+#: Every model family by name (``families``); the sequence encoders take token ids.
+ENCODERS = names()
+SEQUENCE_ENCODERS = names(TOKENS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SCHEDULES = ("joint", "alternating", "proportional", "pooled")
 
@@ -132,7 +134,13 @@ class ModelJob:
 class ModelSpec:
     """Architecture shared by all models of one train_stacked call.
 
-    ``embedding`` is excluded from equality/hash (arrays are not hashable).
+    ``encoder`` names the model family (``families``; the former name ``mlp_soft`` is read as
+    ``mlp`` with ``sharing="soft"``); ``sharing`` is ``hard`` (one trunk shared by a model's
+    tasks) or ``soft`` (one trunk per task, pulled toward their mean by
+    ``soft_sharing_lambda``), where the family builds it. ``options``: settings of the family
+    that have no field here (``Family.options``: names and defaults), as a mapping; stored as
+    sorted (name, value) pairs so that the spec stays hashable. ``embedding`` is excluded from
+    equality/hash (arrays are not hashable).
     """
 
     encoder: str = "mlp"
@@ -144,12 +152,31 @@ class ModelSpec:
     kernel_sizes: tuple[int, ...] = (3,)
     embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
     train_embedding: bool = False
-    soft_sharing_lambda: float = 0.0  # mlp_soft: λ of λ·Σ_t ||W_t − mean_t W_t||² per shared layer
+    soft_sharing_lambda: float = 0.0  # soft sharing: λ of λ·Σ_t ||W_t − mean_t W_t||² per layer
     weight_init: str = "torch_default"  # init_schemes.INIT_SCHEMES: how the dense layers start
     output_head: str = "softmax"  # output_heads.OUTPUT_HEADS: each head's output units
+    sharing: str = "hard"  # families.SHARING
+    options: Any = ()  # a mapping of the family's options (Family.options)
 
     def __post_init__(self) -> None:
-        family = family_of(self.encoder)
+        family, sharing = resolve(self.encoder)
+        if sharing is not None:
+            warnings.warn(
+                f"ModelSpec.encoder={self.encoder!r} is read as encoder={family.name!r}, "
+                f"sharing={sharing!r} (its name before sharing was an axis of its own)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "encoder", family.name)
+            object.__setattr__(self, "sharing", sharing)
+        if self.sharing not in SHARING:
+            raise ValueError(f"ModelSpec.sharing must be one of {SHARING}, got {self.sharing!r}")
+        if self.sharing not in family.sharing:
+            raise ValueError(
+                f"ModelSpec.sharing={self.sharing!r}: family {family.name!r} builds "
+                f"{list(family.sharing)} only"
+            )
+        object.__setattr__(self, "options", _options(family, self.options))
         init_scheme(self.weight_init)
         output_head(self.output_head)
         if not self.soft_sharing_lambda >= 0:
@@ -165,10 +192,35 @@ class ModelSpec:
         if self.head_hidden < 0:
             raise ValueError(f"ModelSpec.head_hidden must be >= 0, got {self.head_hidden}")
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
-        if family.input_kind != TOKENS and (not self.hidden_sizes or min(self.hidden_sizes) < 1):
+        family.check(self)
+
+    @property
+    def family(self) -> Family:
+        """The registered family of ``encoder``."""
+        return get(self.encoder)
+
+    def option(self, name: str) -> Any:
+        """The family option ``name``: as set in ``options``, else the family's default."""
+        return dict(self.options).get(name, self.family.options[name])
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """What the shard store keys this spec's models by (besides the embedding's content):
+        the fields and options its family declares (``Family.fingerprint_fields``)."""
+        return self.family.fingerprint_fields(self)
+
+
+def _options(family: Family, options: object) -> tuple[tuple[str, Any], ...]:
+    """``options`` (a mapping or (name, value) pairs) as sorted pairs, lists as tuples; every
+    name must be an option of ``family``."""
+    pairs = dict(options.items() if isinstance(options, Mapping) else options)  # type: ignore[arg-type]
+    for name in pairs:
+        if name not in family.options:
+            known = list(family.options)
             raise ValueError(
-                f"ModelSpec.hidden_sizes must be a non-empty tuple of positive ints, got {self.hidden_sizes}"
+                f"ModelSpec.options: family {family.name!r} has no option {name!r}"
+                + (f"; its options: {known}" if known else "; it has none")
             )
+    return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in pairs.items()))
 
 
 @dataclass(frozen=True)

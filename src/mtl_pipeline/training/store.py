@@ -6,7 +6,8 @@ leaves only complete records (and, at worst, a ``*.partial`` that the next open 
 per model, not per shard, makes reuse independent of how models were grouped into shards.
 
 A model's fingerprint covers its job (id, kind, seed, meta, and each task's name, classes and
-row/label arrays), the ModelSpec (the embedding by content), the TrainSpec, a content hash of
+row/label arrays), the ModelSpec fields its family declares (``Family.fingerprint_fields``; the
+embedding by content), the TrainSpec, a content hash of
 the feature matrix, the dtype and input mode, and ``ENGINE_VERSION``. It leaves out the device:
 a model's initial weights, dropout masks and batch order come from its seed alone, drawn the
 same way on every device (``trainer.init_generators``), so CPU and CUDA results agree to float
@@ -59,9 +60,6 @@ logger = logging.getLogger(__name__)
 
 #: Bump when a change of the trainer changes its numbers: every stored model is then retrained.
 ENGINE_VERSION = "1"
-#: ModelSpec fields added after models were stored, with the default that reproduces those
-#: models: left out of the fingerprint at that default, so that stored fingerprints stay valid.
-FIELDS_ADDED_LATER = {"weight_init": "torch_default", "output_head": "softmax"}
 #: A ``*.partial`` older than this is debris of a killed save (a save takes well under a second).
 STALE_PARTIAL_SECONDS = 60.0
 RECORD_SUFFIX = ".rec"
@@ -88,24 +86,17 @@ def spec_fingerprint(
 ) -> str:
     """Everything a model's result depends on except its job (shared by a whole work group)."""
     h = hashlib.sha256()
-    fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
-    embedding = fields.pop("embedding")
-    if model.encoder != "mlp_soft":  # no effect elsewhere: fingerprints from before it stay valid
-        fields.pop("soft_sharing_lambda")
-    for name, default in FIELDS_ADDED_LATER.items():  # at their default: fingerprints stay valid
-        if fields[name] == default:
-            fields.pop(name)
     payload = {
         "engine": ENGINE_VERSION,
-        "model": fields,
+        "model": model.fingerprint_fields(),  # what its family declares (families.base)
         "train": dataclasses.asdict(train),
         "features": features_fp,
         "dtype": dtype,
         "input_mode": input_mode,
     }
     h.update(json.dumps(payload, sort_keys=True, default=str).encode())
-    if embedding is not None:
-        update_with_array(h, np.asarray(embedding))
+    if model.embedding is not None:
+        update_with_array(h, np.asarray(model.embedding))
     return h.hexdigest()
 
 

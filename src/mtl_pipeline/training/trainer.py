@@ -22,20 +22,17 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
 from tqdm.auto import tqdm
 
 from .batching import ChunkScheduler
 from .dropout import seed_keys
-from .families import TOKENS, family_of
-from .inputs import DenseInput, SparseInput, TokenInput
 from .layout import AUX_METRICS, METRICS, by_task_signature, curve_columns, has_aux, meta_keys
 from .losses import masked_cross_entropy
 from .metrics import f1_scores
+from .network import StackedNetwork
 from .optim import StackedAdam
 from .specs import ModelJob, ModelSpec, TrainingResult, TrainSpec
-from .stacked_mlp import StackedNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -95,31 +92,9 @@ class _ChunkOut:
 def _make_input(
     features: object, model: ModelSpec, device: torch.device, dtype: torch.dtype, mode: str
 ):
-    if family_of(model.encoder).input_kind == TOKENS:
-        if sp.issparse(features) or not np.issubdtype(np.asarray(features).dtype, np.integer):
-            raise TypeError(
-                f"features for encoder {model.encoder!r} must be an int64 (N, L) token-id array, "
-                f"got {type(features).__name__}"
-            )
-        return TokenInput(np.asarray(features), device)
-    if mode not in ("auto", "sparse", "dense"):
-        raise ValueError(f"input_mode must be 'auto', 'sparse' or 'dense', got {mode!r}")
-    if sp.issparse(features):
-        return (
-            DenseInput(features, device, dtype)
-            if mode == "dense"
-            else SparseInput(features, device, dtype)
-        )
-    arr = np.asarray(features)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(
-            f"MLP features must be float (dense or scipy.sparse), got dtype {arr.dtype}"
-        )
-    return (
-        SparseInput(sp.csr_matrix(arr), device, dtype)
-        if mode == "sparse"
-        else DenseInput(arr, device, dtype)
-    )
+    """The features on the device as the input adapter of the model's family."""
+    family = model.family
+    return family.input_kind.make(features, family.name, device, dtype, mode)
 
 
 def _validate(jobs: Sequence[ModelJob], n_rows: int) -> None:
@@ -181,7 +156,7 @@ def _bytes_per_model(
 
 def _activation_width(model: ModelSpec, inp) -> int:
     """Activation values per row (all hidden layers, or the sequence encoder) + a margin."""
-    return family_of(model.encoder).activation_width(model, inp.dim) + 64
+    return model.family.activation_width(model, inp.dim) + 64
 
 
 def _avg_nnz(inp) -> float:
@@ -199,7 +174,7 @@ def _to_device(arr: np.ndarray, device: torch.device) -> torch.Tensor:
 def _embedding(
     model: ModelSpec, device: torch.device, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor | None:
-    if not family_of(model.encoder).needs_embedding:
+    if not model.family.needs_embedding:
         return None
     if model.embedding is None:
         raise ValueError(

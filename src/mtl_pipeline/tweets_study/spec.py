@@ -8,7 +8,7 @@ only specs, never the raw mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,10 +48,13 @@ class EncoderSettings:
     activation: str
     kernel_sizes: tuple[int, ...]
     train_embedding: bool
+    #: ``tweets.model.options``: per encoder, its family's own settings (``Family.options``)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def model_spec(self, encoder: str, embedding: np.ndarray) -> ModelSpec:
         return ModelSpec(
             encoder=encoder,
+            options=self.options.get(encoder, {}),
             units=self.units,
             head_hidden=self.head_hidden,
             dropout=self.dropout,
@@ -86,6 +89,7 @@ def training_settings(params: Mapping[str, Any]) -> TrainingSettings:
     """``tweets.model``, ``tweets.train``, ``tweets.device``, ``tweets.training`` (execution)."""
     top = Params(params, "tweets")
     m = top.section("model")
+    encoders = m.choices("encoders", SEQUENCE_ENCODERS)
     model = EncoderSettings(
         units=m.integer("units", default=25, minimum=1),
         head_hidden=m.integer("head_hidden", default=25, minimum=0),
@@ -93,9 +97,10 @@ def training_settings(params: Mapping[str, Any]) -> TrainingSettings:
         activation=m.choice("activation", ACTIVATIONS, default="relu"),
         kernel_sizes=m.integers("kernel_sizes", default=(3,), minimum=1),
         train_embedding=m.boolean("train_embedding", default=False),
+        options=_encoder_options(m, encoders),
     )
     return TrainingSettings(
-        encoders=m.choices("encoders", SEQUENCE_ENCODERS),
+        encoders=encoders,
         model=model,
         train=train_spec(top.section("train")),
         execution=ExecutionSpec.from_params(
@@ -103,6 +108,25 @@ def training_settings(params: Mapping[str, Any]) -> TrainingSettings:
             "tweets.training",
         ),
     )
+
+
+def _encoder_options(m: Params, encoders: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``tweets.model.options`` (absent = none): a mapping per encoder of ``encoders``, each
+    checked by its family (``ModelSpec.options``)."""
+    raw = m.section("options", False).raw
+    bad = [name for name in raw if name not in encoders]
+    if bad:
+        raise ParameterError(
+            f"parameter {m.name('options')} names {bad}; expected entries of {list(encoders)} "
+            f"({m.name('encoders')})"
+        )
+    options = {str(name): dict(Params(raw, m.name("options")).section(name).raw) for name in raw}
+    for name, values in options.items():
+        try:
+            ModelSpec(encoder=name, options=values)
+        except ValueError as error:
+            raise ParameterError(f"parameter {m.name('options')}.{name}: {error}") from None
+    return options
 
 
 def cv_spec(params: Mapping[str, Any]) -> CVSpec:
