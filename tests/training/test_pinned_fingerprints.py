@@ -15,9 +15,9 @@ import sys
 import numpy as np
 import pytest
 
+from mtl_pipeline.provenance import features_fingerprint
 from mtl_pipeline.training import ModelJob, ModelSpec, TrainSpec
 from mtl_pipeline.training.store import (
-    features_fingerprint,
     model_fingerprint,
     probed_spec_fingerprint,
     spec_fingerprint,
@@ -194,7 +194,7 @@ KERINEC_PARAMS = {
     ],
 )
 def test_the_newsgroups_node_builds_specs_of_the_pinned_keys(params, epochs_key, name):
-    from mtl_pipeline.pipelines.newsgroups.nodes import _model_and_schedule
+    from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule as _model_and_schedule
 
     model, train = _model_and_schedule(params, epochs_key)
     assert spec_fingerprint(model, train, _features_fp(), "float32", "auto") == PINNED[name]
