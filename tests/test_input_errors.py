@@ -14,7 +14,7 @@ from mtl_pipeline.data.newsgroups import NewsgroupsDataError
 from mtl_pipeline.hooks import input_error_excepthook
 from mtl_pipeline.params import DegenerateTaskError, InputError, ParameterError, Params
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.tasks.hierarchy import HierarchyError
 from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
 
@@ -47,35 +47,36 @@ def _all_newsgroups():
         (
             "learning_rate",
             "fast",
-            "parameter newsgroups.training.learning_rate is 'fast'; expected a number > 0",
+            "parameter newsgroups.train.learning_rate is 'fast'; expected a number > 0",
         ),
         (
             "mtl_epochs",
             0,
-            "parameter newsgroups.training.mtl_epochs is 0; expected an integer >= 1",
+            "parameter newsgroups.train.mtl_epochs is 0; expected an integer >= 1",
         ),
         (
             "mtl_epochs",
             "ten",
-            "parameter newsgroups.training.mtl_epochs is 'ten'; expected an integer >= 1",
+            "parameter newsgroups.train.mtl_epochs is 'ten'; expected an integer >= 1",
         ),
         (
             "schedule",
             "together",
-            "parameter newsgroups.training.schedule is 'together'; expected one of "
+            "parameter newsgroups.train.schedule is 'together'; expected one of "
             "['joint', 'alternating', 'proportional', 'pooled']",
         ),
         (
             "dropout",
             1.5,
-            "parameter newsgroups.training.dropout is 1.5; expected a number >= 0.0 and < 1.0",
+            "parameter newsgroups.model.dropout is 1.5; expected a number >= 0.0 and < 1.0",
         ),
     ],
 )
 def test_training_parameters_are_named_as_the_user_wrote_them(key, value, message):
-    training = {**NEWSGROUPS["training"], key: value}
+    blocks = {block: dict(NEWSGROUPS[block]) for block in ("model", "train", "training")}
+    blocks["model" if key in newsgroups_spec.MODEL_KEYS else "train"][key] = value
     with pytest.raises(ParameterError) as err:
-        model_and_schedule(training, "mtl_epochs")
+        newsgroups_spec.training(blocks["model"], blocks["train"], blocks["training"])
     assert str(err.value) == message
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -58,6 +58,22 @@ def choose(registry: Mapping[str, T], name: str, what: str) -> T:
         raise ValueError(
             f"{what} must be one of {tuple(registry)}, got {name!r}{nearest(name, list(registry))}"
         ) from None
+
+
+def check_keys(
+    raw: Mapping[str, Any] | None,
+    allowed: Collection[str],
+    where: str,
+    moved: Mapping[str, str] | None = None,
+) -> None:
+    """Unknown keys of a parameter block are an error naming each and its nearest known key;
+    a key of ``moved`` (old key → its new parameter) says where it went instead."""
+    for key in sorted(set(raw or {}) - set(allowed)):
+        if moved and key in moved:
+            raise ParameterError(f"parameter {where}.{key} has moved: set it as {moved[key]}")
+        raise ParameterError(
+            f"unknown key {key!r} in parameter {where}{nearest(key, sorted(allowed))}"
+        )
 
 
 class Params:

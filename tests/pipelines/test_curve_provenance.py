@@ -56,4 +56,4 @@ def test_curves_without_fingerprints_are_refused():
 def test_compute_mtl_gains_refuses_mixed_learning_curves():
     mixed = pd.concat([_curves("stl"), _curves("mtl", training="t2")], ignore_index=True)
     with pytest.raises(ValueError, match="learning_curves does not come from one training run"):
-        compute_mtl_gains(pd.DataFrame(), mixed, {"gain_metric": "test_f1"})
+        compute_mtl_gains(pd.DataFrame(), mixed, {"metric": "test_f1"})

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mtl_pipeline.specs.newsgroups import SAMPLE_NAMES  # the names the spec layer passes
 from mtl_pipeline.tasks.samples import sample_tasks
 
 
@@ -47,12 +48,14 @@ def test_per_task_sampling_draws_from_both_classes_together(documents):
 
 def test_too_few_documents_names_the_parameter(documents):
     with pytest.raises(ValueError, match=r"'c' has 5 training documents.*train_per_class=6"):
-        sample_tasks(documents, [("a vs c", 0)], train_size=6)
+        sample_tasks(documents, [("a vs c", 0)], train_size=6, names=SAMPLE_NAMES)
 
 
 def test_unknown_sampling_mode_names_the_parameter(documents):
     with pytest.raises(ValueError, match="newsgroups.sampling"):
-        sample_tasks(documents, [("a vs b", 0)], train_size=2, sampling="weird")
+        sample_tasks(
+            documents, [("a vs b", 0)], train_size=2, sampling="weird", names=SAMPLE_NAMES
+        )
 
 
 def test_test_sample_is_drawn_per_task_and_seed(documents):
@@ -69,4 +72,4 @@ def test_test_sample_is_drawn_per_task_and_seed(documents):
 
 def test_bad_test_size_names_the_parameter(documents):
     with pytest.raises(ValueError, match="newsgroups.test_per_task"):
-        sample_tasks(documents, [("a vs b", 0)], train_size=2, test_size=0)
+        sample_tasks(documents, [("a vs b", 0)], train_size=2, test_size=0, names=SAMPLE_NAMES)

@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from mtl_pipeline.params import ParameterError
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule as _model_and_schedule
-from mtl_pipeline.pipelines.newsgroups_training import random_draws as _random_draws
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.tasks.jobs import model_draw_seed, mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import sample_tasks
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec, train_stacked
@@ -248,6 +247,24 @@ def test_per_seed_draws_share_the_start_and_per_model_draws_are_independent():
     np.testing.assert_array_equal(train_loss(stl_own), own)
 
 
+def _blocks(flat: dict) -> dict:
+    """The flat settings as today's blocks (both kinds' epochs given, as conf/base does)."""
+    blocks = newsgroups_spec.split_training_block(flat)
+    blocks["train"] = {"stl_epochs": 3, "mtl_epochs": 3, **blocks["train"]}
+    return blocks
+
+
+def _model_and_schedule(flat: dict, epochs_key: str):
+    blocks = _blocks(flat)
+    kind = epochs_key.removesuffix("_epochs")
+    model = newsgroups_spec.model_spec(blocks["model"])
+    return model, newsgroups_spec.train_spec(blocks["train"]).schedule_of(kind)
+
+
+def _random_draws(flat: dict) -> str:
+    return newsgroups_spec.train_spec(_blocks(flat)["train"]).random_draws
+
+
 def test_switch_parameters_are_read_and_checked_as_written():
     base = {
         "hidden_sizes": [100, 100],
@@ -266,7 +283,7 @@ def test_switch_parameters_are_read_and_checked_as_written():
     assert (model.weight_init, model.output_head) == ("keras_default", "sigmoid")
     assert _random_draws({**base, "random_draws": "per_model"}) == "per_model"
     for key, value in (("weight_init", "keras"), ("output_head", "logistic")):
-        with pytest.raises(ParameterError, match=f"parameter newsgroups.training.{key} is"):
+        with pytest.raises(ParameterError, match=f"parameter newsgroups.model.{key} is"):
             _model_and_schedule({**base, key: value}, "stl_epochs")
-    with pytest.raises(ParameterError, match="newsgroups.training.random_draws"):
+    with pytest.raises(ParameterError, match="newsgroups.train.random_draws"):
         _random_draws({**base, "random_draws": "independent"})

@@ -194,9 +194,11 @@ KERINEC_PARAMS = {
     ],
 )
 def test_the_newsgroups_node_builds_specs_of_the_pinned_keys(params, epochs_key, name):
-    from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule as _model_and_schedule
+    from mtl_pipeline.specs import newsgroups as newsgroups_spec
 
-    model, train = _model_and_schedule(params, epochs_key)
+    blocks = newsgroups_spec.split_training_block({"mtl_epochs": 100, **params})
+    model = newsgroups_spec.model_spec(blocks["model"])
+    train = newsgroups_spec.train_spec(blocks["train"]).schedule_of(epochs_key.split("_")[0])
     assert spec_fingerprint(model, train, _features_fp(), "float32", "auto") == PINNED[name]
 
 

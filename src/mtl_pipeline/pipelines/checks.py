@@ -11,42 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.params import ParameterError, Params, check_keys
 from mtl_pipeline.pipelines import meta_params
 from mtl_pipeline.pipelines.factors import nodes as factors_nodes
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.pipelines.predict import nodes as predict_nodes
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.tasks.hierarchy import parse_hierarchy
-from mtl_pipeline.training.executor import ExecutionSpec
 from mtl_pipeline.tweets_study import spec as tweet_spec
 
 
-def check_newsgroups_training(training: Mapping[str, Any]) -> None:
-    """``newsgroups.training``: both models' specs, the execution settings, and the epochs at
-    which gains are read (within the epochs trained)."""
-    epochs = {}
-    for kind in ("stl", "mtl"):
-        _, schedule = model_and_schedule(dict(training), f"{kind}_epochs")
-        epochs[kind] = schedule.epochs
-    ExecutionSpec.from_params(training, "newsgroups.training")
-    p = Params(training, "newsgroups.training")
-    p.text("gain_metric")
-    for kind in ("stl", "mtl"):
-        at = p.optional_integer(f"{kind}_eval_epoch", minimum=1)
-        if at is not None and at > epochs[kind]:
-            raise ParameterError(
-                f"parameter {p.name(f'{kind}_eval_epoch')} is {at}, after the last trained epoch "
-                f"({p.name(f'{kind}_epochs')} = {epochs[kind]})"
-            )
-
-
 def check_newsgroups(params: Mapping[str, Any]) -> None:
-    """``newsgroups``: the hierarchy's shape, the seeds, and ``newsgroups.training``."""
+    """``newsgroups``: the hierarchy's shape, the seeds, the samples, the TF-IDF, and the
+    model, train, training and gain blocks (the gains' epochs within the epochs trained)."""
     p = Params(params, "newsgroups")
+    check_keys(p.raw, newsgroups_spec.TOP_KEYS, "newsgroups")
     parse_hierarchy(p.items("hierarchy"))
     p.integers("seeds", minimum=0)
     p.optional_integer("pairs_per_problem", minimum=1)
-    check_newsgroups_training(p.section("training").raw)
+    newsgroups_spec.sample_spec(p.raw)
+    newsgroups_spec.tfidf_max_features(p.section("tfidf").raw)
+    training = newsgroups_spec.training(
+        p.section("model").raw, p.section("train").raw, p.section("training").raw
+    )
+    newsgroups_spec.gain_spec(p.section("gain").raw, training.train)
 
 
 def check_tweets(params: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ never passes silently.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,8 @@ from mtl_pipeline.meta.config import MetaModelConfig
 from mtl_pipeline.meta.predictors import resolve_predictors
 from mtl_pipeline.meta.targets import TargetSettings
 from mtl_pipeline.params import ParameterError, Params, nearest
-from mtl_pipeline.pipelines.newsgroups_training import warmup_model_and_schedule
-from mtl_pipeline.training.executor import ExecutionSpec
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.training.families import HARD
 from mtl_pipeline.training.gradtag import GradTagSettings
 from mtl_pipeline.training.probes import WarmupSpec
 
@@ -80,13 +81,13 @@ SECTION_KEYS = {
 }
 #: newsgroups.* parameters that decide a task's sample (and so its dataset features).
 _SAMPLE_KEYS = ("remove_headers_footers_quotes", "train_per_class", "sampling", "test_per_task")
-#: newsgroups.training.* parameters that decide a pair's warm-up (with meta.warmup).
+#: newsgroups.model/train parameters that decide a pair's warm-up (with meta.warmup).
 _WARMUP_TRAIN_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate")
 _WARMUP_TRAIN_KEYS += ("schedule", "cut_mtl_test_to_shorter_task")
-#: newsgroups.training.* parameters that decide a single-task learning curve.
+#: newsgroups.model/train parameters that decide a single-task learning curve.
 _STL_KEYS = ("hidden_sizes", "activation", "dropout", "batch_size", "learning_rate", "stl_epochs")
-#: newsgroups.training.* switches of the released model (absent = this project's model): recorded
-#: only when set, so that meta-models fitted before they existed keep matching.
+#: newsgroups.model/train switches of the released model (absent = this project's model):
+#: recorded only when set, so that meta-models fitted before they existed keep matching.
 _MODEL_SWITCH_KEYS = ("weight_init", "output_head", "random_draws")
 
 
@@ -179,17 +180,20 @@ def gradtag_settings(warmup: Mapping[str, Any]) -> GradTagSettings | None:
     )
 
 
-def warmup_spec(params: Mapping[str, Any], training: dict[str, Any]) -> WarmupSpec | None:
-    """Section ``warmup`` with ``newsgroups.training``: the warm-up to train (None when
-    disabled)."""
+def warmup_spec(
+    params: Mapping[str, Any], training: newsgroups_spec.NewsgroupsTraining
+) -> WarmupSpec | None:
+    """Section ``warmup`` with the study's training specs: the warm-up to train (None when
+    disabled): the MTL model, always with hard sharing (the affinity is defined on shared
+    layers), for ``meta.warmup.epochs``."""
     p = section(params, "warmup", WARMUP_KEYS)
     if not p["enabled"]:
         return None
-    model, schedule = warmup_model_and_schedule(training, int(p["epochs"]))
+    epochs = Params(p, "meta.warmup").integer("epochs", minimum=1)
     return WarmupSpec(
-        model=model,
-        schedule=schedule,
-        execution=ExecutionSpec.from_params(training, "newsgroups.training"),
+        model=dataclasses.replace(training.model, sharing=HARD, soft_sharing_lambda=0.0),
+        schedule=training.train.schedule_of("mtl", epochs),
+        execution=training.execution,
         lookahead_lr=float(p["lookahead_lr"]),
         gradtag=gradtag_settings(p),
     )
@@ -242,7 +246,10 @@ def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, dict[str
     return settings, choice
 
 
-def _training_settings(training: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+def _training_settings(newsgroups: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The model and train settings of ``keys``, recorded under the one name they had before
+    ``newsgroups.training`` was split (so that fitted meta-models keep matching)."""
+    training = {**(newsgroups.get("model") or {}), **(newsgroups.get("train") or {})}
     chosen = {k: training.get(k) for k in keys}
     return chosen | {k: training[k] for k in _MODEL_SWITCH_KEYS if training.get(k) is not None}
 
@@ -256,14 +263,13 @@ def _dataset_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], ou
 def _warmup_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], out: dict) -> None:
     out["meta"]["warmup"] = dict(meta["warmup"])
     out["newsgroups"]["tfidf"] = dict(newsgroups["tfidf"])
-    training = newsgroups["training"]
-    out["newsgroups"]["warmup_training"] = _training_settings(training, _WARMUP_TRAIN_KEYS)
+    out["newsgroups"]["warmup_training"] = _training_settings(newsgroups, _WARMUP_TRAIN_KEYS)
 
 
 def _curve_settings(meta: Mapping[str, Any], newsgroups: Mapping[str, Any], out: dict) -> None:
     out["meta"]["curve_features"] = dict(meta["curve_features"])
     out["newsgroups"]["tfidf"] = dict(newsgroups["tfidf"])
-    out["newsgroups"]["training"] = _training_settings(newsgroups["training"], _STL_KEYS)
+    out["newsgroups"]["training"] = _training_settings(newsgroups, _STL_KEYS)
 
 
 #: Feature table → the parameters that decide it (in the order they are recorded).

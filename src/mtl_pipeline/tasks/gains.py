@@ -3,10 +3,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from mtl_pipeline.params import InputError, ParameterError
 from mtl_pipeline.tasks.hierarchy import pair_seeds
+
+#: Learning-curve columns a gain can be read on (binary F1 of the positive class, macro F1,
+#: accuracy; the released code: accuracy).
+GAIN_METRICS = ("test_f1", "test_macro_f1", "test_accuracy")
+
+
+@dataclass(frozen=True)
+class GainNames:
+    """How errors name the settings of :func:`compute_gains` (the spec layer passes the
+    parameters' names)."""
+
+    metric: str = "gain_metric"
+    stl_epoch: str = "stl_eval_epoch"
+    mtl_epoch: str = "mtl_eval_epoch"
+
 
 GAIN_COLUMNS = [
     "pair_id",
@@ -41,6 +58,7 @@ def compute_gains(
     metric: str = "test_f1",
     stl_epoch: int | None = None,
     mtl_epoch: int | None = None,
+    names: GainNames = GainNames(),
 ) -> pd.DataFrame:
     """One row per ``task_pairs`` row × seed: STL and MTL score of the main task and the gain.
 
@@ -49,11 +67,11 @@ def compute_gains(
     """
     if metric not in learning_curves.columns:
         raise ParameterError(
-            f"newsgroups.training.gain_metric '{metric}' is not a learning-curve column; "
-            f"choose one of test_f1, test_macro_f1, test_accuracy"
+            f"{names.metric} '{metric}' is not a learning-curve column; "
+            f"choose one of {', '.join(GAIN_METRICS)}"
         )
-    stl = _at_epoch(learning_curves, stl_epoch, "stl", "newsgroups.training.stl_eval_epoch")
-    mtl = _at_epoch(learning_curves, mtl_epoch, "mtl", "newsgroups.training.mtl_eval_epoch")
+    stl = _at_epoch(learning_curves, stl_epoch, "stl", names.stl_epoch)
+    mtl = _at_epoch(learning_curves, mtl_epoch, "mtl", names.mtl_epoch)
     stl = stl[["task", "seed", "epoch", metric]].rename(
         columns={"task": "main_task", "epoch": "stl_epoch", metric: "stl_score"}
     )
@@ -111,6 +129,7 @@ def rescore_gains(
     metric: str,
     stl_epoch: int | None = None,
     mtl_epoch: int | None = None,
+    names: GainNames = GainNames(),
 ) -> pd.DataFrame:
     """The same pair × seed rows as ``gains``, scored on another learning-curve ``metric``.
 

@@ -15,12 +15,38 @@ SAMPLE_COLUMNS = ["task", "seed", "split", "doc_id", "row", "label"]
 SAMPLING_MODES = ("per_class", "per_task")
 
 
+@dataclass(frozen=True)
+class SampleNames:
+    """How errors name the three sampling settings: the arguments' own names here; the spec
+    layer passes the parameters' (``newsgroups.train_per_class``, ...)."""
+
+    sampling: str = "sampling"
+    train_size: str = "train_size"
+    test_size: str = "test_size"
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """The arguments of :func:`sample_tasks` besides the documents and the (task, seed)s."""
+
+    train_size: int
+    sampling: str = "per_class"
+    test_size: int | None = None
+    names: SampleNames = SampleNames()
+
+    def draw(self, documents: pd.DataFrame, task_seeds: Sequence[tuple[str, int]]) -> pd.DataFrame:
+        return sample_tasks(
+            documents, task_seeds, self.train_size, self.sampling, self.test_size, self.names
+        )
+
+
 def sample_tasks(
     documents: pd.DataFrame,
     task_seeds: Sequence[tuple[str, int]],
     train_size: int,
     sampling: str = "per_class",
     test_size: int | None = None,
+    names: SampleNames = SampleNames(),
 ) -> pd.DataFrame:
     """Sample training (and optionally test) documents per task and seed.
 
@@ -36,10 +62,10 @@ def sample_tasks(
             task has fewer; the released code: 700, ``run_models.py: nb_ex``).
 
     Raises:
-        ValueError: naming the parameter when ``sampling`` is unknown, a size is not positive,
+        ValueError: naming the setting as ``names`` says when ``sampling`` is unknown, a size is not positive,
             or a class has fewer training documents than asked.
     """
-    _check_sampling(sampling, train_size, test_size)
+    _check_sampling(sampling, train_size, test_size, names)
     seeds_of: dict[str, list[int]] = {}
     for task, seed in task_seeds:
         seeds_of.setdefault(task, []).append(seed)
@@ -48,10 +74,10 @@ def sample_tasks(
     doc_ids = documents["doc_id"].to_numpy()
     parts = []
     for task, seeds in seeds_of.items():
-        pools = _task_pools(task, by_group_split, train_size, sampling)
+        pools = _task_pools(task, by_group_split, train_size, sampling, names)
         for seed in seeds:
             rng = np.random.default_rng(seed)
-            train = _draw_train(pools, rng, task, train_size, sampling)
+            train = _draw_train(pools, rng, task, train_size, sampling, names)
             test = _draw_test(pools, rng, test_size)
             for split, (rows, labels) in (("train", train), ("test", test)):
                 parts.append(
@@ -69,21 +95,17 @@ def sample_tasks(
     return pd.concat(parts, ignore_index=True)[SAMPLE_COLUMNS]
 
 
-def _check_sampling(sampling: str, train_size: int, test_size: int | None) -> None:
+def _check_sampling(
+    sampling: str, train_size: int, test_size: int | None, names: SampleNames
+) -> None:
     if sampling not in SAMPLING_MODES:
-        raise ParameterError(
-            f"newsgroups.sampling must be one of {SAMPLING_MODES}, got '{sampling}'"
-        )
+        raise ParameterError(f"{names.sampling} must be one of {SAMPLING_MODES}, got '{sampling}'")
     if isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1:
-        raise ParameterError(
-            f"newsgroups.train_per_class must be an integer ≥ 1, got {train_size!r}"
-        )
+        raise ParameterError(f"{names.train_size} must be an integer ≥ 1, got {train_size!r}")
     if test_size is not None and (
         isinstance(test_size, bool) or not isinstance(test_size, int) or test_size < 1
     ):
-        raise ParameterError(
-            f"newsgroups.test_per_task must be null or an integer ≥ 1, got {test_size!r}"
-        )
+        raise ParameterError(f"{names.test_size} must be null or an integer ≥ 1, got {test_size!r}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,9 @@ def _labelled(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts), np.concatenate(labels)
 
 
-def _task_pools(task: str, by_group_split, train_size: int, sampling: str) -> _Pools:
+def _task_pools(
+    task: str, by_group_split, train_size: int, sampling: str, names: SampleNames
+) -> _Pools:
     classes = task_classes(task)
     class_rows = [by_group_split.get((group, "train"), np.array([], int)) for group in classes]
     test_rows = [by_group_split.get((group, "test"), np.array([], int)) for group in classes]
@@ -112,7 +136,7 @@ def _task_pools(task: str, by_group_split, train_size: int, sampling: str) -> _P
         if len(rows) < needed:
             raise ParameterError(
                 f"Task '{task}': newsgroup '{group}' has {len(rows)} training documents, "
-                f"fewer than newsgroups.train_per_class={train_size}"
+                f"fewer than {names.train_size}={train_size}"
             )
     test_pool, test_pool_labels = _labelled(test_rows)
     pool, pool_labels = _labelled(class_rows)
@@ -120,7 +144,12 @@ def _task_pools(task: str, by_group_split, train_size: int, sampling: str) -> _P
 
 
 def _draw_train(
-    pools: _Pools, rng: np.random.Generator, task: str, train_size: int, sampling: str
+    pools: _Pools,
+    rng: np.random.Generator,
+    task: str,
+    train_size: int,
+    sampling: str,
+    names: SampleNames,
 ) -> tuple[np.ndarray, np.ndarray]:
     if sampling == "per_class":
         picked = [
@@ -132,7 +161,7 @@ def _draw_train(
     if len(pools.pool) < train_size:
         raise ParameterError(
             f"Task '{task}' has {len(pools.pool)} training documents, fewer than "
-            f"newsgroups.train_per_class={train_size} (sampling per_task)"
+            f"{names.train_size}={train_size} (sampling per_task)"
         )
     chosen = np.sort(rng.choice(len(pools.pool), size=train_size, replace=False))
     return pools.pool[chosen], pools.pool_labels[chosen]

@@ -24,7 +24,7 @@ def fit_tfidf(
         vocabulary table ``term, column, document_frequency, idf``.
     """
     if max_features < 1:
-        raise ParameterError(f"newsgroups.tfidf.max_features must be ≥ 1, got {max_features}")
+        raise ParameterError(f"max_features must be ≥ 1, got {max_features}")
     fit_mask = np.asarray(fit_mask, dtype=bool)
     if not fit_mask.any():
         raise ValueError("TF-IDF needs at least one training document to fit on")

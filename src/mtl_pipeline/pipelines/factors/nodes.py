@@ -1,12 +1,13 @@
 """Nodes of the ``factors`` pipeline: thin adapters from catalog data to ``mtl_pipeline.factors``.
 
-The sweeps train with the base study's settings (``newsgroups.training``, the same model and
-schedule specs, the same shard store), so a sweep point equal to the base configuration is
+The sweeps train with the base study's settings (``newsgroups.model``/``train``/``training``, the
+same model and schedule specs, the same shard store), so a sweep point equal to the base configuration is
 looked up, not trained, once ``kedro run --pipelines=meta`` has trained it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -34,14 +35,13 @@ from mtl_pipeline.factors.sweeps import (
     sweep_task_samples,
 )
 from mtl_pipeline.features.dataset import build_task_counts, task_statistics
-from mtl_pipeline.params import ParameterError, Params, check_degenerate
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule, random_draws
+from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.pipelines.newsgroups_training import draw_task_samples
 from mtl_pipeline.reporting.factors_figures import factor_gains_figure, factor_gains_plotly
-from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy, task_seeds
-from mtl_pipeline.tasks.samples import degenerate_samples, sample_tasks
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy
 from mtl_pipeline.training.executor import (
     FINGERPRINT_COLUMN,
-    ExecutionSpec,
     WorkGroup,
     train_durably,
 )
@@ -78,12 +78,8 @@ def build_factor_samples(
 ) -> pd.DataFrame:
     """The base study's samples of the sweep's tasks (the same draw as ``build_task_samples``:
     the sweep samples are nested subsamples of them)."""
-    samples = sample_tasks(
-        documents, task_seeds(factor_pairs), newsgroups["train_per_class"], "per_class",
-        newsgroups.get("test_per_task"),
-    )  # fmt: skip
-    check_degenerate(degenerate_samples(samples), "error", None)
-    return samples
+    base = dataclasses.replace(newsgroups_spec.sample_spec(newsgroups), sampling="per_class")
+    return draw_task_samples(documents, factor_pairs, base)
 
 
 def _plan(
@@ -93,13 +89,13 @@ def _plan(
     factors: dict[str, Any],
 ) -> tuple[FactorsSpec, SweepPlan]:
     spec = _spec(factors, newsgroups)
-    training = newsgroups["training"]
+    train = newsgroups_spec.train_spec(newsgroups.get("train"))
     plan = plan_sweeps(
         factor_pairs,
         task_samples,
         sweep_points(spec, int(newsgroups["train_per_class"])),
-        random_draws(training),
-        bool(training.get("cut_mtl_test_to_shorter_task", False)),
+        train.random_draws,
+        train.cut_mtl_test_to_shorter_task,
     )
     return spec, plan
 
@@ -115,9 +111,9 @@ def train_factor_models(
     study or an earlier sweep trained). Returns the run rows (with each model's store
     fingerprint) and each model's main-task scores from its final test predictions."""
     spec, plan = _plan(factor_pairs, factor_task_samples, newsgroups, factors)
-    training = newsgroups["training"]
-    stl_model, stl_schedule = model_and_schedule(training, "stl_epochs")
-    mtl_model, mtl_schedule = model_and_schedule(training, "mtl_epochs")
+    training = newsgroups_spec.training(
+        newsgroups.get("model"), newsgroups.get("train"), newsgroups.get("training")
+    )
     logger.info(
         "factors: %d runs (%d degenerate), %d distinct STL + %d distinct MTL models "
         "(%d of the runs at the base configuration)",
@@ -127,10 +123,10 @@ def train_factor_models(
     results, _ = train_durably(
         tfidf_matrix,
         [
-            WorkGroup("stl", plan.stl, stl_model, stl_schedule),
-            WorkGroup("mtl", plan.mtl, mtl_model, mtl_schedule),
+            WorkGroup("stl", plan.stl, training.model, training.train.schedule_of("stl")),
+            WorkGroup("mtl", plan.mtl, training.model, training.train.schedule_of("mtl")),
         ],
-        ExecutionSpec.from_params(training, "newsgroups.training"),
+        training.execution,
     )
     predictions = pd.concat([r.predictions for r in results], ignore_index=True)
     curves = pd.concat([r.curves for r in results], ignore_index=True)

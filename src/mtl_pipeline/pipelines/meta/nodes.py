@@ -47,6 +47,7 @@ from mtl_pipeline.reporting.figures import (
 )
 from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_comparison_metrics
 from mtl_pipeline.reporting.tables import paper_comparison
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.training.probes import train_warmup_probes
 
 
@@ -72,15 +73,18 @@ def compute_warmup_features(
     tfidf_matrix: Any,
     task_pairs: pd.DataFrame,
     task_samples: pd.DataFrame,
-    training_params: dict[str, Any],
+    model: dict[str, Any],
+    train: dict[str, Any],
+    execution: dict[str, Any],
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
     """TAG affinity and gradient cosine per pair × seed over a short joint warm-up of each
     pair's MTL model (section ``warmup``; no columns but the keys when disabled)."""
-    spec = warmup_spec(params, training_params)
+    training = newsgroups_spec.training(model, train, execution)
+    spec = warmup_spec(params, training)
     if spec is None:
         return empty_warmup_features()
-    jobs = mtl_model_jobs(task_pairs, task_samples, training_params)
+    jobs = mtl_model_jobs(task_pairs, task_samples, training.train)
     return warmup_features(task_pairs, train_warmup_probes(tfidf_matrix, jobs, spec))
 
 

@@ -31,6 +31,8 @@ def meta_stage() -> Pipeline:
                     "tfidf_matrix",
                     "task_pairs",
                     "task_samples",
+                    "params:newsgroups.model",
+                    "params:newsgroups.train",
                     "params:newsgroups.training",
                     "params:meta",
                 ],

@@ -20,6 +20,7 @@ from mtl_pipeline.pipelines.newsgroups_training import (
     stl_model_jobs,
     train_curves,
 )
+from mtl_pipeline.specs import newsgroups as spec
 from mtl_pipeline.tasks.gains import compute_gains, summarise_gains
 from mtl_pipeline.tasks.hierarchy import (
     assign_seeds,
@@ -52,7 +53,9 @@ def build_tfidf(
 ) -> tuple[sp.csr_matrix, pd.DataFrame]:
     """TF-IDF of every document, fit on the training split."""
     matrix, vocabulary = fit_tfidf(
-        documents["text"], (documents["split"] == "train").to_numpy(), params["max_features"]
+        documents["text"],
+        (documents["split"] == "train").to_numpy(),
+        spec.tfidf_max_features(params),
     )
     logger.info("TF-IDF: %d documents × %d terms, %d non-zeros", *matrix.shape, matrix.nnz)
     return matrix, vocabulary
@@ -86,7 +89,7 @@ def build_task_samples(
     A task whose training or test sample holds one class (e.g. a newsgroup without test
     documents) stops the run: its F1 would be reported as a finding.
     """
-    return draw_task_samples(documents, task_pairs, params)
+    return draw_task_samples(documents, task_pairs, spec.sample_spec(params))
 
 
 #: Provenance columns of the learning curves: combined curves must agree on both.
@@ -97,24 +100,30 @@ def train_stl_models(
     tfidf_matrix: sp.csr_matrix,
     task_pairs: pd.DataFrame,
     task_samples: pd.DataFrame,
-    params: dict[str, Any],
+    model: dict[str, Any],
+    train: dict[str, Any],
+    execution: dict[str, Any],
 ) -> pd.DataFrame:
     """Single-task models: one per task and seed (reused from the shard store when trained
     before). Returns their curves, with the fingerprints they were made from."""
-    jobs = stl_model_jobs(task_pairs, task_samples, params)
-    return train_curves(tfidf_matrix, jobs, task_samples, params, "stl")
+    training = spec.training(model, train, execution)
+    jobs = stl_model_jobs(task_pairs, task_samples, training.train)
+    return train_curves(tfidf_matrix, jobs, task_samples, training, "stl")
 
 
 def train_mtl_models(
     tfidf_matrix: sp.csr_matrix,
     task_pairs: pd.DataFrame,
     task_samples: pd.DataFrame,
-    params: dict[str, Any],
+    model: dict[str, Any],
+    train: dict[str, Any],
+    execution: dict[str, Any],
 ) -> pd.DataFrame:
     """Multi-task models: one per distinct pair and seed (reused from the shard store when
     trained before). Returns their curves, with the fingerprints they were made from."""
-    jobs = mtl_model_jobs(task_pairs, task_samples, params)
-    return train_curves(tfidf_matrix, jobs, task_samples, params, "mtl")
+    training = spec.training(model, train, execution)
+    jobs = mtl_model_jobs(task_pairs, task_samples, training.train)
+    return train_curves(tfidf_matrix, jobs, task_samples, training, "mtl")
 
 
 class MixedRunsError(InputError):
@@ -153,14 +162,17 @@ def combine_learning_curves(stl_curves: pd.DataFrame, mtl_curves: pd.DataFrame) 
 def compute_mtl_gains(
     task_pairs: pd.DataFrame, learning_curves: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per pair × seed gains of MTL over STL on the main task, and Table 1's summary."""
+    """Per pair × seed gains of MTL over STL on the main task (``newsgroups.gain``), and
+    Table 1's summary."""
     _provenance(learning_curves, "learning_curves")
+    gain = spec.gain_spec(params)
     gains = compute_gains(
         task_pairs,
         learning_curves,
-        metric=params["gain_metric"],
-        stl_epoch=params.get("stl_eval_epoch"),
-        mtl_epoch=params.get("mtl_eval_epoch"),
+        metric=gain.metric,
+        stl_epoch=gain.stl_epoch,
+        mtl_epoch=gain.mtl_epoch,
+        names=spec.GAIN_NAMES,
     )
     summary = summarise_gains(gains)
     for row in summary.itertuples():

@@ -5,6 +5,9 @@ from kedro.pipeline import Pipeline, node, pipeline
 from mtl_pipeline.pipelines.newsgroups import nodes
 from mtl_pipeline.pipelines.stages import staged
 
+#: The model, its training schedule, and where it trains (specs.newsgroups.training).
+TRAINING = ["params:newsgroups.model", "params:newsgroups.train", "params:newsgroups.training"]
+
 
 @staged
 def create_pipeline(**kwargs) -> Pipeline:
@@ -40,14 +43,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.train_stl_models,
-                inputs=["tfidf_matrix", "task_pairs", "task_samples", "params:newsgroups.training"],
+                inputs=["tfidf_matrix", "task_pairs", "task_samples", *TRAINING],
                 outputs="stl_learning_curves",
                 name="train_stl_models",
                 tags=["training"],
             ),
             node(
                 nodes.train_mtl_models,
-                inputs=["tfidf_matrix", "task_pairs", "task_samples", "params:newsgroups.training"],
+                inputs=["tfidf_matrix", "task_pairs", "task_samples", *TRAINING],
                 outputs="mtl_learning_curves",
                 name="train_mtl_models",
                 tags=["training"],
@@ -61,7 +64,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.compute_mtl_gains,
-                inputs=["task_pairs", "learning_curves", "params:newsgroups.training"],
+                inputs=["task_pairs", "learning_curves", "params:newsgroups.gain"],
                 outputs=["mtl_gains", "mtl_gains_summary"],
                 name="compute_mtl_gains",
                 tags=["training"],

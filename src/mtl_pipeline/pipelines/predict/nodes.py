@@ -30,6 +30,7 @@ from mtl_pipeline.pipelines.newsgroups_training import (
     stl_model_jobs,
     train_curves,
 )
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
 from mtl_pipeline.training.probes import train_warmup_probes
 
@@ -106,7 +107,7 @@ def build_prediction_samples(
     documents: pd.DataFrame, pairs: pd.DataFrame, newsgroups_params: dict[str, Any]
 ) -> pd.DataFrame:
     """The seeded samples of the pairs' tasks, drawn exactly as for training."""
-    return draw_task_samples(documents, pairs, newsgroups_params)
+    return draw_task_samples(documents, pairs, newsgroups_spec.sample_spec(newsgroups_params))
 
 
 def _merge(features: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +123,9 @@ def compute_prediction_features(
     tfidf_matrix: sp.csr_matrix,
     meta_model: MetaPredictor,
     meta_params: Mapping[str, Any],
-    training_params: dict[str, Any],
+    model: dict[str, Any],
+    train: dict[str, Any],
+    execution: dict[str, Any],
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
     """Dataset features of every pair × seed; the warm-up affinities when the meta-model uses
@@ -130,17 +133,18 @@ def compute_prediction_features(
     features of the two tasks' single-task curves (trained here, or reused from the shard
     store)."""
     started = time.perf_counter()
+    training = newsgroups_spec.training(model, train, execution)
     options = dataset_feature_options(meta_params)
     features = dataset_features(pairs, samples, documents, **options)
     if WARMUP_TABLE in meta_model.feature_tables():
-        spec, warmup = warmup_spec(meta_params, training_params), empty_warmup_features()
+        spec, warmup = warmup_spec(meta_params, training), empty_warmup_features()
         if spec is not None:
-            jobs = mtl_model_jobs(pairs, samples, training_params)
+            jobs = mtl_model_jobs(pairs, samples, training.train)
             warmup = warmup_features(pairs, train_warmup_probes(tfidf_matrix, jobs, spec))
         features = _merge(features, warmup)
     if _predict_params(params)["stl_curves"]:
-        jobs = stl_model_jobs(pairs, samples, training_params)
-        curves = train_curves(tfidf_matrix, jobs, samples, training_params, "stl")
+        jobs = stl_model_jobs(pairs, samples, training.train)
+        curves = train_curves(tfidf_matrix, jobs, samples, training, "stl")
         features = _merge(
             features, curve_features(pairs, curves, **curve_feature_options(meta_params))
         )

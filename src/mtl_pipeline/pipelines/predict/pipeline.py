@@ -43,6 +43,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "tfidf_matrix",
                     "fitted_meta_model",
                     "params:meta",
+                    "params:newsgroups.model",
+                    "params:newsgroups.train",
                     "params:newsgroups.training",
                     "params:predict",
                 ],
