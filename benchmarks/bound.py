@@ -41,8 +41,8 @@ import numpy as np
 import torch
 
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.settings import project_parameters
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.tasks.jobs import mtl_jobs
 from mtl_pipeline.training import train_stacked
 from mtl_pipeline.training.batching import ChunkScheduler
@@ -70,7 +70,8 @@ def real_jobs(archive: str, n_models: int):
     jobs = mtl_jobs(pairs, samples)[:n_models]
     if len(jobs) < n_models:
         raise ValueError(f"--models {n_models}: only {len(jobs)} MTL jobs in the configuration")
-    model, train = model_and_schedule(ng["training"], "mtl_epochs")
+    model = newsgroups_spec.model_spec(ng["model"])
+    train = newsgroups_spec.train_spec(ng["train"]).schedule_of("mtl")
     return tfidf, jobs, model, train
 
 

@@ -31,8 +31,8 @@ import torch
 
 from mtl_pipeline.pipelines.factors import nodes as factor_nodes
 from mtl_pipeline.pipelines.newsgroups import nodes as ng_nodes
-from mtl_pipeline.pipelines.newsgroups_training import model_and_schedule
 from mtl_pipeline.settings import project_parameters
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,8 +69,8 @@ def main() -> None:
     n_stl, n_mtl = len(plan.stl), len(plan.mtl)
     new_stl = sum(j.model_id not in base_ids for j in plan.stl)
     new_mtl = sum(j.model_id not in base_ids for j in plan.mtl)
-    training = ng["training"]
-    epochs = {"stl": int(training["stl_epochs"]), "mtl": int(training["mtl_epochs"])}
+    train = newsgroups_spec.train_spec(ng["train"])
+    epochs = {"stl": train.stl_epochs, "mtl": train.mtl_epochs}
     print(
         f"env {args.env}: pairs {pairs['group'].value_counts().to_dict()} x seeds "
         f"{list(factors['seeds'])}; {len(runs)} runs ({int((runs['status'] != 'ok').sum())} "
@@ -91,9 +91,8 @@ def main() -> None:
         chosen = [
             jobs[i] for i in rng.choice(len(jobs), min(args.sample, len(jobs)), replace=False)
         ]
-        model, schedule = model_and_schedule(
-            {**training, "timing_epochs": args.epochs}, "timing_epochs"
-        )
+        model = newsgroups_spec.model_spec(ng["model"])
+        schedule = train.schedule_of(kind, args.epochs)
         t = time.process_time()
         train_durably(tfidf, [WorkGroup(kind, chosen, model, schedule)], execution)
         per_model_epoch[kind] = (time.process_time() - t) / (len(chosen) * args.epochs)

@@ -67,9 +67,11 @@ def main() -> None:
     params = parameters
     ng, meta = dict(params["newsgroups"]), params["meta"]
     ng["archive"] = args.archive
-    training = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
+    execution = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
+    train = dict(ng["train"])
     if args.epochs:
-        training.update(stl_epochs=args.epochs, mtl_epochs=args.epochs)
+        train.update(stl_epochs=args.epochs, mtl_epochs=args.epochs)
+    training = (ng["model"], train, execution)
 
     t = time.process_time()
     documents = ng_nodes.ingest_newsgroups(ng)
@@ -99,7 +101,7 @@ def main() -> None:
 
     GradTagProbe.finish = timed_finish
     t = time.process_time()
-    warmup = meta_nodes.compute_warmup_features(tfidf, pairs, samples, training, meta)
+    warmup = meta_nodes.compute_warmup_features(tfidf, pairs, samples, *training, meta)
     t_gradtag = sum(finish_seconds)
     t_warmup = time.process_time() - t - t_gradtag
     GradTagProbe.finish = real_finish
@@ -107,16 +109,16 @@ def main() -> None:
     assert warmup.filter(like="gradtag").notna().all().all()
 
     t = time.process_time()
-    stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
+    stl = ng_nodes.train_stl_models(tfidf, pairs, samples, *training)
     t_stl = time.process_time() - t
     t = time.process_time()
     curve = meta_nodes.compute_curve_features(pairs, stl, meta)
     t_curve_features = time.process_time() - t
     t = time.process_time()
-    mtl = ng_nodes.train_mtl_models(tfidf, pairs, samples, training)
+    mtl = ng_nodes.train_mtl_models(tfidf, pairs, samples, *training)
     t_mtl = time.process_time() - t
     gains, _ = ng_nodes.compute_mtl_gains(
-        pairs, ng_nodes.combine_learning_curves(stl, mtl), training
+        pairs, ng_nodes.combine_learning_curves(stl, mtl), ng["gain"]
     )
 
     meta_features = meta_nodes.join_features(gains, features, curve, warmup)
@@ -128,7 +130,7 @@ def main() -> None:
     t_apply = time.process_time() - t
     assert len(predicted) == k
 
-    epochs = training["stl_epochs"], training["mtl_epochs"]
+    epochs = train["stl_epochs"], train["mtl_epochs"]
     n_stl = stl["model_id"].nunique()
     print(f"{k} {args.problem} pairs x seed 0, env {args.env}, epochs (STL, MTL) {epochs}")
     print(f"read archive {t_read:.1f} s, TF-IDF {t_tfidf:.1f} s (both: once, shared)")

@@ -30,29 +30,31 @@ def main() -> None:
     parameters = project_parameters(args.env)
     ng = dict(parameters["newsgroups"])
     ng["archive"] = args.archive
-    training = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
+    execution = {**ng["training"], "shard_store": None, "progress": False, "device": "cpu"}
     documents = ng_nodes.ingest_newsgroups(ng)
     tfidf, _ = ng_nodes.build_tfidf(documents, ng["tfidf"])
     pairs = ng_nodes.build_task_pairs(documents, {**ng, "pairs_per_problem": None})
     pairs = pairs.loc[pairs["problem"] == "related"].head(args.pairs).drop(columns="seeds")
     pairs = assign_seeds(pairs, [args.seed]).reset_index(drop=True)
     samples = ng_nodes.build_task_samples(documents, pairs, ng)
-    stl = ng_nodes.train_stl_models(tfidf, pairs, samples, training)
+    stl = ng_nodes.train_stl_models(tfidf, pairs, samples, ng["model"], ng["train"], execution)
     print(f"{len(pairs)} related pairs x seed {args.seed}, env {args.env}, metric "
-          f"{training['gain_metric']}, epochs (STL, MTL) {training['stl_epochs']}, "
-          f"{training['mtl_epochs']}")  # fmt: skip
+          f"{ng['gain']['metric']}, epochs (STL, MTL) {ng['train']['stl_epochs']}, "
+          f"{ng['train']['mtl_epochs']}")  # fmt: skip
     variants = [("hard", {})] + [
         (f"soft λ={lam:g}", {"sharing": "soft", "soft_sharing_lambda": lam}) for lam in args.lambdas
     ]
     for name, extra in variants:
         t = time.perf_counter()
-        mtl = ng_nodes.train_mtl_models(tfidf, pairs, samples, {**training, **extra})
+        mtl = ng_nodes.train_mtl_models(
+            tfidf, pairs, samples, {**ng["model"], **extra}, ng["train"], execution
+        )
         seconds = time.perf_counter() - t
         # STL models do not depend on the sharing, but the provenance check compares the whole
-        # training parameters (sharing keys included): same STL curves, relabelled
+        # model block (sharing keys included): same STL curves, relabelled
         stl_same = stl.assign(training_fingerprint=mtl["training_fingerprint"].iloc[0])
         gains, _ = ng_nodes.compute_mtl_gains(
-            pairs, ng_nodes.combine_learning_curves(stl_same, mtl), training
+            pairs, ng_nodes.combine_learning_curves(stl_same, mtl), ng["gain"]
         )
         print(
             f"{name:14s} STL {gains['stl_score'].mean():.4f}  MTL {gains['mtl_score'].mean():.4f}  "

@@ -119,9 +119,9 @@ CASES = {
             "--pipelines=meta",
             "--env=quick",
             "--params",
-            f"{ARCHIVE},newsgroups.training.stl_epochs=0",
+            f"{ARCHIVE},newsgroups.train.stl_epochs=0",
         ],
-        "Error: parameter newsgroups.training.stl_epochs is 0; expected an integer >= 1",
+        "Error: parameter newsgroups.train.stl_epochs is 0; expected an integer >= 1",
     ),
     "tweets epochs": (
         ["--pipelines=tweets", "--env=quick", "--params", "tweets.train.epochs=ten"],

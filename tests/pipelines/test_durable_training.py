@@ -116,13 +116,13 @@ def test_kill_resume_rerun_change_and_mixing(project, newsgroups_archive):
 
     # 4. a changed parameter retrains only the models it affects: the MTL ones
     changed = _summaries(
-        _run(project, _command(newsgroups_archive, "newsgroups.training.mtl_epochs=3"))
+        _run(project, _command(newsgroups_archive, "newsgroups.train.mtl_epochs=3"))
     )
     assert changed == {"train_stl_models": (0, n_stl), "train_mtl_models": (n_mtl, 0)}
 
     # 5. the old README recipe: STL from a run with stl_epochs=1, then only MTL rerun with
     # the defaults. combine_learning_curves must refuse to mix them, naming both.
-    _run(project, _command(newsgroups_archive, "newsgroups.training.stl_epochs=1"))
+    _run(project, _command(newsgroups_archive, "newsgroups.train.stl_epochs=1"))
     mixed = _run(
         project, _command(newsgroups_archive, from_nodes="training.train_mtl_models"), check=False
     )

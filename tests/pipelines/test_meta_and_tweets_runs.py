@@ -119,7 +119,7 @@ def _check_the_run_is_tracked(project, comparison):
     run = _tracked_run(project, "meta")
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "meta --env quick (full)" and run.data.tags["env"] == "quick"
-    assert run.data.params["newsgroups.training.stl_epochs"] == "8"
+    assert run.data.params["newsgroups.train.stl_epochs"] == "8"
     table1 = comparison.loc[(comparison["table"] == "Table 1") & comparison["ours"].notna()]
     assert set(table1["problem"]) == {"related", "unrelated"}
     for row in table1.itertuples(index=False):

@@ -317,6 +317,8 @@ def test_meta_stage_runs_on_tiny_synthetic_tables(meta_stage, env):
     catalog = DataCatalog({k: MemoryDataset(v) for k, v in inputs.items()})
     catalog["params:meta"] = params
     catalog["params:newsgroups"] = _params(env, "newsgroups")
+    catalog["params:newsgroups.model"] = _params(env, "newsgroups")["model"]
+    catalog["params:newsgroups.train"] = _params(env, "newsgroups")["train"]
     catalog["params:newsgroups.training"] = {
         **_params(env, "newsgroups")["training"],
         "progress": False,

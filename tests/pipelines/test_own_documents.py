@@ -47,7 +47,7 @@ def test_own_documents_run_the_newsgroups_pipeline_from_yaml_only(project_copy, 
             "pairs_per_problem": None,
             "train_per_class": 5,
             "seeds": [0],
-            "training": {"stl_epochs": 2, "mtl_epochs": 2},
+            "train": {"stl_epochs": 2, "mtl_epochs": 2},
         }
     }
     run_pipeline(project_copy, "newsgroups", params=params)

@@ -53,9 +53,7 @@ def test_too_few_documents_names_the_parameter(documents):
 
 def test_unknown_sampling_mode_names_the_parameter(documents):
     with pytest.raises(ValueError, match="newsgroups.sampling"):
-        sample_tasks(
-            documents, [("a vs b", 0)], train_size=2, sampling="weird", names=SAMPLE_NAMES
-        )
+        sample_tasks(documents, [("a vs b", 0)], train_size=2, sampling="weird", names=SAMPLE_NAMES)
 
 
 def test_test_sample_is_drawn_per_task_and_seed(documents):

@@ -11,6 +11,7 @@ import torch
 
 from mtl_pipeline.params import ParameterError
 from mtl_pipeline.provenance import features_fingerprint
+from mtl_pipeline.specs.execution import execution_spec
 from mtl_pipeline.training import ModelJob, ModelSpec, TaskSplit, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec, WorkGroup, train_durably
 from mtl_pipeline.training.store import (
@@ -197,7 +198,7 @@ def test_training_leaves_an_unsorted_sparse_input_untouched(features, tmp_path):
 )
 def test_bad_execution_parameters_are_named(params, message):
     with pytest.raises(ParameterError) as error:
-        ExecutionSpec.from_params(params, "newsgroups.training")
+        execution_spec(params, "newsgroups.training")
     assert str(error.value) == message
 
 
@@ -207,7 +208,7 @@ def test_cuda_without_a_gpu_names_the_parameter(monkeypatch):
         ParameterError,
         match=r"newsgroups.training.device is 'cuda' but torch .* sees no CUDA device here; set it to auto",
     ):
-        ExecutionSpec.from_params({"device": "cuda"}, "newsgroups.training")
+        execution_spec({"device": "cuda"}, "newsgroups.training")
 
 
 def test_dask_local_cluster_gives_the_same_curves_as_in_process(features, tmp_path):
@@ -251,7 +252,7 @@ def test_torch_threads_apply_while_a_shard_trains_and_are_restored(monkeypatch):
         ValueError,
         match="parameter newsgroups.training.torch_threads is 0; expected an integer >= 1",
     ):
-        executor.ExecutionSpec.from_params({"torch_threads": 0}, "newsgroups.training")
+        execution_spec({"torch_threads": 0}, "newsgroups.training")
 
 
 def _warmup_group(jobs, lookahead_lr=0.1, gradtag=None):

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from mtl_pipeline.params import ParameterError, Params
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.provenance import features_fingerprint
 
 from .layout import by_task_signature, curve_columns
@@ -54,7 +54,8 @@ FINGERPRINT_COLUMN = "fingerprint"
 
 @dataclass(frozen=True)
 class ExecutionSpec:
-    """Where and how shards are trained and stored (``<block>.training`` parameters)."""
+    """Where and how shards are trained and stored (parsed from a ``<block>.training``
+    parameter block by :func:`mtl_pipeline.specs.execution.execution_spec`)."""
 
     store: str | None = None  # None = no store: nothing reused, nothing kept
     executor: str = "local"
@@ -86,26 +87,6 @@ class ExecutionSpec:
             )
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], where: str) -> ExecutionSpec:
-        """From a ``training`` parameter block, through the one validation layer
-        (:class:`~mtl_pipeline.params.Params`); ``where`` names the block in errors, e.g.
-        ``parameter newsgroups.training.shard_size is 0; expected an integer >= 1``."""
-        p = Params(params, where)
-        dask = p.section("dask", required=False)
-        store = p.raw.get("shard_store")
-        return cls(
-            store=None if store is None else p.text("shard_store"),
-            executor=p.choice("executor", sorted(EXECUTORS), default="local"),
-            shard_size=p.optional_integer("shard_size", minimum=1),
-            dask_address=None if dask.raw.get("address") is None else dask.text("address"),
-            dask_workers=dask.integer("n_workers", default=2, minimum=1),
-            device=check_device(p.text("device", default="auto"), p.name("device")),
-            chunk_size=p.optional_integer("chunk_size", minimum=1),
-            progress=p.boolean("progress", default=True),
-            torch_threads=p.optional_integer("torch_threads", minimum=1),
-        )
 
 
 def check_device(device: str, parameter: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from mtl_pipeline.data.tweets import TweetDatasetConfig
 from mtl_pipeline.params import DEGENERATE_ACTIONS, ParameterError, Params
+from mtl_pipeline.specs.execution import execution_spec
 from mtl_pipeline.tasks.tweets import TweetPair, TweetTask, load_tasks, selected_pairs
 from mtl_pipeline.training import ModelSpec, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec
@@ -103,7 +104,7 @@ def training_settings(params: Mapping[str, Any]) -> TrainingSettings:
         encoders=encoders,
         model=model,
         train=train_spec(top.section("train")),
-        execution=ExecutionSpec.from_params(
+        execution=execution_spec(
             {"device": top.text("device", default="auto"), **top.section("training", False).raw},
             "tweets.training",
         ),
