@@ -1,7 +1,7 @@
 """One validation layer for user input: typed reads of parameters, and the errors they raise.
 
 Nodes turn their ``params:`` mappings into typed values once, through ``Params``, so every error
-names the parameter as the user wrote it (``newsgroups.training.mtl_epochs``, never
+names the parameter as the user wrote it (``newsgroups.train.mtl_epochs``, never
 ``TrainSpec.epochs``) and says what was expected. Every error a user can fix by changing a file or
 a parameter is an ``InputError``: its message is the whole story, so the terminal shows it alone
 (see ``mtl_pipeline.hooks``) instead of a traceback.

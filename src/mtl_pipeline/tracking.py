@@ -1,7 +1,7 @@
 """Run tracking: kedro-mlflow's hook, guarded so that tracking never decides whether a run happens.
 
 kedro-mlflow (``conf/base/mlflow.yml``) opens one MLflow run per ``kedro run``, logs the
-parameters every node reads (flattened: ``newsgroups.training.stl_epochs``), and the catalog's
+parameters every node reads (flattened: ``newsgroups.train.stl_epochs``), and the catalog's
 ``kedro_mlflow`` datasets log Tables 1/2 as metrics and the figures as artefacts. Its own hook is
 switched off (``DISABLE_HOOKS_FOR_PLUGINS`` in ``settings.py``) and registered here as
 :class:`TrackingHook`, which adds three things the plugin lacks:
