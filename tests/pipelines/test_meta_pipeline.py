@@ -13,9 +13,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
-from mtl_pipeline.pipelines import meta_params
 from mtl_pipeline.pipelines.meta import nodes
 from mtl_pipeline.settings import project_parameters
+from mtl_pipeline.specs import meta as meta_params
 
 ROOT = Path(__file__).resolve().parents[2]
 # Our Table 1 / Table 2 numbers as metrics of the run (kedro-mlflow's metric datasets).

@@ -126,7 +126,7 @@ def test_cuda_gives_the_cpu_estimate():
 
 def test_the_parameters_are_read_and_checked_by_name():
     from mtl_pipeline.params import ParameterError
-    from mtl_pipeline.pipelines.meta_params import gradtag_settings
+    from mtl_pipeline.specs.meta import gradtag_settings
 
     given = {"enabled": True, "projection_dim": 4, "l2": 0.5, "holdout_share": 0.2}
     given |= {"newton_steps": 5, "seed": 3}

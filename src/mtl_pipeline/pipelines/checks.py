@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mtl_pipeline.params import ParameterError, Params, check_keys
-from mtl_pipeline.pipelines import meta_params
 from mtl_pipeline.pipelines.factors import nodes as factors_nodes
-from mtl_pipeline.pipelines.predict import nodes as predict_nodes
+from mtl_pipeline.specs import meta as meta_spec
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.specs.predict import predict_spec
 from mtl_pipeline.tasks.hierarchy import parse_hierarchy
 from mtl_pipeline.tweets_study import spec as tweet_spec
 
@@ -46,18 +46,18 @@ def check_tweets(params: Mapping[str, Any]) -> None:
 
 def check_meta(params: Mapping[str, Any]) -> None:
     """``meta``: the known keys of every section, and the meta-model's settings."""
-    for name, allowed in meta_params.SECTION_KEYS.items():
+    for name, allowed in meta_spec.SECTION_KEYS.items():
         if name in params:
-            meta_params.section(params, name, allowed)
-    meta_params.meta_model_config(params)
+            meta_spec.section(params, name, allowed)
+    meta_spec.meta_model_config(params)
     if "targets" in params:
-        meta_params.target_settings(params)
+        meta_spec.target_settings(params)
     if "reliability" in params:
-        meta_params.reliability_settings(params)
+        meta_spec.reliability_settings(params)
 
 
 def check_predict(params: Mapping[str, Any]) -> None:
-    predict_nodes._predict_params(params)
+    predict_spec(params)
 
 
 #: Parameter block → its check. A run checks every block its pipeline reads.

@@ -1,7 +1,7 @@
 """Nodes of the ``meta`` pipeline: thin typed adapters from catalog data to the engine.
 
 Each node reads its settings from one section of ``params:meta`` (conf/*/parameters_meta.yml),
-parsed by :mod:`mtl_pipeline.pipelines.meta_params` (unknown keys are an error that names them,
+parsed by :mod:`mtl_pipeline.specs.meta` (unknown keys are an error that names them,
 so a typo in a configuration never passes silently).
 """
 
@@ -24,7 +24,18 @@ from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
 from mtl_pipeline.meta.predictors import Predictor
 from mtl_pipeline.meta.reliability import gain_reliability
 from mtl_pipeline.meta.targets import calibration_curve, target_scores
-from mtl_pipeline.pipelines.meta_params import (
+from mtl_pipeline.pipelines.newsgroups_training import mtl_model_jobs
+from mtl_pipeline.reporting.figures import (
+    f1_over_epochs_figure,
+    meta_coefficients_figure,
+    meta_coefficients_plotly,
+    relative_gains_figure,
+    relative_gains_plotly,
+)
+from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_comparison_metrics
+from mtl_pipeline.reporting.tables import paper_comparison
+from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.specs.meta import (
     GOAL_KEYS,
     PREDICTOR_KEYS,
     REPORT_KEYS,
@@ -37,17 +48,6 @@ from mtl_pipeline.pipelines.meta_params import (
     target_settings,
     warmup_spec,
 )
-from mtl_pipeline.pipelines.newsgroups_training import mtl_model_jobs
-from mtl_pipeline.reporting.figures import (
-    f1_over_epochs_figure,
-    meta_coefficients_figure,
-    meta_coefficients_plotly,
-    relative_gains_figure,
-    relative_gains_plotly,
-)
-from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_comparison_metrics
-from mtl_pipeline.reporting.tables import paper_comparison
-from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.training.probes import train_warmup_probes
 
 

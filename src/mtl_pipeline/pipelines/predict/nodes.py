@@ -17,13 +17,7 @@ from mtl_pipeline.features.groups import CURVE_TABLE, WARMUP_TABLE
 from mtl_pipeline.features.ratios import PAIR_KEY
 from mtl_pipeline.features.warmup import empty_warmup_features, warmup_features
 from mtl_pipeline.meta.predict import MetaPredictor, check_settings, predict_gains
-from mtl_pipeline.params import ParameterError, Params
-from mtl_pipeline.pipelines.meta_params import (
-    curve_feature_options,
-    dataset_feature_options,
-    feature_settings,
-    warmup_spec,
-)
+from mtl_pipeline.params import ParameterError
 from mtl_pipeline.pipelines.newsgroups_training import (
     draw_task_samples,
     mtl_model_jobs,
@@ -31,33 +25,17 @@ from mtl_pipeline.pipelines.newsgroups_training import (
     train_curves,
 )
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.specs.meta import (
+    curve_feature_options,
+    dataset_feature_options,
+    feature_settings,
+    warmup_spec,
+)
+from mtl_pipeline.specs.predict import predict_spec
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
 from mtl_pipeline.training.probes import train_warmup_probes
 
 logger = logging.getLogger(__name__)
-
-_PREDICT_KEYS = {"pairs", "seeds", "stl_curves", "top_features", "min_training_examples"}
-
-
-def _predict_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(params) - _PREDICT_KEYS)
-    if unknown:
-        raise ParameterError(
-            f"unknown key(s) {unknown} in parameter predict; known: {sorted(_PREDICT_KEYS)}"
-        )
-    missing = sorted(_PREDICT_KEYS - set(params))
-    if missing:
-        raise ParameterError(
-            f"parameter predict.{missing[0]} is required but not set "
-            "(conf/base/parameters_predict.yml)"
-        )
-    checked = Params(params, "predict")
-    out = dict(params)
-    out["seeds"] = checked.integers("seeds", minimum=0)
-    out["stl_curves"] = checked.boolean("stl_curves")
-    out["top_features"] = checked.integer("top_features", minimum=1)
-    out["min_training_examples"] = checked.integer("min_training_examples", minimum=1)
-    return out
 
 
 def check_meta_model_fits(
@@ -69,9 +47,9 @@ def check_meta_model_fits(
     """Refuse, before any feature is computed, a fitted meta-model that the current parameters
     cannot feed: one made with other feature settings (e.g. another ``--env``), or one that
     needs STL curve features without ``predict.stl_curves``."""
-    p = _predict_params(params)
+    p = predict_spec(params)
     tables = meta_model.feature_tables()
-    if CURVE_TABLE in tables and not p["stl_curves"]:
+    if CURVE_TABLE in tables and not p.stl_curves:
         raise ParameterError(
             f"the fitted_meta_model (fitted {meta_model.fitted_at}, feature subset "
             f"{meta_model.feature_subset!r}) uses STL curve features: set predict.stl_curves: "
@@ -92,14 +70,14 @@ def build_prediction_pairs(
     the fitted meta-model is known to fit the current parameters (the first node: a mismatch
     stops the run before any feature is computed)."""
     check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
-    p = _predict_params(params)
+    p = predict_spec(params)
     leaves = parse_hierarchy(
         newsgroups_params["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
     )
-    pairs = named_pairs(p["pairs"], leaves)
+    pairs = named_pairs(p.pairs, leaves)
     problems = sorted(set(pairs["problem"]))
-    pairs = assign_seeds(pairs, p["seeds"], None)
-    logger.info("predict: %d pair(s) (%s), seeds %s", len(pairs), problems, list(p["seeds"]))
+    pairs = assign_seeds(pairs, p.seeds, None)
+    logger.info("predict: %d pair(s) (%s), seeds %s", len(pairs), problems, list(p.seeds))
     return pairs
 
 
@@ -142,7 +120,7 @@ def compute_prediction_features(
             jobs = mtl_model_jobs(pairs, samples, training.train)
             warmup = warmup_features(pairs, train_warmup_probes(tfidf_matrix, jobs, spec))
         features = _merge(features, warmup)
-    if _predict_params(params)["stl_curves"]:
+    if predict_spec(params).stl_curves:
         jobs = stl_model_jobs(pairs, samples, training.train)
         curves = train_curves(tfidf_matrix, jobs, samples, training, "stl")
         features = _merge(
@@ -169,12 +147,12 @@ def predict_pair_gains(
     ``--nodes``); answers of an unreliable model or out of the training range are flagged
     (:func:`mtl_pipeline.meta.predict.predict_gains`)."""
     check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
-    p = _predict_params(params)
+    p = predict_spec(params)
     predictions = predict_gains(
         meta_model,
         features,
-        top_features=p["top_features"],
-        min_training_examples=p["min_training_examples"],
+        top_features=p.top_features,
+        min_training_examples=p.min_training_examples,
     )
     for row in predictions.itertuples():
         logger.info(

@@ -1,9 +1,9 @@
-"""The ``meta`` parameter block parsed for the engine (shared wiring, not nodes): read by the
-``meta`` and ``predict`` nodes and the preflight checks (:mod:`.checks`).
+"""The ``meta`` parameter block (``conf/*/parameters_meta.yml``) as typed settings, read by the
+``meta`` and ``predict`` nodes and the preflight checks (``pipelines/checks.py``).
 
-Each section of ``params:meta`` (conf/*/parameters_meta.yml) is checked against the keys the
-engine understands; an unknown key is an error that names it, so a typo in a configuration
-never passes silently.
+Each section is checked against the keys the engine understands (an unknown key is an error
+naming it, so a typo never passes silently) and read through the one validation layer, each
+value checked as the user wrote it (``meta.curve_features.gradient_method``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from mtl_pipeline.features.curves import FIT_STARTS, GRADIENT_METHODS
+from mtl_pipeline.features.dataset import CROSS_PAIRINGS, JSD_JOINS, OOV_UNITS, TOKENIZERS
 from mtl_pipeline.features.groups import CURVE_TABLE, DATASET_TABLE, WARMUP_TABLE
+from mtl_pipeline.features.ratios import AUX_ZERO_POLICIES
 from mtl_pipeline.meta.config import MetaModelConfig
 from mtl_pipeline.meta.predictors import resolve_predictors
 from mtl_pipeline.meta.targets import TargetSettings
@@ -24,6 +27,9 @@ from mtl_pipeline.training.families import HARD
 from mtl_pipeline.training.gradtag import GradTagSettings
 from mtl_pipeline.training.probes import WarmupSpec
 
+#: ``features.dataset.jensen_shannon``'s outputs and the curves a curve feature reads.
+JSD_OUTPUTS = ("divergence", "distance")
+CURVE_KINDS = ("stl", "mtl")
 DATASET_KEYS = {
     "jsd_tokenizer",
     "jsd_join",
@@ -106,53 +112,75 @@ def section(params: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str
     return found
 
 
-def jsd_base(value: Any) -> float:
-    """``jsd_base``: a number, or ``e`` for nats (the released code's scipy ``entropy``)."""
-    return float(np.e) if str(value).strip().lower() == "e" else float(value)
+def _section(params: Mapping[str, Any], name: str, allowed: set[str]) -> Params:
+    return Params(section(params, name, allowed), f"meta.{name}")
 
 
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+def jsd_base(value: Any, parameter: str = "meta.dataset_features.jsd_base") -> float:
+    """``jsd_base``: a number > 0, or ``e`` for nats (the released code's scipy ``entropy``)."""
+    if str(value).strip().lower() == "e":
+        return float(np.e)
+    return Params({"jsd_base": value}, parameter.rsplit(".", 1)[0]).number(
+        "jsd_base", positive=True
+    )
 
 
 def ratio_policy(params: Mapping[str, Any]) -> str:
     """``meta.ratio_when_aux_is_zero`` (nan | zero), shared by dataset and curve features."""
-    return str(params.get("ratio_when_aux_is_zero", "nan"))
+    return Params(params, "meta").choice("ratio_when_aux_is_zero", AUX_ZERO_POLICIES, default="nan")
 
 
 def dataset_feature_options(params: Mapping[str, Any]) -> dict[str, Any]:
     """Section ``dataset_features``: the keyword arguments of ``features.dataset_features``."""
-    p = section(params, "dataset_features", DATASET_KEYS)
+    p = _section(params, "dataset_features", DATASET_KEYS)
     return {
-        "tokenizer": p["jsd_tokenizer"],
-        "vocabulary_tokenizer": p["vocabulary_tokenizer"],
-        "jsd_join": p["jsd_join"],
-        "jsd_output": p["jsd_output"],
-        "n_words": p["n_words"],
-        "oov_rate": p["oov_rate"],
-        "cross_jsd_pairing": p["cross_jsd_pairing"],
+        "tokenizer": p.choice("jsd_tokenizer", sorted(TOKENIZERS)),
+        "vocabulary_tokenizer": p.choice("vocabulary_tokenizer", sorted(TOKENIZERS)),
+        "jsd_join": p.choice("jsd_join", JSD_JOINS),
+        "jsd_output": p.choice("jsd_output", JSD_OUTPUTS),
+        "n_words": p.choice("n_words", OOV_UNITS),
+        "oov_rate": p.choice("oov_rate", OOV_UNITS),
+        "cross_jsd_pairing": p.choice("cross_jsd_pairing", CROSS_PAIRINGS),
         "ratio_when_aux_is_zero": ratio_policy(params),
-        "base": jsd_base(p["jsd_base"]),
+        "base": jsd_base(p.raw.get("jsd_base"), p.name("jsd_base")),
     }
+
+
+def _fractions(p: Params, key: str) -> tuple[float, ...]:
+    values = p.items(key)
+    listed = Params(dict(enumerate(values)), p.name(key))
+    return tuple(listed.number(i, minimum=0.0, maximum=1.0) for i in range(len(values)))  # type: ignore[arg-type]
+
+
+def _bounds(p: Params, key: str) -> tuple[float, float]:
+    values = p.items(key)
+    if len(values) != 2:
+        raise ParameterError(f"parameter {p.name(key)} is {values}; expected [low, high]")
+    listed = Params(dict(enumerate(values)), p.name(key))
+    low, high = (listed.number(i, positive=True) for i in (0, 1))  # type: ignore[arg-type]
+    if not low < high:
+        raise ParameterError(f"parameter {p.name(key)} is {values}; expected low < high")
+    return low, high
 
 
 def curve_feature_options(params: Mapping[str, Any]) -> dict[str, Any]:
     """Section ``curve_features``: the keyword arguments of ``features.curves.curve_features``."""
-    p = section(params, "curve_features", CURVE_KEYS)
+    p = _section(params, "curve_features", CURVE_KEYS)
+    fit_d = p.raw.get("fit_d")
     return {
-        "kind": p["kind"],
-        "loss_column": p["loss_column"],
-        "gradient_method": p["gradient_method"],
-        "gradient_points": tuple(float(x) for x in p["gradient_points"]),
-        "gradient_epochs": _optional_int(p["gradient_epochs"]),
-        "fit_d": None if p["fit_d"] is None else float(p["fit_d"]),
-        "fit_start": p["fit_start"],
-        "fit_bounded": bool(p["fit_bounded"]),
-        "fit_epochs": _optional_int(p["fit_epochs"]),
-        "epoch_origin": int(p["epoch_origin"]),
-        "c_bounds": (float(p["c_bounds"][0]), float(p["c_bounds"][1])),
-        "max_d": float(p["max_d"]),
-        "maxfev": int(p["maxfev"]),
+        "kind": p.choice("kind", CURVE_KINDS),
+        "loss_column": p.text("loss_column"),
+        "gradient_method": p.choice("gradient_method", GRADIENT_METHODS),
+        "gradient_points": _fractions(p, "gradient_points"),
+        "gradient_epochs": p.optional_integer("gradient_epochs", minimum=1),
+        "fit_d": None if fit_d is None else p.number("fit_d", minimum=0.0),
+        "fit_start": p.choice("fit_start", FIT_STARTS),
+        "fit_bounded": p.boolean("fit_bounded"),
+        "fit_epochs": p.optional_integer("fit_epochs", minimum=1),
+        "epoch_origin": p.integer("epoch_origin", minimum=0),
+        "c_bounds": _bounds(p, "c_bounds"),
+        "max_d": p.number("max_d", positive=True),
+        "maxfev": p.integer("maxfev", minimum=1),
         "ratio_when_aux_is_zero": ratio_policy(params),
     }
 
