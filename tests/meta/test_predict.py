@@ -20,6 +20,7 @@ from mtl_pipeline.meta.predict import (
     predict_gains,
 )
 from mtl_pipeline.meta.stored import _payload_hash
+from mtl_pipeline.specs.predict import PREDICT_NAMES  # the names the spec layer passes
 from mtl_pipeline.tasks.hierarchy import HierarchyError, named_pairs, parse_hierarchy
 
 
@@ -183,7 +184,7 @@ def test_an_altered_or_crafted_meta_model_file_is_refused(tmp_path):
 def test_an_unreliable_meta_model_answers_with_reliable_false_and_a_warning(caplog):
     predictor = fit_meta_predictor(_meta_features(n_pairs=2), CONFIG)  # 4 examples, no CV score
     new = _meta_features(n_pairs=3, seed=6)
-    predicted = predict_gains(predictor, new, min_training_examples=20)
+    predicted = predict_gains(predictor, new, min_training_examples=20, names=PREDICT_NAMES)
     assert not predicted["reliable"].any()
     reasons = predicted["unreliable_reasons"].iloc[0]
     assert "fitted on 4 examples, fewer than predict.min_training_examples = 20" in reasons

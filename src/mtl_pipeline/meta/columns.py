@@ -84,13 +84,13 @@ def candidate_columns(frame: pd.DataFrame, features: str = "all") -> list[str]:
         missing = [c for c in RELEASED_FEATURES if c not in frame.columns]
         if missing:
             raise ValueError(
-                f"meta.meta_model.features 'released' needs meta_features columns {missing}; "
-                "compute them with the kerinec_code settings of meta.dataset_features "
-                "(n_words: types, cross_jsd_pairing: by_label)"
+                f"the meta-model's feature list 'released' needs meta_features columns "
+                f"{missing}; compute them with the released code's dataset-feature settings "
+                "(n_words: types, cross_jsd_pairing: by_label; conf/kerinec_code)"
             )
         return list(RELEASED_FEATURES)
     if features != "all":
-        raise ValueError(f"meta.meta_model.features must be one of {FEATURE_LISTS}")
+        raise ValueError(f"the meta-model's feature list must be one of {FEATURE_LISTS}")
     return [
         c
         for c in frame.columns

@@ -21,7 +21,9 @@ STATUS_OK, STATUS_DEGENERATE = "ok", "degenerate"
 
 @dataclass(frozen=True)
 class MetaModelConfig:
-    """Settings of the meta-model evaluation (paper defaults; see :mod:`.model`)."""
+    """Settings of the meta-model evaluation (paper defaults; see :mod:`.model`); parsed from
+    ``meta.meta_model`` by :func:`mtl_pipeline.specs.meta.meta_model_config`, whose errors
+    name the parameter."""
 
     repetitions: int = 100
     folds: int = 5
@@ -55,9 +57,7 @@ class MetaModelConfig:
             ("pooling", POOLINGS),
         ):
             if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"meta.meta_model.{name} must be one of {allowed}, got {getattr(self, name)!r}"
-                )
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.repetitions < 1 or self.folds < 2:
             raise ValueError(
                 f"meta repetitions must be >= 1 and folds >= 2, got {self.repetitions}, {self.folds}"
@@ -66,4 +66,4 @@ class MetaModelConfig:
         if bad:
             raise ValueError(f"unknown feature subset(s) {bad}; known: {FEATURE_SUBSETS}")
         if self.evaluation == "per_seed" and self.pooling != "pair_seed":
-            raise ValueError("meta.meta_model.evaluation 'per_seed' needs pooling 'pair_seed'")
+            raise ValueError("evaluation 'per_seed' needs pooling 'pair_seed'")

@@ -220,7 +220,7 @@ def held_out_pairs(
     the training pairs' examples), ``delta_<m>_mean`` / ``_std``, ``status``, ``note``.
     """
     if not 0 < share < 1:
-        raise ValueError(f"meta.goal.holdout_share must be in (0, 1), got {share}")
+        raise ValueError(f"the held-out share of pairs must be in (0, 1), got {share}")
     config = honest_config(config)
     rows = []
     for problem in sorted(meta_features["problem"].unique()):

@@ -228,25 +228,38 @@ def check_settings(predictor: MetaPredictor, current: Mapping[str, Any]) -> None
         )
 
 
-def _check_features(model: ProblemModel, features: pd.DataFrame, fitted_at: str) -> None:
+@dataclass(frozen=True)
+class PredictNames:
+    """How answers and errors name the two settings of :func:`predict_gains` that a user sets
+    (the spec layer passes the parameters' names)."""
+
+    stl_curves: str = "stl_curves"
+    min_training_examples: str = "min_training_examples"
+
+
+def _check_features(
+    model: ProblemModel, features: pd.DataFrame, fitted_at: str, names: PredictNames
+) -> None:
     missing = [c for c in model.features if c not in features.columns]
     if missing:
         raise MetaModelMismatchError(
             f"the fitted_meta_model of problem {model.problem!r} (fitted {fitted_at}) expects feature "
             f"columns the prediction features lack: {missing}. Curve features need "
-            "predict.stl_curves: true; otherwise refit the model with the current feature "
+            f"{names.stl_curves}: true; otherwise refit the model with the current feature "
             f"settings: {FIT_COMMAND}"
         )
 
 
-def unreliable_reasons(model: ProblemModel, min_training_examples: int) -> list[str]:
+def unreliable_reasons(
+    model: ProblemModel, min_training_examples: int, names: PredictNames = PredictNames()
+) -> list[str]:
     """Why a problem's meta-model cannot be trusted: too few training examples, or no
     cross-validated score that beats nothing (missing, or its evaluation was degenerate)."""
     reasons = []
     if model.n_examples < min_training_examples:
         reasons.append(
             f"fitted on {model.n_examples} examples, fewer than "
-            f"predict.min_training_examples = {min_training_examples}"
+            f"{names.min_training_examples} = {min_training_examples}"
         )
     score = model.cv_scores.get("balanced_accuracy_mean", float("nan"))
     if not np.isfinite(score) or model.cv_scores.get("status_ok", 1.0) == 0.0:
@@ -260,6 +273,7 @@ def predict_gains(
     *,
     top_features: int = 5,
     min_training_examples: int = 0,
+    names: PredictNames = PredictNames(),
 ) -> pd.DataFrame:
     """Per pair: the probability that MTL improves, the predicted gain, and the top drivers.
 
@@ -290,8 +304,8 @@ def predict_gains(
     rows = []
     for problem, part in features.groupby("problem", sort=True):
         model = predictor.problems[problem]
-        _check_features(model, part, predictor.fitted_at)
-        reasons = unreliable_reasons(model, min_training_examples)
+        _check_features(model, part, predictor.fitted_at, names)
+        reasons = unreliable_reasons(model, min_training_examples, names)
         if reasons:
             logger.warning(
                 "predict: the meta-model of problem %r is not reliable (%s): read its "

@@ -45,15 +45,27 @@ def check_tweets(params: Mapping[str, Any]) -> None:
 
 
 def check_meta(params: Mapping[str, Any]) -> None:
-    """``meta``: the known keys of every section, and the meta-model's settings."""
+    """``meta``: the known keys and every value of each section, and the meta-model's
+    settings."""
     for name, allowed in meta_spec.SECTION_KEYS.items():
         if name in params:
             meta_spec.section(params, name, allowed)
     meta_spec.meta_model_config(params)
-    if "targets" in params:
-        meta_spec.target_settings(params)
-    if "reliability" in params:
-        meta_spec.reliability_settings(params)
+    for name, read in META_SECTION_READERS.items():
+        if name in params:
+            read(params)
+
+
+#: Sections of ``meta`` whose values are read (and so checked) by their own function.
+META_SECTION_READERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "dataset_features": meta_spec.dataset_feature_options,
+    "curve_features": meta_spec.curve_feature_options,
+    "goal": meta_spec.goal_settings,
+    "reporting": meta_spec.reporting_settings,
+    "predictor": meta_spec.predictor_settings,
+    "targets": meta_spec.target_settings,
+    "reliability": meta_spec.reliability_settings,
+}
 
 
 def check_predict(params: Mapping[str, Any]) -> None:

@@ -18,7 +18,7 @@ from mtl_pipeline.features.curves import FIT_STARTS, GRADIENT_METHODS
 from mtl_pipeline.features.dataset import CROSS_PAIRINGS, JSD_JOINS, OOV_UNITS, TOKENIZERS
 from mtl_pipeline.features.groups import CURVE_TABLE, DATASET_TABLE, WARMUP_TABLE
 from mtl_pipeline.features.ratios import AUX_ZERO_POLICIES
-from mtl_pipeline.meta.config import MetaModelConfig
+from mtl_pipeline.meta.config import FEATURE_SUBSETS, MetaModelConfig
 from mtl_pipeline.meta.predictors import resolve_predictors
 from mtl_pipeline.meta.targets import TargetSettings
 from mtl_pipeline.params import ParameterError, Params, nearest
@@ -225,6 +225,36 @@ def warmup_spec(
         lookahead_lr=float(p["lookahead_lr"]),
         gradtag=gradtag_settings(p),
     )
+
+
+def reporting_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``reporting``: the F1 of Fig. 4, and the subset and number of Table 3's
+    coefficients."""
+    p = _section(params, "reporting", REPORT_KEYS)
+    return {
+        "f1_metric": p.text("f1_metric"),
+        "coefficient_subset": p.choice("coefficient_subset", FEATURE_SUBSETS),
+        "top_n_coefficients": p.integer("top_n_coefficients", minimum=1),
+    }
+
+
+def predictor_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``predictor``: the fitted meta-model's feature subset and its ridge."""
+    p = _section(params, "predictor", PREDICTOR_KEYS)
+    return {
+        "feature_subset": p.choice("feature_subset", FEATURE_SUBSETS),
+        "ridge_alpha": p.number("ridge_alpha", positive=True),
+    }
+
+
+def goal_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Section ``goal``: the margin over the majority baseline and the held-out pair draws."""
+    p = _section(params, "goal", GOAL_KEYS)
+    return {
+        "margin": p.number("margin", minimum=0.0),
+        "holdout_share": p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        "holdout_repetitions": p.integer("holdout_repetitions", minimum=1),
+    }
 
 
 def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:

@@ -6,9 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mtl_pipeline.meta.predict import PredictNames
 from mtl_pipeline.params import ParameterError, Params, check_keys
 
 PREDICT_KEYS = ("pairs", "seeds", "stl_curves", "top_features", "min_training_examples")
+#: The names the engine's answers and errors use for the settings it reads.
+PREDICT_NAMES = PredictNames(
+    stl_curves="predict.stl_curves", min_training_examples="predict.min_training_examples"
+)
 
 
 @dataclass(frozen=True)

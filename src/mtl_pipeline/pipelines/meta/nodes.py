@@ -36,15 +36,14 @@ from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, paper_compar
 from mtl_pipeline.reporting.tables import paper_comparison
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
 from mtl_pipeline.specs.meta import (
-    GOAL_KEYS,
-    PREDICTOR_KEYS,
-    REPORT_KEYS,
     curve_feature_options,
     dataset_feature_options,
     feature_settings,
+    goal_settings,
     meta_model_config,
+    predictor_settings,
     reliability_settings,
-    section,
+    reporting_settings,
     target_settings,
     warmup_spec,
 )
@@ -111,16 +110,16 @@ def evaluate_meta_goal(
     """Is the meta-model better than the majority baseline (section ``goal``)? The ablation of
     predictor groups on folds grouped by pair, and the goal table (grouped CV and pairs held out
     entirely), always with the honest protocol of :mod:`mtl_pipeline.meta.goal`."""
-    p = section(params, "goal", GOAL_KEYS)
+    goal = goal_settings(params)
     config = meta_model_config(params)
     ablation = ablation_table(meta_features, config)
     held_out = held_out_pairs(
         meta_features,
         config,
-        share=float(p["holdout_share"]),
-        repetitions=int(p["holdout_repetitions"]),
+        share=goal["holdout_share"],
+        repetitions=goal["holdout_repetitions"],
     )
-    return ablation, goal_table(ablation, held_out, margin=float(p["margin"]))
+    return ablation, goal_table(ablation, held_out, margin=goal["margin"])
 
 
 def evaluate_gain_reliability(mtl_gains: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
@@ -169,8 +168,9 @@ def plot_f1_over_epochs(
     learning_curves: pd.DataFrame, task_pairs: pd.DataFrame, params: Mapping[str, Any]
 ) -> tuple[Figure, Figure]:
     """Mean test F1 over epochs, STL vs MTL per problem (paper Fig. 4): PNG and PDF."""
-    p = section(params, "reporting", REPORT_KEYS)
-    figure = f1_over_epochs_figure(learning_curves, task_pairs, metric=p["f1_metric"])
+    figure = f1_over_epochs_figure(
+        learning_curves, task_pairs, metric=reporting_settings(params)["f1_metric"]
+    )
     return figure, figure
 
 
@@ -187,8 +187,8 @@ def plot_meta_coefficients(
 ) -> tuple[Figure, Figure, go.Figure]:
     """Mean meta-model coefficients of the top features (paper Table 3): PNG, PDF, interactive;
     degenerate models are shown as such, without bars."""
-    p = section(params, "reporting", REPORT_KEYS)
-    subset, top_n = p["coefficient_subset"], int(p["top_n_coefficients"])
+    p = reporting_settings(params)
+    subset, top_n = p["coefficient_subset"], p["top_n_coefficients"]
     figure = meta_coefficients_figure(meta_coefficients, subset, top_n, meta_scores)
     return figure, figure, meta_coefficients_plotly(meta_coefficients, subset, top_n, meta_scores)
 
@@ -201,12 +201,10 @@ def fit_predictor(
 ) -> MetaPredictor:
     """The meta-model fitted on every meta-example (section ``predictor``), with the feature
     names, scaler and settings it needs to predict for new pairs (the ``predict`` pipeline)."""
-    p = section(params, "predictor", PREDICTOR_KEYS)
     predictor = fit_meta_predictor(
         meta_features,
         meta_model_config(params),
-        feature_subset=str(p["feature_subset"]),
-        ridge_alpha=float(p["ridge_alpha"]),
+        **predictor_settings(params),
         meta_scores=meta_scores,
     )
     tables = predictor.feature_tables()

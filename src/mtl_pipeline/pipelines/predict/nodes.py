@@ -31,7 +31,7 @@ from mtl_pipeline.specs.meta import (
     feature_settings,
     warmup_spec,
 )
-from mtl_pipeline.specs.predict import predict_spec
+from mtl_pipeline.specs.predict import PREDICT_NAMES, predict_spec
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
 from mtl_pipeline.training.probes import train_warmup_probes
 
@@ -153,6 +153,7 @@ def predict_pair_gains(
         features,
         top_features=p.top_features,
         min_training_examples=p.min_training_examples,
+        names=PREDICT_NAMES,
     )
     for row in predictions.itertuples():
         logger.info(
