@@ -149,7 +149,7 @@ def test_offline_download_names_the_parameter_to_set(monkeypatch, tmp_path):
 
     monkeypatch.setattr(sklearn.datasets, "fetch_20newsgroups", offline)
     with pytest.raises(NewsgroupsDataError) as err:
-        newsgroups_data.download_newsgroups(data_home=str(tmp_path))
+        newsgroups_data.download_newsgroups(data_home=str(tmp_path), parameter="newsgroups.archive")
     assert str(err.value) == (
         "parameter newsgroups.archive is not set, so 20 Newsgroups was to be downloaded with "
         "scikit-learn, which failed (<urlopen error [Errno -2] Name or service not known>). "

@@ -95,7 +95,7 @@ def test_missing_path_names_the_file(tmp_path):
     with pytest.raises(
         NewsgroupsDataError, match=r"nope\.tar\.gz.*does not exist.*newsgroups\.archive"
     ):
-        read_newsgroups(missing)
+        read_newsgroups(missing, parameter="newsgroups.archive")
 
 
 def test_corrupt_archive_names_the_file(tmp_path):

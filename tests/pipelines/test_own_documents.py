@@ -66,7 +66,7 @@ def test_own_documents_bad_split_value_names_file_line_and_parameter(tmp_path):
         tmp_path / "d.csv", index=False
     )
     with pytest.raises(NewsgroupsDataError) as err:
-        read_labelled_documents({"files": [str(tmp_path / "d.csv")]})
+        read_labelled_documents({"files": [str(tmp_path / "d.csv")]}, "newsgroups.documents")
     assert str(err.value) == (
         f"{tmp_path / 'd.csv'}, line 3: column 'split' has 'dev', expected 'train' or 'test' "
         "(parameter newsgroups.documents.split_column)"
@@ -83,7 +83,7 @@ def test_csv_error_lines_count_the_lines_of_quoted_multi_line_texts(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(NewsgroupsDataError) as err:
-        read_labelled_documents({"files": [str(path)]})
+        read_labelled_documents({"files": [str(path)]}, "newsgroups.documents")
     assert str(err.value) == (
         f"{path}, line 6: column 'split' has 'dev', expected 'train' or 'test' "
         "(parameter newsgroups.documents.split_column)"
@@ -93,7 +93,7 @@ def test_csv_error_lines_count_the_lines_of_quoted_multi_line_texts(tmp_path):
 def test_a_header_only_table_names_the_file(tmp_path):
     (tmp_path / "d.csv").write_text("text,label,split\n", encoding="utf-8")
     with pytest.raises(NewsgroupsDataError) as err:
-        read_labelled_documents({"files": [str(tmp_path / "d.csv")]})
+        read_labelled_documents({"files": [str(tmp_path / "d.csv")]}, "newsgroups.documents")
     assert str(err.value) == (
         f"{tmp_path / 'd.csv'}: the table has a header but no rows "
         "(parameter newsgroups.documents.files)"
@@ -104,7 +104,7 @@ def test_a_missing_text_in_parquet_names_file_row_and_parameter(tmp_path):
     table = pd.DataFrame({"text": ["a b", None], "label": ["x", "y"], "split": ["train", "test"]})
     table.to_parquet(tmp_path / "d.parquet")
     with pytest.raises(NewsgroupsDataError) as err:
-        read_labelled_documents({"files": [str(tmp_path / "d.parquet")]})
+        read_labelled_documents({"files": [str(tmp_path / "d.parquet")]}, "newsgroups.documents")
     assert str(err.value) == (
         f"{tmp_path / 'd.parquet'}, row 2: column 'text' is missing (null), expected a non-empty "
         "text (parameter newsgroups.documents.text_column)"

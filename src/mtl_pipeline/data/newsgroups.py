@@ -79,7 +79,7 @@ def _split_member_path(name: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _iter_archive(archive: Path) -> Iterator[tuple[str, str, str, bytes]]:
+def _iter_archive(archive: Path, parameter: str) -> Iterator[tuple[str, str, str, bytes]]:
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             for member in tar:
@@ -95,7 +95,7 @@ def _iter_archive(archive: Path) -> Iterator[tuple[str, str, str, bytes]]:
     except (tarfile.TarError, EOFError, OSError) as error:
         raise NewsgroupsDataError(
             f"Cannot read the 20 Newsgroups archive '{archive}': {error}. Expected a "
-            "20news-bydate .tar.gz (parameter newsgroups.archive)."
+            f"20news-bydate .tar.gz (parameter {parameter})."
         ) from error
 
 
@@ -110,13 +110,14 @@ def _iter_folder(folder: Path) -> Iterator[tuple[str, str, str, bytes]]:
 
 
 def read_newsgroups(
-    source: str | Path, remove_headers_footers_quotes: bool = False
+    source: str | Path, remove_headers_footers_quotes: bool = False, parameter: str = "source"
 ) -> pd.DataFrame:
     """Read a 20news-bydate archive or extracted folder into the document table.
 
     Args:
         source: path of a ``.tar.gz`` archive or of a folder holding the two split folders.
         remove_headers_footers_quotes: strip headers, signature footers and quoted replies.
+        parameter: how errors name ``source`` (the node passes ``newsgroups.archive``).
 
     Raises:
         NewsgroupsDataError: naming ``source`` when it is missing, corrupt, or lacks the
@@ -125,10 +126,10 @@ def read_newsgroups(
     path = Path(source)
     if not path.exists():
         raise NewsgroupsDataError(
-            f"20 Newsgroups source '{path}' does not exist (parameter newsgroups.archive): give "
+            f"20 Newsgroups source '{path}' does not exist (parameter {parameter}): give "
             "the path of 20news-bydate.tar.gz or of its extracted folder, or null to download it."
         )
-    members = _iter_folder(path) if path.is_dir() else _iter_archive(path)
+    members = _iter_folder(path) if path.is_dir() else _iter_archive(path, parameter)
     rows = []
     for split, newsgroup, name, payload in members:
         text = payload.decode(ENCODING)
@@ -146,9 +147,12 @@ def read_newsgroups(
 
 
 def download_newsgroups(
-    remove_headers_footers_quotes: bool = False, data_home: str | None = None
+    remove_headers_footers_quotes: bool = False,
+    data_home: str | None = None,
+    parameter: str = "archive",
 ) -> pd.DataFrame:
-    """Fetch 20 Newsgroups with scikit-learn's downloader (needs internet on first use)."""
+    """Fetch 20 Newsgroups with scikit-learn's downloader (needs internet on first use);
+    ``parameter`` names the local source to set instead (``newsgroups.archive``)."""
     from sklearn.datasets import fetch_20newsgroups
 
     remove = ("headers", "footers", "quotes") if remove_headers_footers_quotes else ()
@@ -164,9 +168,9 @@ def download_newsgroups(
             )
         except OSError as exc:  # URLError, socket errors, a failed write to the cache
             raise NewsgroupsDataError(
-                f"parameter newsgroups.archive is not set, so 20 Newsgroups was to be downloaded "
+                f"parameter {parameter} is not set, so 20 Newsgroups was to be downloaded "
                 f"with scikit-learn, which failed ({exc}). Point the parameter at a local copy: "
-                "kedro run --params newsgroups.archive=/path/to/20news-bydate.tar.gz (the "
+                f"kedro run --params {parameter}=/path/to/20news-bydate.tar.gz (the "
                 "archive or its extracted folder), or run where the internet is reachable"
             ) from None
         for text, target, filename in zip(bunch.data, bunch.target, bunch.filenames, strict=True):
@@ -194,14 +198,13 @@ def _csv_line_finder(path: Path, n_records: int):
     return lambda i: f"line {starts[i]}"
 
 
-def read_labelled_documents(spec: Mapping[str, Any]) -> pd.DataFrame:
+def read_labelled_documents(spec: Mapping[str, Any], where: str) -> pd.DataFrame:
     """A user's labelled documents (``newsgroups.documents``) as the document table.
 
     ``spec``: ``files`` (CSV or Parquet, by suffix), ``text_column`` (default ``text``),
     ``label_column`` (``label``), ``split_column`` (``split``, values ``train``/``test``).
     The label is the "newsgroup" the hierarchy names; doc ids are ``<split>/<label>/<file>:<row>``.
     """
-    where = "newsgroups.documents"
     files, columns = _documents_spec(spec, where)
     rows = []
     for name in files:

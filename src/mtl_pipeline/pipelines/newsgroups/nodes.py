@@ -38,14 +38,20 @@ logger = logging.getLogger(__name__)
 def ingest_newsgroups(params: dict[str, Any]) -> pd.DataFrame:
     """Read the user's labelled documents (``documents``), or the configured 20NG archive or
     folder, or download 20NG when both are null."""
-    if params.get("documents") is not None:
-        return read_labelled_documents(params["documents"])
-    remove = bool(params.get("remove_headers_footers_quotes", False))
-    archive = params.get("archive")
+    p = Params(params, "newsgroups")
+    if p.raw.get("documents") is not None:
+        return read_labelled_documents(p.raw["documents"], p.name("documents"))
+    remove = p.boolean("remove_headers_footers_quotes", default=False)
+    archive = p.raw.get("archive")
     if archive is None:
         logger.info("newsgroups.archive is null: downloading 20 Newsgroups with scikit-learn")
-        return download_newsgroups(remove, data_home=params.get("download_dir"))
-    return read_newsgroups(archive, remove)
+        download_dir = p.raw.get("download_dir")
+        return download_newsgroups(
+            remove,
+            data_home=None if download_dir is None else p.text("download_dir"),
+            parameter=p.name("archive"),
+        )
+    return read_newsgroups(p.text("archive"), remove, parameter=p.name("archive"))
 
 
 def build_tfidf(
