@@ -251,29 +251,9 @@ def _table2_rows(meta_scores: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def paper_comparison(
-    mtl_gains: pd.DataFrame,
-    meta_scores: pd.DataFrame,
-    learning_curves: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Long table of our Tables 1 and 2 with the paper's numbers where they are the same quantity.
-
-    Columns: ``table``, ``problem``, ``quantity`` (Table 1: stl_mean, mtl_mean, improved_share —
-    a fraction; Table 2: meta_model), ``metric`` and, for Table 1, ``stl_epoch``/``mtl_epoch``
-    (1-based) it was read at; for Table 2 ``feature_subset`` (our label), ``feature_set`` (what
-    it selected) and ``paper_row`` (the published row over the same features); ``ours``,
-    ``ours_baseline`` (majority class; Table 2 only), ``paper``, ``paper_baseline``,
-    ``difference`` = ours − paper, ``status`` and ``note``. A degenerate meta-model score is
-    left out (``ours`` NaN, ``status`` degenerate). Paper rows that none of ours matches are
-    listed with ``ours`` NaN, so every published number appears.
-    """
-    require_columns(meta_scores, ["problem", "feature_subset"], "meta_scores")
-    rows = _table1_rows(table1(mtl_gains, learning_curves)) + _table2_rows(meta_scores)
-    seen = {
-        (r["table"], r["problem"], r.get("paper_row") or r["quantity"])
-        for r in rows
-        if not np.isnan(r["paper"])
-    }
+def _unmatched_table1_rows(seen: set[tuple]) -> list[dict]:
+    """The paper's Table 1 numbers that none of ours matches, with ``ours`` NaN."""
+    rows = []
     paper_t1 = paper_table1().set_index("problem")
     for problem, values in PAPER_TABLE1.items():
         for quantity, value in values.items():
@@ -297,6 +277,12 @@ def paper_comparison(
                         "note": f"ours not read at epoch {PAPER_EPOCH} on {PAPER_METRIC}",
                     }
                 )
+    return rows
+
+
+def _unmatched_table2_rows(seen: set[tuple]) -> list[dict]:
+    """The paper's Table 2 rows over feature sets none of our meta-models used."""
+    rows = []
     for problem, labels in PAPER_TABLE2.items():
         for label, value in labels.items():
             if ("Table 2", problem, label) not in seen:
@@ -315,6 +301,33 @@ def paper_comparison(
                         "note": "no meta-model of ours over this feature set",
                     }
                 )
+    return rows
+
+
+def paper_comparison(
+    mtl_gains: pd.DataFrame,
+    meta_scores: pd.DataFrame,
+    learning_curves: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Long table of our Tables 1 and 2 with the paper's numbers where they are the same quantity.
+
+    Columns: ``table``, ``problem``, ``quantity`` (Table 1: stl_mean, mtl_mean, improved_share —
+    a fraction; Table 2: meta_model), ``metric`` and, for Table 1, ``stl_epoch``/``mtl_epoch``
+    (1-based) it was read at; for Table 2 ``feature_subset`` (our label), ``feature_set`` (what
+    it selected) and ``paper_row`` (the published row over the same features); ``ours``,
+    ``ours_baseline`` (majority class; Table 2 only), ``paper``, ``paper_baseline``,
+    ``difference`` = ours − paper, ``status`` and ``note``. A degenerate meta-model score is
+    left out (``ours`` NaN, ``status`` degenerate). Paper rows that none of ours matches are
+    listed with ``ours`` NaN, so every published number appears.
+    """
+    require_columns(meta_scores, ["problem", "feature_subset"], "meta_scores")
+    rows = _table1_rows(table1(mtl_gains, learning_curves)) + _table2_rows(meta_scores)
+    seen = {
+        (r["table"], r["problem"], r.get("paper_row") or r["quantity"])
+        for r in rows
+        if not np.isnan(r["paper"])
+    }
+    rows += _unmatched_table1_rows(seen) + _unmatched_table2_rows(seen)
     out = pd.DataFrame(rows).reindex(columns=COMPARISON_COLUMNS)
     for c in ("ours", "ours_baseline", "paper", "paper_baseline", *INTERVAL_COLUMNS):
         out[c] = out[c].astype(float)
