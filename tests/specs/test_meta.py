@@ -84,3 +84,18 @@ def test_predict_spec_reads_every_key_and_names_the_unknown_one():
     missing = {k: v for k, v in PREDICT.items() if k != "seeds"}
     with pytest.raises(ParameterError, match=r"^parameter predict\.seeds is required"):
         predict_spec(missing)
+
+
+def test_the_warmup_trains_the_studys_mtl_model_with_hard_sharing_as_before_the_split():
+    from mtl_pipeline.specs import newsgroups
+    from mtl_pipeline.training import TrainSpec
+
+    ng = yaml.safe_load((ROOT / "conf/base/parameters_newsgroups.yml").read_text())["newsgroups"]
+    for model in (ng["model"], {**ng["model"], "sharing": "soft", "soft_sharing_lambda": 2.0}):
+        training = newsgroups.training(model, ng["train"], ng["training"])
+        warmup = spec.warmup_spec(META, training)
+        # what warmup_model_and_schedule built before the split: the block with sharing hard
+        assert warmup.model == newsgroups.model_spec({**model, "sharing": "hard"})
+        assert warmup.schedule == TrainSpec(
+            epochs=META["warmup"]["epochs"], batch_size=32, learning_rate=0.001, schedule="joint"
+        )
