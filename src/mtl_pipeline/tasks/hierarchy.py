@@ -5,8 +5,11 @@ The hierarchy is data (``conf/base/parameters_newsgroups.yml``): three levels,
 auxiliary task "C vs D" with
 
 * A and B under different second-level fathers;
-* C ≠ A under A's father and D ≠ B under B's father;
-* "related" pairs additionally have A and B under the same top level, so related ⊂ unrelated.
+* C ≠ A under A's father and D ≠ B under B's father.
+
+Which problems such a pair belongs to is decided by the pair rules of :mod:`.pair_rules`,
+chosen by name: by default the paper's "unrelated" (every pair) and "related" (A and B under
+the same top level, so related ⊂ unrelated).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mtl_pipeline.params import InputError, ParameterError, nearest
+from mtl_pipeline.tasks.pair_rules import resolve_rules
 
 PAIR_COLUMNS = [
     "pair_id",
@@ -130,47 +134,46 @@ def parse_hierarchy(
 
 
 def generate_task_pairs(
-    leaves: Mapping[str, Leaf], parameter: str = "newsgroups.hierarchy"
+    leaves: Mapping[str, Leaf],
+    parameter: str = "newsgroups.hierarchy",
+    *,
+    rules: Sequence[str] | None = None,
+    rules_parameter: str = "newsgroups.problems",
 ) -> pd.DataFrame:
-    """All (main, auxiliary) pairs of the hierarchy, one row per pair and problem.
+    """The candidate pairs of the hierarchy that the named pair ``rules`` keep (None: the
+    paper's ``unrelated`` and ``related``, see :mod:`.pair_rules`), one row per pair and rule,
+    sorted by problem and ``pair_id``.
 
-    A pair that is "related" appears twice (problem ``related`` and ``unrelated``) with the same
-    ``pair_id``: the unrelated problem is every pair, the related one its same-top-level subset.
+    A pair of two problems (a related pair is unrelated too) appears once per problem with the
+    same ``pair_id``: the ids number every candidate pair, whichever rules are applied, so a
+    pair keeps its id in a study of one problem alone.
+
+    Raises:
+        HierarchyError: naming ``parameter`` when the tree has no candidate pair, or none that
+            the rules keep.
+        ParameterError: naming ``rules_parameter`` for a rule that is not registered.
     """
-    families: dict[tuple[str, str], list[str]] = {}
-    for leaf in leaves.values():
-        families.setdefault(leaf.family, []).append(leaf.newsgroup)
-    rows = []
-    for main_a, main_b in itertools.combinations(sorted(leaves), 2):
-        leaf_a, leaf_b = leaves[main_a], leaves[main_b]
-        if leaf_a.family == leaf_b.family:
-            continue
-        for aux_c in sorted(families[leaf_a.family]):
-            if aux_c == main_a:
-                continue
-            for aux_d in sorted(families[leaf_b.family]):
-                if aux_d == main_b:
-                    continue
-                quadruple = (main_a, main_b, aux_c, aux_d)
-                problems = ["unrelated"] + (["related"] if leaf_a.top == leaf_b.top else [])
-                for problem in problems:
-                    rows.append((problem, *quadruple))
-    if not rows:
+    chosen = resolve_rules(rules, rules_parameter)
+    candidates = _candidate_quadruples(leaves)
+    if not candidates:
         fathers = sorted({f"{leaf.top}/{leaf.father}" for leaf in leaves.values()})
         raise HierarchyError(
             f"{parameter} yields no task pair: a pair needs two fathers with at least two "
             f"newsgroups each (the main task takes one newsgroup of each, the auxiliary task a "
             f"sibling of each); the tree has fathers {fathers}"
         )
-    table = pd.DataFrame(rows, columns=["problem", "main_a", "main_b", "aux_c", "aux_d"])
-    quadruples = table[["main_a", "main_b", "aux_c", "aux_d"]].drop_duplicates()
-    ids = {
-        tuple(quadruple): f"p{index:04d}"
-        for index, quadruple in enumerate(quadruples.itertuples(index=False))
-    }
-    table.insert(
-        0, "pair_id", [ids[tuple(row)] for row in table[list(quadruples)].itertuples(index=False)]
-    )
+    rows = [
+        (f"p{index:04d}", rule.name, *quadruple)
+        for index, quadruple in enumerate(candidates)
+        for rule in chosen
+        if rule.holds(*(leaves[newsgroup] for newsgroup in quadruple))
+    ]
+    if not rows:
+        raise HierarchyError(
+            f"{parameter} yields no pair of the problem(s) {[r.name for r in chosen]} "
+            f"({rules_parameter}) among its {len(candidates)} candidate pairs"
+        )
+    table = pd.DataFrame(rows, columns=PAIR_COLUMNS[:6])
     table["main_task"] = [
         task_name(a, b) for a, b in zip(table["main_a"], table["main_b"], strict=True)
     ]
@@ -178,6 +181,24 @@ def generate_task_pairs(
         task_name(c, d) for c, d in zip(table["aux_c"], table["aux_d"], strict=True)
     ]
     return table[PAIR_COLUMNS].sort_values(["problem", "pair_id"]).reset_index(drop=True)
+
+
+def _candidate_quadruples(leaves: Mapping[str, Leaf]) -> list[tuple[str, str, str, str]]:
+    """Every (A, B, C, D) with A < B under different fathers, C ≠ A a sibling of A and D ≠ B
+    a sibling of B, in the order of their ``pair_id``."""
+    families: dict[tuple[str, str], list[str]] = {}
+    for leaf in leaves.values():
+        families.setdefault(leaf.family, []).append(leaf.newsgroup)
+    quadruples = []
+    for main_a, main_b in itertools.combinations(sorted(leaves), 2):
+        family_a, family_b = leaves[main_a].family, leaves[main_b].family
+        if family_a == family_b:
+            continue
+        for aux_c in sorted(families[family_a]):
+            for aux_d in sorted(families[family_b]):
+                if aux_c != main_a and aux_d != main_b:
+                    quadruples.append((main_a, main_b, aux_c, aux_d))
+    return quadruples
 
 
 def select_problems(
