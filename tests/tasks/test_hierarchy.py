@@ -8,6 +8,7 @@ import yaml
 from mtl_pipeline.params import ParameterError
 from mtl_pipeline.tasks.hierarchy import (
     HierarchyError,
+    HierarchyNames,
     assign_seeds,
     generate_task_pairs,
     pair_seeds,
@@ -29,6 +30,16 @@ NEWSGROUPS_20 = [
     "sci.space", "soc.religion.christian", "talk.politics.guns", "talk.politics.mideast",
     "talk.politics.misc", "talk.religion.misc",
 ]  # fmt: skip
+
+
+#: the names the newsgroups spec passes
+NAMES = HierarchyNames(
+    hierarchy="newsgroups.hierarchy",
+    problems="newsgroups.problems",
+    problem_seeds="newsgroups.problem_seeds",
+    seeds="newsgroups.seeds",
+    pairs_per_problem="newsgroups.pairs_per_problem",
+)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +180,8 @@ def test_fathers_are_identified_by_full_path():
 
 def test_a_tree_without_pairs_is_an_error_naming_it():
     with pytest.raises(HierarchyError, match=r"newsgroups.hierarchy yields no task pair.*T/f1"):
-        generate_task_pairs(parse_hierarchy(tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c"]))))
+        leaves = parse_hierarchy(tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c"])))
+        generate_task_pairs(leaves, names=NAMES)
 
 
 def test_leaf_named_twice_is_rejected():
@@ -200,7 +212,7 @@ def test_unknown_newsgroup_is_rejected_with_its_name():
 )
 def test_malformed_hierarchy_is_rejected(hierarchy, message):
     with pytest.raises(HierarchyError, match=message):
-        parse_hierarchy(hierarchy)
+        parse_hierarchy(hierarchy, names=NAMES)
 
 
 def test_task_names_are_canonical():
@@ -242,7 +254,7 @@ def test_seeds_per_problem(paper_pairs):
 )
 def test_bad_seeds_name_the_parameter(paper_pairs, seeds, problem_seeds, message):
     with pytest.raises(ValueError, match=message):
-        assign_seeds(paper_pairs, seeds, problem_seeds)
+        assign_seeds(paper_pairs, seeds, problem_seeds, names=NAMES)
 
 
 def test_select_problems_runs_one_problem_alone(paper_pairs):
@@ -272,7 +284,7 @@ def test_bad_problem_names_name_the_parameter_and_the_nearest_problem(
     paper_pairs, problems, problem_seeds, message
 ):
     with pytest.raises(ParameterError, match=message):
-        select_problems(paper_pairs, problems, problem_seeds)
+        select_problems(paper_pairs, problems, problem_seeds, names=NAMES)
 
 
 # sha256 of generate_task_pairs(paper tree).to_csv() as the inline rule (before the pair-rule
@@ -328,7 +340,7 @@ def test_a_registered_rule_is_a_problem_of_its_own(paper_pairs, different_top_ru
 def test_unknown_rules_name_the_parameter_and_the_nearest_rule(rules, message):
     leaves = parse_hierarchy(yaml.safe_load(CONF.read_text())["newsgroups"]["hierarchy"])
     with pytest.raises(ParameterError, match=message):
-        generate_task_pairs(leaves, rules=rules, rules_parameter="newsgroups.problems")
+        generate_task_pairs(leaves, rules=rules, names=NAMES)
 
 
 def test_rules_keeping_no_pair_are_an_error_naming_them():

@@ -41,6 +41,19 @@ class HierarchyError(InputError):
 
 
 @dataclass(frozen=True)
+class HierarchyNames:
+    """How errors name the settings of this module: the arguments' own names here; the spec
+    layer passes the parameters' (``newsgroups.hierarchy``, ``predict.pairs``, ...)."""
+
+    hierarchy: str = "hierarchy"
+    problems: str = "problems"
+    problem_seeds: str = "problem_seeds"
+    seeds: str = "seeds"
+    pairs_per_problem: str = "per_problem"
+    pairs: str = "entries"  # the pairs a user names (named_pairs)
+
+
+@dataclass(frozen=True)
 class Leaf:
     newsgroup: str
     father: str
@@ -74,7 +87,8 @@ def task_classes(name: str) -> tuple[str, str]:
 def parse_hierarchy(
     hierarchy: Sequence[Mapping[str, object]],
     known_newsgroups: Iterable[str] | None = None,
-    parameter: str = "newsgroups.hierarchy",
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> dict[str, Leaf]:
     """Validate the tree and return its leaves by newsgroup name.
 
@@ -88,6 +102,7 @@ def parse_hierarchy(
         HierarchyError: naming the parameter and the offending entry when an entry is malformed,
             a (top, father) path or a leaf appears twice, or a leaf is not a newsgroup of the data.
     """
+    parameter = names.hierarchy
     if isinstance(hierarchy, Mapping):
         raise HierarchyError(
             f"{parameter} must be a list of fathers, each {{top: ..., father: ..., newsgroups: "
@@ -135,10 +150,9 @@ def parse_hierarchy(
 
 def generate_task_pairs(
     leaves: Mapping[str, Leaf],
-    parameter: str = "newsgroups.hierarchy",
     *,
     rules: Sequence[str] | None = None,
-    rules_parameter: str = "newsgroups.problems",
+    names: HierarchyNames = HierarchyNames(),
 ) -> pd.DataFrame:
     """The candidate pairs of the hierarchy that the named pair ``rules`` keep (None: the
     paper's ``unrelated`` and ``related``, see :mod:`.pair_rules`), one row per pair and rule,
@@ -149,10 +163,11 @@ def generate_task_pairs(
     pair keeps its id in a study of one problem alone.
 
     Raises:
-        HierarchyError: naming ``parameter`` when the tree has no candidate pair, or none that
-            the rules keep.
-        ParameterError: naming ``rules_parameter`` for a rule that is not registered.
+        HierarchyError: naming ``names.hierarchy`` when the tree has no candidate pair, or
+            none that the rules keep.
+        ParameterError: naming ``names.problems`` for a rule that is not registered.
     """
+    parameter, rules_parameter = names.hierarchy, names.problems
     chosen = resolve_rules(rules, rules_parameter)
     candidates = _candidate_quadruples(leaves)
     if not candidates:
@@ -205,19 +220,21 @@ def select_problems(
     pairs: pd.DataFrame,
     problems: Sequence[str] | None,
     problem_seeds: Mapping[str, Sequence[int]] | None = None,
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> tuple[pd.DataFrame, dict[str, Sequence[int]] | None]:
     """The pairs of ``problems`` alone (None = every problem), and ``problem_seeds`` cut to
     them: a study of the related pairs need not train the unrelated ones. A name that is not a
     problem of the hierarchy (in either parameter) is an error naming the nearest one."""
     known = sorted(set(pairs["problem"]))
-    named = {"newsgroups.problem_seeds": list(problem_seeds or {})}
+    named = {names.problem_seeds: list(problem_seeds or {})}
     if problems is not None:
         if isinstance(problems, str) or not isinstance(problems, Sequence) or not problems:
             raise ParameterError(
-                f"parameter newsgroups.problems is {problems!r}; expected null or a non-empty "
+                f"parameter {names.problems} is {problems!r}; expected null or a non-empty "
                 f"list of problems of {known}"
             )
-        named["newsgroups.problems"] = list(problems)
+        named[names.problems] = list(problems)
     for parameter, names in named.items():
         for name in names:
             if name not in known:
@@ -232,12 +249,18 @@ def select_problems(
     return kept, seeds or None
 
 
-def select_pairs(pairs: pd.DataFrame, per_problem: int | None, seed: int) -> pd.DataFrame:
+def select_pairs(
+    pairs: pd.DataFrame,
+    per_problem: int | None,
+    seed: int,
+    *,
+    names: HierarchyNames = HierarchyNames(),
+) -> pd.DataFrame:
     """Keep ``per_problem`` pairs of each problem (seeded), or all when None (the paper)."""
     if per_problem is None:
         return pairs
     if per_problem < 1:
-        raise ParameterError(f"newsgroups.pairs_per_problem must be ≥ 1 or null, got {per_problem}")
+        raise ParameterError(f"{names.pairs_per_problem} must be ≥ 1 or null, got {per_problem}")
     kept = [
         group.sample(n=min(per_problem, len(group)), random_state=seed)
         for _, group in pairs.groupby("problem", sort=True)
@@ -249,6 +272,8 @@ def assign_seeds(
     pairs: pd.DataFrame,
     seeds: Sequence[int],
     problem_seeds: Mapping[str, Sequence[int]] | None = None,
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> pd.DataFrame:
     """Add a ``seeds`` column: the seeds each pair row is trained and judged with.
 
@@ -260,14 +285,12 @@ def assign_seeds(
     unknown = sorted(set(overrides) - set(pairs["problem"]))
     if unknown:
         raise ParameterError(
-            f"newsgroups.problem_seeds names {unknown}, which are not problems of task_pairs "
+            f"{names.problem_seeds} names {unknown}, which are not problems of task_pairs "
             f"({sorted(set(pairs['problem']))})"
         )
     plan = {}
     for problem in sorted(set(pairs["problem"])):
-        parameter = (
-            f"newsgroups.problem_seeds.{problem}" if problem in overrides else "newsgroups.seeds"
-        )
+        parameter = f"{names.problem_seeds}.{problem}" if problem in overrides else names.seeds
         chosen = overrides.get(problem, seeds)
         if isinstance(chosen, str | bytes) or not isinstance(chosen, Sequence) or not chosen:
             raise ParameterError(f"{parameter} must be a non-empty list of seeds, got {chosen!r}")
@@ -309,7 +332,8 @@ def tasks_of_pairs(pairs: pd.DataFrame) -> list[str]:
 def named_pairs(
     entries: Sequence[Mapping[str, object]],
     leaves: Mapping[str, Leaf],
-    parameter: str = "predict.pairs",
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> pd.DataFrame:
     """Task pairs a user names (``{main_task: "A vs B", aux_task: "C vs D"}``), as rows of
     :data:`PAIR_COLUMNS`, for pairs that need not have been trained.
@@ -321,23 +345,24 @@ def named_pairs(
     and its ``pair_id`` is ``n<index>``. Task names may list their newsgroups in either order.
 
     Raises:
-        HierarchyError: naming ``parameter[index]`` for a malformed entry, a newsgroup outside
+        HierarchyError: naming ``names.pairs[index]`` for a malformed entry, a newsgroup outside
             the tree, a task with one newsgroup twice, an auxiliary task with the main task's
             two classes, or a pair outside the rules without ``problem``.
     """
+    parameter = names.pairs
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence) or not entries:
         raise HierarchyError(
             f"{parameter} must be a non-empty list of pairs, each "
             '{main_task: "A vs B", aux_task: "C vs D"} (optionally problem: related|unrelated)'
         )
-    known = generate_task_pairs(leaves)
+    known = generate_task_pairs(leaves, names=names)
     by_quadruple: dict[tuple[str, str, str, str], pd.DataFrame] = {
         key: group for key, group in known.groupby(["main_a", "main_b", "aux_c", "aux_d"])
     }
     rows = []
     for index, entry in enumerate(entries):
         where = f"{parameter}[{index}]"
-        (main_a, main_b), (aux_1, aux_2) = _named_tasks(entry, leaves, where)
+        (main_a, main_b), (aux_1, aux_2) = _named_tasks(entry, leaves, where, names.hierarchy)
         matches = [
             by_quadruple.get((main_a, main_b, c, d)) for c, d in ((aux_1, aux_2), (aux_2, aux_1))
         ]
@@ -366,8 +391,11 @@ def named_pairs(
     return table.reset_index(drop=True)
 
 
-def _named_tasks(entry: object, leaves: Mapping[str, Leaf], where: str) -> list[tuple[str, ...]]:
-    """The (sorted) newsgroups of an entry's main and auxiliary task; errors name ``where``."""
+def _named_tasks(
+    entry: object, leaves: Mapping[str, Leaf], where: str, hierarchy: str
+) -> list[tuple[str, ...]]:
+    """The (sorted) newsgroups of an entry's main and auxiliary task; errors name ``where``
+    (and ``hierarchy``, the tree's parameter)."""
     if not isinstance(entry, Mapping) or not {"main_task", "aux_task"} <= set(entry):
         raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
     extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
@@ -387,7 +415,7 @@ def _named_tasks(entry: object, leaves: Mapping[str, Leaf], where: str) -> list[
         if outside:
             raise HierarchyError(
                 f"{where}.{key} names newsgroup(s) {outside} that are not in "
-                f"newsgroups.hierarchy (known: {sorted(leaves)})"
+                f"{hierarchy} (known: {sorted(leaves)})"
             )
         parts.append(tuple(sorted((first, second))))
     if parts[0] == parts[1]:
