@@ -117,18 +117,7 @@ def parse_hierarchy(
     leaves: dict[str, Leaf] = {}
     paths: set[tuple[str, str]] = set()
     for index, entry in enumerate(hierarchy):
-        where = f"{parameter}[{index}]"
-        if not isinstance(entry, Mapping) or set(entry) != {"top", "father", "newsgroups"}:
-            keys = sorted(entry) if isinstance(entry, Mapping) else type(entry).__name__
-            raise HierarchyError(
-                f"{where} must have exactly the keys top, father, newsgroups; got {keys}"
-            )
-        top, father, members = str(entry["top"]), str(entry["father"]), entry["newsgroups"]
-        if (top, father) in paths:
-            raise HierarchyError(f"{where}: father {top}/{father} is listed twice")
-        paths.add((top, father))
-        if isinstance(members, str) or not isinstance(members, Sequence) or not members:
-            raise HierarchyError(f"{where} ({top}/{father}).newsgroups must be a non-empty list")
+        top, father, members = _father_entry(entry, f"{parameter}[{index}]", paths)
         for newsgroup in members:
             if newsgroup in leaves:
                 first = leaves[newsgroup]
@@ -146,6 +135,25 @@ def parse_hierarchy(
                 f"the data has {sorted(known)}"
             )
     return leaves
+
+
+def _father_entry(
+    entry: object, where: str, paths: set[tuple[str, str]]
+) -> tuple[str, str, Sequence[str]]:
+    """(top, father, newsgroups) of one entry of the tree, its path added to ``paths`` (those
+    of the entries before it); errors name ``where``."""
+    if not isinstance(entry, Mapping) or set(entry) != {"top", "father", "newsgroups"}:
+        keys = sorted(entry) if isinstance(entry, Mapping) else type(entry).__name__
+        raise HierarchyError(
+            f"{where} must have exactly the keys top, father, newsgroups; got {keys}"
+        )
+    top, father, members = str(entry["top"]), str(entry["father"]), entry["newsgroups"]
+    if (top, father) in paths:
+        raise HierarchyError(f"{where}: father {top}/{father} is listed twice")
+    paths.add((top, father))
+    if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+        raise HierarchyError(f"{where} ({top}/{father}).newsgroups must be a non-empty list")
+    return top, father, members
 
 
 def generate_task_pairs(
@@ -377,11 +385,7 @@ def named_pairs(
                 "hierarchy's rules (A and B under different fathers, C a sibling of A, D of B): "
                 "add problem: related|unrelated to say which meta-model to apply"
             )
-        rows.append({
-            "pair_id": f"n{index:04d}", "problem": str(problem),
-            "main_a": main_a, "main_b": main_b, "aux_c": aux_1, "aux_d": aux_2,
-            "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_1, aux_2),
-        })  # fmt: skip
+        rows.append(_outside_pair(f"n{index:04d}", str(problem), main_a, main_b, aux_1, aux_2))
     table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     duplicated = table.duplicated(["pair_id", "problem"])
     if duplicated.any():
@@ -389,6 +393,16 @@ def named_pairs(
             f"{parameter} names the same pair twice: rows {list(np.flatnonzero(duplicated))}"
         )
     return table.reset_index(drop=True)
+
+
+def _outside_pair(pair_id: str, problem: str, *classes: str) -> dict[str, object]:
+    """The row of a named pair outside the hierarchy's rules: ``classes`` = (A, B, C, D)."""
+    main_a, main_b, aux_c, aux_d = classes
+    return {
+        "pair_id": pair_id, "problem": problem,
+        "main_a": main_a, "main_b": main_b, "aux_c": aux_c, "aux_d": aux_d,
+        "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_c, aux_d),
+    }  # fmt: skip
 
 
 def _named_tasks(
