@@ -21,7 +21,12 @@ from mtl_pipeline.meta.predict import (
 )
 from mtl_pipeline.meta.stored import _payload_hash
 from mtl_pipeline.specs.predict import PREDICT_NAMES  # the names the spec layer passes
-from mtl_pipeline.tasks.hierarchy import HierarchyError, named_pairs, parse_hierarchy
+from mtl_pipeline.tasks.hierarchy import (
+    HierarchyError,
+    HierarchyNames,
+    named_pairs,
+    parse_hierarchy,
+)
 
 
 def _meta_features(n_pairs: int = 40, seeds=(0, 1), seed: int = 0) -> pd.DataFrame:
@@ -232,6 +237,10 @@ TREE = [
 ]
 
 
+#: the names the predict spec passes
+PAIR_NAMES = HierarchyNames(hierarchy="newsgroups.hierarchy", pairs="predict.pairs")
+
+
 def test_named_pairs_take_the_hierarchy_pair_id_and_problem_in_any_name_order():
     leaves = parse_hierarchy(TREE)
     pairs = named_pairs(
@@ -262,8 +271,8 @@ def test_named_pairs_outside_the_rules_need_a_problem_and_name_the_entry():
         "aux_task": "rec.sport.baseball vs rec.sport.hockey",
     }
     with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].*problem: related\|unrelated"):
-        named_pairs([odd], leaves)
-    pairs = named_pairs([{**odd, "problem": "unrelated"}], leaves)
+        named_pairs([odd], leaves, names=PAIR_NAMES)
+    pairs = named_pairs([{**odd, "problem": "unrelated"}], leaves, names=PAIR_NAMES)
     assert pairs.loc[0, "pair_id"] == "n0000"
     same = {
         "main_task": "comp.graphics vs comp.windows.x",
@@ -272,9 +281,13 @@ def test_named_pairs_outside_the_rules_need_a_problem_and_name_the_entry():
     with pytest.raises(
         HierarchyError, match=r"predict.pairs\[0\]: the auxiliary task .* same two classes"
     ):
-        named_pairs([{**same, "problem": "related"}], leaves)
+        named_pairs([{**same, "problem": "related"}], leaves, names=PAIR_NAMES)
     with pytest.raises(HierarchyError, match=r"predict.pairs\[0\].main_task.*sci.space"):
-        named_pairs([{"main_task": "sci.space vs comp.graphics", "aux_task": "a vs b"}], leaves)
+        named_pairs(
+            [{"main_task": "sci.space vs comp.graphics", "aux_task": "a vs b"}],
+            leaves,
+            names=PAIR_NAMES,
+        )
 
 
 def test_too_few_pairs_for_any_feature_to_vary_is_one_clear_input_error():

@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +8,7 @@ import yaml
 from mtl_pipeline.params import ParameterError
 from mtl_pipeline.tasks.hierarchy import (
     HierarchyError,
+    HierarchyNames,
     assign_seeds,
     generate_task_pairs,
     pair_seeds,
@@ -18,6 +20,7 @@ from mtl_pipeline.tasks.hierarchy import (
     task_seeds,
     tasks_of_pairs,
 )
+from mtl_pipeline.tasks.pair_rules import PAIR_RULES, PAPER_RULES, pair_rule
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base" / "parameters_newsgroups.yml"
 NEWSGROUPS_20 = [
@@ -27,6 +30,16 @@ NEWSGROUPS_20 = [
     "sci.space", "soc.religion.christian", "talk.politics.guns", "talk.politics.mideast",
     "talk.politics.misc", "talk.religion.misc",
 ]  # fmt: skip
+
+
+#: the names the newsgroups spec passes
+NAMES = HierarchyNames(
+    hierarchy="newsgroups.hierarchy",
+    problems="newsgroups.problems",
+    problem_seeds="newsgroups.problem_seeds",
+    seeds="newsgroups.seeds",
+    pairs_per_problem="newsgroups.pairs_per_problem",
+)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +180,8 @@ def test_fathers_are_identified_by_full_path():
 
 def test_a_tree_without_pairs_is_an_error_naming_it():
     with pytest.raises(HierarchyError, match=r"newsgroups.hierarchy yields no task pair.*T/f1"):
-        generate_task_pairs(parse_hierarchy(tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c"]))))
+        leaves = parse_hierarchy(tree(("T", "f1", ["a", "b"]), ("T", "f2", ["c"])))
+        generate_task_pairs(leaves, names=NAMES)
 
 
 def test_leaf_named_twice_is_rejected():
@@ -198,7 +212,7 @@ def test_unknown_newsgroup_is_rejected_with_its_name():
 )
 def test_malformed_hierarchy_is_rejected(hierarchy, message):
     with pytest.raises(HierarchyError, match=message):
-        parse_hierarchy(hierarchy)
+        parse_hierarchy(hierarchy, names=NAMES)
 
 
 def test_task_names_are_canonical():
@@ -240,7 +254,7 @@ def test_seeds_per_problem(paper_pairs):
 )
 def test_bad_seeds_name_the_parameter(paper_pairs, seeds, problem_seeds, message):
     with pytest.raises(ValueError, match=message):
-        assign_seeds(paper_pairs, seeds, problem_seeds)
+        assign_seeds(paper_pairs, seeds, problem_seeds, names=NAMES)
 
 
 def test_select_problems_runs_one_problem_alone(paper_pairs):
@@ -270,4 +284,66 @@ def test_bad_problem_names_name_the_parameter_and_the_nearest_problem(
     paper_pairs, problems, problem_seeds, message
 ):
     with pytest.raises(ParameterError, match=message):
-        select_problems(paper_pairs, problems, problem_seeds)
+        select_problems(paper_pairs, problems, problem_seeds, names=NAMES)
+
+
+# sha256 of generate_task_pairs(paper tree).to_csv() as the inline rule (before the pair-rule
+# registry) produced it: every row, column, pair_id and the order unchanged.
+PAPER_PAIRS_SHA256 = "68b580be109c563bc1657b21cdfd4c839618c4dde709f99c42854c63afaec47a"
+
+
+def test_paper_pairs_are_row_for_row_those_of_the_inline_rule(paper_pairs):
+    assert paper_pairs["problem"].value_counts().to_dict() == {"unrelated": 516, "related": 52}
+    assert hashlib.sha256(paper_pairs.to_csv().encode()).hexdigest() == PAPER_PAIRS_SHA256
+    assert list(PAIR_RULES)[:2] == list(PAPER_RULES) == ["unrelated", "related"]
+
+
+def test_a_problem_alone_keeps_its_pair_ids(paper_pairs):
+    leaves = parse_hierarchy(yaml.safe_load(CONF.read_text())["newsgroups"]["hierarchy"])
+    related = generate_task_pairs(leaves, rules=["related"])
+    expected = paper_pairs.loc[paper_pairs.problem == "related"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(related, expected)
+
+
+@pytest.fixture
+def different_top_rule():
+    @pair_rule("different_top")
+    def different_top(main_a, main_b, aux_c, aux_d) -> bool:
+        """The main task's two newsgroups are under different top levels."""
+        return main_a.top != main_b.top
+
+    yield PAIR_RULES["different_top"]
+    del PAIR_RULES["different_top"]
+
+
+def test_a_registered_rule_is_a_problem_of_its_own(paper_pairs, different_top_rule):
+    assert different_top_rule.description.startswith("The main task's two newsgroups")
+    leaves = parse_hierarchy(yaml.safe_load(CONF.read_text())["newsgroups"]["hierarchy"])
+    pairs = generate_task_pairs(leaves, rules=["different_top", "related"])
+    assert pairs["problem"].value_counts().to_dict() == {"different_top": 464, "related": 52}
+    unrelated = paper_pairs.loc[paper_pairs.problem == "unrelated"].set_index("pair_id")
+    for row in pairs.loc[pairs.problem == "different_top"].itertuples():
+        assert leaves[row.main_a].top != leaves[row.main_b].top
+        assert unrelated.loc[row.pair_id, "main_task"] == row.main_task
+    with pytest.raises(ValueError, match="'different_top' is registered already"):
+        pair_rule("different_top")(different_top_rule.holds)
+
+
+@pytest.mark.parametrize(
+    "rules, message",
+    [
+        (["relatd"], r"^parameter newsgroups.problems must be one of .*'relatd'.*'related'$"),
+        ("related", r"^parameter newsgroups.problems is 'related'; expected null or a non-empty"),
+        ([], r"^parameter newsgroups.problems is \[\]"),
+    ],
+)
+def test_unknown_rules_name_the_parameter_and_the_nearest_rule(rules, message):
+    leaves = parse_hierarchy(yaml.safe_load(CONF.read_text())["newsgroups"]["hierarchy"])
+    with pytest.raises(ParameterError, match=message):
+        generate_task_pairs(leaves, rules=rules, names=NAMES)
+
+
+def test_rules_keeping_no_pair_are_an_error_naming_them():
+    leaves = parse_hierarchy(tree(("T1", "f1", ["a", "b"]), ("T2", "f2", ["c", "d"])))
+    with pytest.raises(HierarchyError, match=r"no pair of the problem\(s\) \['related'\]"):
+        generate_task_pairs(leaves, rules=["related"])

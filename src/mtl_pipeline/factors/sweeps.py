@@ -184,69 +184,88 @@ def plan_sweeps(
     for pair in pair_seeds(factor_pairs).itertuples(index=False):
         seed = int(pair.seed)
         pair_job = base_mtl[(pair.pair_id, seed)]
-        main_base, aux_base = pair_job.tasks
         for point in points:
-            row = {
-                "sweep": point.sweep,
-                "factor": SWEEPS[point.sweep],
-                "value": point.value,
-                "group": pair.group,
-                "pair_id": pair.pair_id,
-                "seed": seed,
-                "main_task": pair.main_task,
-                "aux_task": pair.aux_task,
-                "main_positive": point.main_counts[0],
-                "main_negative": point.main_counts[1],
-                "aux_positive": point.aux_counts[0],
-                "aux_negative": point.aux_counts[1],
-                "stl_model_id": None,
-                "mtl_model_id": None,
-                "status": OK,
-                "note": "",
-            }
-            empty = [
-                role
-                for role, counts in (("main", point.main_counts), ("aux", point.aux_counts))
-                if min(counts) == 0
-            ]
+            row = _run_row(point, pair, seed)
+            empty = _empty_roles(point)
             if empty:
                 row["status"] = DEGENERATE
                 row["note"] = f"the {' and '.join(empty)} task has a class without documents"
                 row["base_point"] = False
                 rows.append(row)
                 continue
-            main = subsample(main_base, point.main_counts, seed)
-            aux = subsample(aux_base, point.aux_counts, seed)
-            stl_base = base_stl[(pair.main_task, seed)]
-            stl_job = (
-                stl_base
-                if main is main_base
-                else replace(
-                    stl_base,
-                    model_id=f"{stl_base.model_id}|{counts_tag(point.main_counts)}",
-                    tasks=(subsample(stl_base.tasks[0], point.main_counts, seed),),
-                )
-            )
-            tags = []
-            if main is not main_base:
-                tags.append(f"main={counts_tag(point.main_counts)}")
-            if aux is not aux_base:
-                tags.append(f"aux={counts_tag(point.aux_counts)}")
-            mtl_job = (
-                pair_job
-                if not tags
-                else replace(pair_job, model_id="|".join([pair_job.model_id, *tags]), tasks=(main, aux))
-            )  # fmt: skip
+            stl_job, mtl_job = _point_jobs(point, pair_job, base_stl[(pair.main_task, seed)], seed)
             stl.setdefault(stl_job.model_id, stl_job)
             mtl.setdefault(mtl_job.model_id, mtl_job)
             row.update(
                 stl_model_id=stl_job.model_id,
                 mtl_model_id=mtl_job.model_id,
-                base_point=not tags,
+                base_point=mtl_job is pair_job,
             )
             rows.append(row)
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS).astype({"seed": "int64", "base_point": bool})
     return SweepPlan(stl=list(stl.values()), mtl=list(mtl.values()), runs=runs)
+
+
+def _run_row(point: SweepPoint, pair, seed: int) -> dict[str, object]:
+    """The run row of one (point, pair, seed), before its models are known."""
+    return {
+        "sweep": point.sweep,
+        "factor": SWEEPS[point.sweep],
+        "value": point.value,
+        "group": pair.group,
+        "pair_id": pair.pair_id,
+        "seed": seed,
+        "main_task": pair.main_task,
+        "aux_task": pair.aux_task,
+        "main_positive": point.main_counts[0],
+        "main_negative": point.main_counts[1],
+        "aux_positive": point.aux_counts[0],
+        "aux_negative": point.aux_counts[1],
+        "stl_model_id": None,
+        "mtl_model_id": None,
+        "status": OK,
+        "note": "",
+    }
+
+
+def _empty_roles(point: SweepPoint) -> list[str]:
+    """The roles (main, aux) whose task would have a class without documents at ``point``."""
+    return [
+        role
+        for role, counts in (("main", point.main_counts), ("aux", point.aux_counts))
+        if min(counts) == 0
+    ]
+
+
+def _point_jobs(
+    point: SweepPoint, pair_job: ModelJob, stl_base: ModelJob, seed: int
+) -> tuple[ModelJob, ModelJob]:
+    """The STL job of the main task and the pair's MTL job at ``point``: the base study's
+    jobs themselves where the point keeps a task's documents, else their subsampled copies
+    (model ids tagged with the counts)."""
+    main_base, aux_base = pair_job.tasks
+    main = subsample(main_base, point.main_counts, seed)
+    aux = subsample(aux_base, point.aux_counts, seed)
+    stl_job = (
+        stl_base
+        if main is main_base
+        else replace(
+            stl_base,
+            model_id=f"{stl_base.model_id}|{counts_tag(point.main_counts)}",
+            tasks=(subsample(stl_base.tasks[0], point.main_counts, seed),),
+        )
+    )
+    tags = []
+    if main is not main_base:
+        tags.append(f"main={counts_tag(point.main_counts)}")
+    if aux is not aux_base:
+        tags.append(f"aux={counts_tag(point.aux_counts)}")
+    mtl_job = (
+        pair_job
+        if not tags
+        else replace(pair_job, model_id="|".join([pair_job.model_id, *tags]), tasks=(main, aux))
+    )  # fmt: skip
+    return stl_job, mtl_job
 
 
 def sweep_task_samples(plan: SweepPlan) -> pd.DataFrame:

@@ -234,11 +234,7 @@ def curve_statistics(
     )
     records = []
     for (task, seed), grp in curves.groupby(["task", "seed"], sort=True):
-        grp = grp.sort_values("epoch")
-        if grp["epoch"].duplicated().any():
-            raise ValueError(f"learning_curves: task {task!r} seed {seed} repeats an epoch")
-        x = grp["epoch"].to_numpy(dtype=float) - 1 + epoch_origin
-        y = grp[loss_column].to_numpy(dtype=float)
+        x, y = _curve_points(grp, task, seed, loss_column, epoch_origin)
         n_fit = len(x) if fit_epochs is None else int(fit_epochs)
         fit = fit_log_curve(
             x[:n_fit],
@@ -251,10 +247,7 @@ def curve_statistics(
             bounded=fit_bounded,
             label=f"{kind} task {task!r} seed {seed}",
         )
-        n_grad = len(x) if gradient_epochs is None else int(gradient_epochs)
-        xg, yg = x[:n_grad], y[:n_grad]
-        finite = np.isfinite(yg)
-        grads = curve_gradients(xg[finite], yg[finite], gradient_points, gradient_method)
+        grads = _first_gradients(x, y, gradient_epochs, gradient_points, gradient_method)
         records.append(
             {
                 "task": task,
@@ -265,16 +258,38 @@ def curve_statistics(
                 "curve_fit_failed": fit.failed,
             }
         )
-    columns = [
-        "task",
-        "seed",
-        *(gradient_name(p) for p in gradient_points),
-        "curve_fit_a",
-        "curve_fit_c",
-        "curve_fit_failed",
-    ]
+    columns = ["task", "seed", *(gradient_name(p) for p in gradient_points), *FIT_COLUMNS]
     out = pd.DataFrame.from_records(records, columns=columns)
     return out.astype({"seed": "int64", "curve_fit_failed": bool})
+
+
+#: The log-fit columns of :func:`curve_statistics`, after the gradients.
+FIT_COLUMNS = ("curve_fit_a", "curve_fit_c", "curve_fit_failed")
+
+
+def _curve_points(
+    grp: pd.DataFrame, task: str, seed: int, loss_column: str, epoch_origin: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, loss) of one model's curve in epoch order, x counted from ``epoch_origin``."""
+    grp = grp.sort_values("epoch")
+    if grp["epoch"].duplicated().any():
+        raise ValueError(f"learning_curves: task {task!r} seed {seed} repeats an epoch")
+    x = grp["epoch"].to_numpy(dtype=float) - 1 + epoch_origin
+    return x, grp[loss_column].to_numpy(dtype=float)
+
+
+def _first_gradients(
+    x: np.ndarray,
+    y: np.ndarray,
+    gradient_epochs: int | None,
+    gradient_points: Sequence[float],
+    gradient_method: str,
+) -> dict[str, float]:
+    """The gradients of the first ``gradient_epochs`` epochs (None: all), on finite losses."""
+    n_grad = len(x) if gradient_epochs is None else int(gradient_epochs)
+    xg, yg = x[:n_grad], y[:n_grad]
+    finite = np.isfinite(yg)
+    return curve_gradients(xg[finite], yg[finite], gradient_points, gradient_method)
 
 
 def curve_features(

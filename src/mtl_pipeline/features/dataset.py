@@ -431,12 +431,9 @@ def dataset_features(
         raise ValueError(
             f"cross_jsd_pairing must be one of {CROSS_PAIRINGS}, got {cross_jsd_pairing!r}"
         )
-    vocabulary_tokenizer = vocabulary_tokenizer or tokenizer
-    counts = build_task_counts(task_samples, documents, tokenizer=tokenizer, join=jsd_join)
-    if vocabulary_tokenizer == tokenizer and jsd_join == "separate":
-        vocab_counts = counts
-    else:
-        vocab_counts = build_task_counts(task_samples, documents, tokenizer=vocabulary_tokenizer)
+    counts, vocab_counts = _task_counts(
+        task_samples, documents, tokenizer, vocabulary_tokenizer or tokenizer, jsd_join
+    )
     stats = task_statistics(
         counts,
         vocabulary_counts=vocab_counts,
@@ -455,11 +452,29 @@ def dataset_features(
     first_cross, second_cross = _cross_divergences(
         task_pairs[columns], grid, counts, cross_jsd_pairing, base, jsd_output
     )
-    names = (
-        ("cross_jsd_a_c", "cross_jsd_b_d")
-        if cross_jsd_pairing == "by_father"
-        else ("cross_jsd_first_classes", "cross_jsd_second_classes")
-    )
-    out[names[0]] = np.asarray(first_cross, dtype=float)
-    out[names[1]] = np.asarray(second_cross, dtype=float)
+    first_name, second_name = CROSS_COLUMNS[cross_jsd_pairing]
+    out[first_name] = np.asarray(first_cross, dtype=float)
+    out[second_name] = np.asarray(second_cross, dtype=float)
     return out.drop(columns=["main_a", "main_b", "aux_c", "aux_d"]).reset_index(drop=True)
+
+
+#: The two cross-divergence columns of each ``cross_jsd_pairing``.
+CROSS_COLUMNS = {
+    "by_father": ("cross_jsd_a_c", "cross_jsd_b_d"),
+    "by_label": ("cross_jsd_first_classes", "cross_jsd_second_classes"),
+}
+
+
+def _task_counts(
+    task_samples: pd.DataFrame,
+    documents: pd.DataFrame,
+    tokenizer: str,
+    vocabulary_tokenizer: str,
+    jsd_join: str,
+) -> tuple[TaskCounts, TaskCounts]:
+    """The counts the divergences read (``tokenizer``, ``jsd_join``) and those the vocabulary
+    statistics read (``vocabulary_tokenizer``, separate): the same counts when both agree."""
+    counts = build_task_counts(task_samples, documents, tokenizer=tokenizer, join=jsd_join)
+    if vocabulary_tokenizer == tokenizer and jsd_join == "separate":
+        return counts, counts
+    return counts, build_task_counts(task_samples, documents, tokenizer=vocabulary_tokenizer)

@@ -317,46 +317,60 @@ def gain_reliability(
             f"{bootstrap}, {max_splits}, {confidence}"
         )
     rng = np.random.default_rng(seed)
-    alpha = (1 - confidence) / 2
-    rows = []
-    for problem, frame in mtl_gains.groupby("problem", sort=True):
-        table, notes = _balanced_matrix(frame)
-        gains = table.to_numpy(dtype=float)
-        n, k = gains.shape
-        row = {
-            "problem": problem,
-            "n_pairs": n,
-            "n_seeds": k,
-            "half_size": k // 2,
-            "bootstrap": bootstrap,
-            "confidence": confidence,
-        }
-        reason = _degenerate_reason(frame, gains)
-        if reason:
-            logger.warning("gain_reliability %s: degenerate: %s", problem, reason)
-            rows.append({**row, "status": STATUS_DEGENERATE, "note": "; ".join([reason, *notes])})
-            continue
-        row |= _reliability_columns(
-            gains, notes, rng, bootstrap=bootstrap, alpha=alpha, max_splits=max_splits
+    rows = [
+        _problem_row(
+            problem, frame, rng, bootstrap=bootstrap, confidence=confidence, max_splits=max_splits
         )
-        ok = np.isfinite(row["reliability"])
-        rows.append(
-            {**row, "status": STATUS_OK if ok else STATUS_DEGENERATE, "note": "; ".join(notes)}
-        )
-        logger.info(
-            "gain_reliability %s: %d pairs x %d seeds, split-half r %.3f, reliability %.3f "
-            "[%.3f, %.3f], ceiling of a correlation %.3f, of balanced accuracy %.3f",
-            problem,
-            n,
-            k,
-            row["split_half_r"],
-            row["reliability"],
-            row["reliability_low"],
-            row["reliability_high"],
-            row["ceiling_correlation"],
-            row["ceiling_balanced_accuracy"],
-        )
+        for problem, frame in mtl_gains.groupby("problem", sort=True)
+    ]
     return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+
+def _problem_row(
+    problem: str,
+    frame: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    bootstrap: int,
+    confidence: float,
+    max_splits: int,
+) -> dict[str, object]:
+    """The row of :func:`gain_reliability` of one problem (``frame``: its gains), drawing from
+    ``rng`` (shared by the problems, in their order)."""
+    table, notes = _balanced_matrix(frame)
+    gains = table.to_numpy(dtype=float)
+    n, k = gains.shape
+    row = {
+        "problem": problem,
+        "n_pairs": n,
+        "n_seeds": k,
+        "half_size": k // 2,
+        "bootstrap": bootstrap,
+        "confidence": confidence,
+    }
+    reason = _degenerate_reason(frame, gains)
+    if reason:
+        logger.warning("gain_reliability %s: degenerate: %s", problem, reason)
+        return {**row, "status": STATUS_DEGENERATE, "note": "; ".join([reason, *notes])}
+    alpha = (1 - confidence) / 2
+    row |= _reliability_columns(
+        gains, notes, rng, bootstrap=bootstrap, alpha=alpha, max_splits=max_splits
+    )
+    ok = np.isfinite(row["reliability"])
+    logger.info(
+        "gain_reliability %s: %d pairs x %d seeds, split-half r %.3f, reliability %.3f "
+        "[%.3f, %.3f], ceiling of a correlation %.3f, of balanced accuracy %.3f",
+        problem,
+        n,
+        k,
+        row["split_half_r"],
+        row["reliability"],
+        row["reliability_low"],
+        row["reliability_high"],
+        row["ceiling_correlation"],
+        row["ceiling_balanced_accuracy"],
+    )
+    return {**row, "status": STATUS_OK if ok else STATUS_DEGENERATE, "note": "; ".join(notes)}
 
 
 def _ceiling(reliability: float) -> float:

@@ -25,7 +25,7 @@ def check_newsgroups(params: Mapping[str, Any]) -> None:
     model, train, training and gain blocks (the gains' epochs within the epochs trained)."""
     p = Params(params, "newsgroups")
     check_keys(p.raw, newsgroups_spec.TOP_KEYS, "newsgroups")
-    parse_hierarchy(p.items("hierarchy"))
+    parse_hierarchy(p.items("hierarchy"), names=newsgroups_spec.HIERARCHY_NAMES)
     p.integers("seeds", minimum=0)
     p.optional_integer("pairs_per_problem", minimum=1)
     newsgroups_spec.sample_spec(p.raw)

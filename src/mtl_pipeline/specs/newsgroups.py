@@ -31,7 +31,9 @@ from mtl_pipeline.params import ParameterError, Params, check_keys
 from mtl_pipeline.provenance import mapping_fingerprint
 from mtl_pipeline.specs.execution import EXECUTION_KEYS, execution_spec
 from mtl_pipeline.tasks.gains import GAIN_METRICS, GainNames
+from mtl_pipeline.tasks.hierarchy import HierarchyNames
 from mtl_pipeline.tasks.jobs import RANDOM_DRAWS
+from mtl_pipeline.tasks.pair_rules import PAPER_RULES
 from mtl_pipeline.tasks.samples import SAMPLING_MODES, SampleNames, SampleSpec
 from mtl_pipeline.training import ModelSpec, TrainSpec
 from mtl_pipeline.training.executor import ExecutionSpec
@@ -95,6 +97,13 @@ SAMPLE_NAMES = SampleNames(
     sampling=f"{BLOCK}.sampling",
     train_size=f"{BLOCK}.train_per_class",
     test_size=f"{BLOCK}.test_per_task",
+)
+HIERARCHY_NAMES = HierarchyNames(
+    hierarchy=f"{BLOCK}.hierarchy",
+    problems=f"{BLOCK}.problems",
+    problem_seeds=f"{BLOCK}.problem_seeds",
+    seeds=f"{BLOCK}.seeds",
+    pairs_per_problem=f"{BLOCK}.pairs_per_problem",
 )
 GAIN_NAMES = GainNames(
     metric=f"{BLOCK}.gain.metric",
@@ -245,6 +254,17 @@ def sample_spec(raw: Mapping[str, Any]) -> SampleSpec:
         test_size=p.optional_integer("test_per_task", minimum=1),
         names=SAMPLE_NAMES,
     )
+
+
+def pair_rules(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The pair rules to generate problems with: the paper's two, and any other registered rule
+    (``tasks.pair_rules``) that ``newsgroups.problems`` names; ``select_problems`` then keeps
+    the problems named (the paper's two are always generated, so that ``problem_seeds`` may
+    name either whichever problems are studied)."""
+    problems = raw.get("problems")
+    if isinstance(problems, str) or not isinstance(problems, list | tuple):
+        return PAPER_RULES
+    return (*PAPER_RULES, *(str(p) for p in problems if p not in PAPER_RULES))
 
 
 def tfidf_max_features(raw: Mapping[str, Any] | None) -> int:

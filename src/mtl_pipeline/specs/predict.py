@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mtl_pipeline.meta.predict import PredictNames
 from mtl_pipeline.params import ParameterError, Params, check_keys
+from mtl_pipeline.specs.newsgroups import HIERARCHY_NAMES
 
 PREDICT_KEYS = ("pairs", "seeds", "stl_curves", "top_features", "min_training_examples")
+#: The pairs named in ``predict.pairs``, read against ``newsgroups.hierarchy``, with the seeds
+#: of ``predict.seeds``.
+PAIR_NAMES = dataclasses.replace(HIERARCHY_NAMES, pairs="predict.pairs", seeds="predict.seeds")
 #: The names the engine's answers and errors use for the settings it reads.
 PREDICT_NAMES = PredictNames(
     stl_curves="predict.stl_curves", min_training_examples="predict.min_training_examples"

@@ -5,8 +5,11 @@ The hierarchy is data (``conf/base/parameters_newsgroups.yml``): three levels,
 auxiliary task "C vs D" with
 
 * A and B under different second-level fathers;
-* C ≠ A under A's father and D ≠ B under B's father;
-* "related" pairs additionally have A and B under the same top level, so related ⊂ unrelated.
+* C ≠ A under A's father and D ≠ B under B's father.
+
+Which problems such a pair belongs to is decided by the pair rules of :mod:`.pair_rules`,
+chosen by name: by default the paper's "unrelated" (every pair) and "related" (A and B under
+the same top level, so related ⊂ unrelated).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mtl_pipeline.params import InputError, ParameterError, nearest
+from mtl_pipeline.tasks.pair_rules import resolve_rules
 
 PAIR_COLUMNS = [
     "pair_id",
@@ -34,6 +38,19 @@ PAIR_COLUMNS = [
 
 class HierarchyError(InputError):
     """The configured hierarchy is not a valid three-level newsgroup tree."""
+
+
+@dataclass(frozen=True)
+class HierarchyNames:
+    """How errors name the settings of this module: the arguments' own names here; the spec
+    layer passes the parameters' (``newsgroups.hierarchy``, ``predict.pairs``, ...)."""
+
+    hierarchy: str = "hierarchy"
+    problems: str = "problems"
+    problem_seeds: str = "problem_seeds"
+    seeds: str = "seeds"
+    pairs_per_problem: str = "per_problem"
+    pairs: str = "entries"  # the pairs a user names (named_pairs)
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,8 @@ def task_classes(name: str) -> tuple[str, str]:
 def parse_hierarchy(
     hierarchy: Sequence[Mapping[str, object]],
     known_newsgroups: Iterable[str] | None = None,
-    parameter: str = "newsgroups.hierarchy",
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> dict[str, Leaf]:
     """Validate the tree and return its leaves by newsgroup name.
 
@@ -84,6 +102,7 @@ def parse_hierarchy(
         HierarchyError: naming the parameter and the offending entry when an entry is malformed,
             a (top, father) path or a leaf appears twice, or a leaf is not a newsgroup of the data.
     """
+    parameter = names.hierarchy
     if isinstance(hierarchy, Mapping):
         raise HierarchyError(
             f"{parameter} must be a list of fathers, each {{top: ..., father: ..., newsgroups: "
@@ -98,18 +117,7 @@ def parse_hierarchy(
     leaves: dict[str, Leaf] = {}
     paths: set[tuple[str, str]] = set()
     for index, entry in enumerate(hierarchy):
-        where = f"{parameter}[{index}]"
-        if not isinstance(entry, Mapping) or set(entry) != {"top", "father", "newsgroups"}:
-            keys = sorted(entry) if isinstance(entry, Mapping) else type(entry).__name__
-            raise HierarchyError(
-                f"{where} must have exactly the keys top, father, newsgroups; got {keys}"
-            )
-        top, father, members = str(entry["top"]), str(entry["father"]), entry["newsgroups"]
-        if (top, father) in paths:
-            raise HierarchyError(f"{where}: father {top}/{father} is listed twice")
-        paths.add((top, father))
-        if isinstance(members, str) or not isinstance(members, Sequence) or not members:
-            raise HierarchyError(f"{where} ({top}/{father}).newsgroups must be a non-empty list")
+        top, father, members = _father_entry(entry, f"{parameter}[{index}]", paths)
         for newsgroup in members:
             if newsgroup in leaves:
                 first = leaves[newsgroup]
@@ -129,48 +137,66 @@ def parse_hierarchy(
     return leaves
 
 
-def generate_task_pairs(
-    leaves: Mapping[str, Leaf], parameter: str = "newsgroups.hierarchy"
-) -> pd.DataFrame:
-    """All (main, auxiliary) pairs of the hierarchy, one row per pair and problem.
+def _father_entry(
+    entry: object, where: str, paths: set[tuple[str, str]]
+) -> tuple[str, str, Sequence[str]]:
+    """(top, father, newsgroups) of one entry of the tree, its path added to ``paths`` (those
+    of the entries before it); errors name ``where``."""
+    if not isinstance(entry, Mapping) or set(entry) != {"top", "father", "newsgroups"}:
+        keys = sorted(entry) if isinstance(entry, Mapping) else type(entry).__name__
+        raise HierarchyError(
+            f"{where} must have exactly the keys top, father, newsgroups; got {keys}"
+        )
+    top, father, members = str(entry["top"]), str(entry["father"]), entry["newsgroups"]
+    if (top, father) in paths:
+        raise HierarchyError(f"{where}: father {top}/{father} is listed twice")
+    paths.add((top, father))
+    if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+        raise HierarchyError(f"{where} ({top}/{father}).newsgroups must be a non-empty list")
+    return top, father, members
 
-    A pair that is "related" appears twice (problem ``related`` and ``unrelated``) with the same
-    ``pair_id``: the unrelated problem is every pair, the related one its same-top-level subset.
+
+def generate_task_pairs(
+    leaves: Mapping[str, Leaf],
+    *,
+    rules: Sequence[str] | None = None,
+    names: HierarchyNames = HierarchyNames(),
+) -> pd.DataFrame:
+    """The candidate pairs of the hierarchy that the named pair ``rules`` keep (None: the
+    paper's ``unrelated`` and ``related``, see :mod:`.pair_rules`), one row per pair and rule,
+    sorted by problem and ``pair_id``.
+
+    A pair of two problems (a related pair is unrelated too) appears once per problem with the
+    same ``pair_id``: the ids number every candidate pair, whichever rules are applied, so a
+    pair keeps its id in a study of one problem alone.
+
+    Raises:
+        HierarchyError: naming ``names.hierarchy`` when the tree has no candidate pair, or
+            none that the rules keep.
+        ParameterError: naming ``names.problems`` for a rule that is not registered.
     """
-    families: dict[tuple[str, str], list[str]] = {}
-    for leaf in leaves.values():
-        families.setdefault(leaf.family, []).append(leaf.newsgroup)
-    rows = []
-    for main_a, main_b in itertools.combinations(sorted(leaves), 2):
-        leaf_a, leaf_b = leaves[main_a], leaves[main_b]
-        if leaf_a.family == leaf_b.family:
-            continue
-        for aux_c in sorted(families[leaf_a.family]):
-            if aux_c == main_a:
-                continue
-            for aux_d in sorted(families[leaf_b.family]):
-                if aux_d == main_b:
-                    continue
-                quadruple = (main_a, main_b, aux_c, aux_d)
-                problems = ["unrelated"] + (["related"] if leaf_a.top == leaf_b.top else [])
-                for problem in problems:
-                    rows.append((problem, *quadruple))
-    if not rows:
+    parameter, rules_parameter = names.hierarchy, names.problems
+    chosen = resolve_rules(rules, rules_parameter)
+    candidates = _candidate_quadruples(leaves)
+    if not candidates:
         fathers = sorted({f"{leaf.top}/{leaf.father}" for leaf in leaves.values()})
         raise HierarchyError(
             f"{parameter} yields no task pair: a pair needs two fathers with at least two "
             f"newsgroups each (the main task takes one newsgroup of each, the auxiliary task a "
             f"sibling of each); the tree has fathers {fathers}"
         )
-    table = pd.DataFrame(rows, columns=["problem", "main_a", "main_b", "aux_c", "aux_d"])
-    quadruples = table[["main_a", "main_b", "aux_c", "aux_d"]].drop_duplicates()
-    ids = {
-        tuple(quadruple): f"p{index:04d}"
-        for index, quadruple in enumerate(quadruples.itertuples(index=False))
-    }
-    table.insert(
-        0, "pair_id", [ids[tuple(row)] for row in table[list(quadruples)].itertuples(index=False)]
-    )
+    rows = [
+        (f"p{index:04d}", rule.name, *quadruple)
+        for index, quadruple in enumerate(candidates)
+        for rule in chosen
+        if rule.holds(*(leaves[newsgroup] for newsgroup in quadruple))
+    ]
+    if not rows:
+        raise HierarchyError(
+            f"{parameter} yields no pair of the problem(s) {[r.name for r in chosen]} "
+            f"({rules_parameter}) among its {len(candidates)} candidate pairs"
+        )
+    table = pd.DataFrame(rows, columns=PAIR_COLUMNS[:6])
     table["main_task"] = [
         task_name(a, b) for a, b in zip(table["main_a"], table["main_b"], strict=True)
     ]
@@ -180,23 +206,43 @@ def generate_task_pairs(
     return table[PAIR_COLUMNS].sort_values(["problem", "pair_id"]).reset_index(drop=True)
 
 
+def _candidate_quadruples(leaves: Mapping[str, Leaf]) -> list[tuple[str, str, str, str]]:
+    """Every (A, B, C, D) with A < B under different fathers, C ≠ A a sibling of A and D ≠ B
+    a sibling of B, in the order of their ``pair_id``."""
+    families: dict[tuple[str, str], list[str]] = {}
+    for leaf in leaves.values():
+        families.setdefault(leaf.family, []).append(leaf.newsgroup)
+    quadruples = []
+    for main_a, main_b in itertools.combinations(sorted(leaves), 2):
+        family_a, family_b = leaves[main_a].family, leaves[main_b].family
+        if family_a == family_b:
+            continue
+        for aux_c in sorted(families[family_a]):
+            for aux_d in sorted(families[family_b]):
+                if aux_c != main_a and aux_d != main_b:
+                    quadruples.append((main_a, main_b, aux_c, aux_d))
+    return quadruples
+
+
 def select_problems(
     pairs: pd.DataFrame,
     problems: Sequence[str] | None,
     problem_seeds: Mapping[str, Sequence[int]] | None = None,
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> tuple[pd.DataFrame, dict[str, Sequence[int]] | None]:
     """The pairs of ``problems`` alone (None = every problem), and ``problem_seeds`` cut to
     them: a study of the related pairs need not train the unrelated ones. A name that is not a
     problem of the hierarchy (in either parameter) is an error naming the nearest one."""
     known = sorted(set(pairs["problem"]))
-    named = {"newsgroups.problem_seeds": list(problem_seeds or {})}
+    named = {names.problem_seeds: list(problem_seeds or {})}
     if problems is not None:
         if isinstance(problems, str) or not isinstance(problems, Sequence) or not problems:
             raise ParameterError(
-                f"parameter newsgroups.problems is {problems!r}; expected null or a non-empty "
+                f"parameter {names.problems} is {problems!r}; expected null or a non-empty "
                 f"list of problems of {known}"
             )
-        named["newsgroups.problems"] = list(problems)
+        named[names.problems] = list(problems)
     for parameter, names in named.items():
         for name in names:
             if name not in known:
@@ -211,12 +257,18 @@ def select_problems(
     return kept, seeds or None
 
 
-def select_pairs(pairs: pd.DataFrame, per_problem: int | None, seed: int) -> pd.DataFrame:
+def select_pairs(
+    pairs: pd.DataFrame,
+    per_problem: int | None,
+    seed: int,
+    *,
+    names: HierarchyNames = HierarchyNames(),
+) -> pd.DataFrame:
     """Keep ``per_problem`` pairs of each problem (seeded), or all when None (the paper)."""
     if per_problem is None:
         return pairs
     if per_problem < 1:
-        raise ParameterError(f"newsgroups.pairs_per_problem must be ≥ 1 or null, got {per_problem}")
+        raise ParameterError(f"{names.pairs_per_problem} must be ≥ 1 or null, got {per_problem}")
     kept = [
         group.sample(n=min(per_problem, len(group)), random_state=seed)
         for _, group in pairs.groupby("problem", sort=True)
@@ -228,6 +280,8 @@ def assign_seeds(
     pairs: pd.DataFrame,
     seeds: Sequence[int],
     problem_seeds: Mapping[str, Sequence[int]] | None = None,
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> pd.DataFrame:
     """Add a ``seeds`` column: the seeds each pair row is trained and judged with.
 
@@ -239,14 +293,12 @@ def assign_seeds(
     unknown = sorted(set(overrides) - set(pairs["problem"]))
     if unknown:
         raise ParameterError(
-            f"newsgroups.problem_seeds names {unknown}, which are not problems of task_pairs "
+            f"{names.problem_seeds} names {unknown}, which are not problems of task_pairs "
             f"({sorted(set(pairs['problem']))})"
         )
     plan = {}
     for problem in sorted(set(pairs["problem"])):
-        parameter = (
-            f"newsgroups.problem_seeds.{problem}" if problem in overrides else "newsgroups.seeds"
-        )
+        parameter = f"{names.problem_seeds}.{problem}" if problem in overrides else names.seeds
         chosen = overrides.get(problem, seeds)
         if isinstance(chosen, str | bytes) or not isinstance(chosen, Sequence) or not chosen:
             raise ParameterError(f"{parameter} must be a non-empty list of seeds, got {chosen!r}")
@@ -288,7 +340,8 @@ def tasks_of_pairs(pairs: pd.DataFrame) -> list[str]:
 def named_pairs(
     entries: Sequence[Mapping[str, object]],
     leaves: Mapping[str, Leaf],
-    parameter: str = "predict.pairs",
+    *,
+    names: HierarchyNames = HierarchyNames(),
 ) -> pd.DataFrame:
     """Task pairs a user names (``{main_task: "A vs B", aux_task: "C vs D"}``), as rows of
     :data:`PAIR_COLUMNS`, for pairs that need not have been trained.
@@ -300,23 +353,24 @@ def named_pairs(
     and its ``pair_id`` is ``n<index>``. Task names may list their newsgroups in either order.
 
     Raises:
-        HierarchyError: naming ``parameter[index]`` for a malformed entry, a newsgroup outside
+        HierarchyError: naming ``names.pairs[index]`` for a malformed entry, a newsgroup outside
             the tree, a task with one newsgroup twice, an auxiliary task with the main task's
             two classes, or a pair outside the rules without ``problem``.
     """
+    parameter = names.pairs
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence) or not entries:
         raise HierarchyError(
             f"{parameter} must be a non-empty list of pairs, each "
             '{main_task: "A vs B", aux_task: "C vs D"} (optionally problem: related|unrelated)'
         )
-    known = generate_task_pairs(leaves)
+    known = generate_task_pairs(leaves, names=names)
     by_quadruple: dict[tuple[str, str, str, str], pd.DataFrame] = {
         key: group for key, group in known.groupby(["main_a", "main_b", "aux_c", "aux_d"])
     }
     rows = []
     for index, entry in enumerate(entries):
         where = f"{parameter}[{index}]"
-        (main_a, main_b), (aux_1, aux_2) = _named_tasks(entry, leaves, where)
+        (main_a, main_b), (aux_1, aux_2) = _named_tasks(entry, leaves, where, names.hierarchy)
         matches = [
             by_quadruple.get((main_a, main_b, c, d)) for c, d in ((aux_1, aux_2), (aux_2, aux_1))
         ]
@@ -331,11 +385,7 @@ def named_pairs(
                 "hierarchy's rules (A and B under different fathers, C a sibling of A, D of B): "
                 "add problem: related|unrelated to say which meta-model to apply"
             )
-        rows.append({
-            "pair_id": f"n{index:04d}", "problem": str(problem),
-            "main_a": main_a, "main_b": main_b, "aux_c": aux_1, "aux_d": aux_2,
-            "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_1, aux_2),
-        })  # fmt: skip
+        rows.append(_outside_pair(f"n{index:04d}", str(problem), main_a, main_b, aux_1, aux_2))
     table = pd.DataFrame(rows, columns=PAIR_COLUMNS)
     duplicated = table.duplicated(["pair_id", "problem"])
     if duplicated.any():
@@ -345,8 +395,21 @@ def named_pairs(
     return table.reset_index(drop=True)
 
 
-def _named_tasks(entry: object, leaves: Mapping[str, Leaf], where: str) -> list[tuple[str, ...]]:
-    """The (sorted) newsgroups of an entry's main and auxiliary task; errors name ``where``."""
+def _outside_pair(pair_id: str, problem: str, *classes: str) -> dict[str, object]:
+    """The row of a named pair outside the hierarchy's rules: ``classes`` = (A, B, C, D)."""
+    main_a, main_b, aux_c, aux_d = classes
+    return {
+        "pair_id": pair_id, "problem": problem,
+        "main_a": main_a, "main_b": main_b, "aux_c": aux_c, "aux_d": aux_d,
+        "main_task": task_name(main_a, main_b), "aux_task": task_name(aux_c, aux_d),
+    }  # fmt: skip
+
+
+def _named_tasks(
+    entry: object, leaves: Mapping[str, Leaf], where: str, hierarchy: str
+) -> list[tuple[str, ...]]:
+    """The (sorted) newsgroups of an entry's main and auxiliary task; errors name ``where``
+    (and ``hierarchy``, the tree's parameter)."""
     if not isinstance(entry, Mapping) or not {"main_task", "aux_task"} <= set(entry):
         raise HierarchyError(f"{where} must have keys main_task and aux_task, got {entry!r}")
     extra = sorted(set(entry) - {"main_task", "aux_task", "problem"})
@@ -366,7 +429,7 @@ def _named_tasks(entry: object, leaves: Mapping[str, Leaf], where: str) -> list[
         if outside:
             raise HierarchyError(
                 f"{where}.{key} names newsgroup(s) {outside} that are not in "
-                f"newsgroups.hierarchy (known: {sorted(leaves)})"
+                f"{hierarchy} (known: {sorted(leaves)})"
             )
         parts.append(tuple(sorted((first, second))))
     if parts[0] == parts[1]:

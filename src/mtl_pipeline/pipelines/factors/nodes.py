@@ -65,10 +65,11 @@ def build_factor_pairs(
     """The sweep's pairs: related pairs and a seeded sample of unrelated-only pairs, each with
     its seeds (``factors.seeds``)."""
     spec = _spec(factors, newsgroups)
+    names = newsgroups_spec.HIERARCHY_NAMES
     leaves = parse_hierarchy(
-        newsgroups["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
+        newsgroups["hierarchy"], known_newsgroups=documents["newsgroup"].unique(), names=names
     )
-    pairs = select_factor_pairs(generate_task_pairs(leaves), spec)
+    pairs = select_factor_pairs(generate_task_pairs(leaves, names=names), spec)
     logger.info("factors: pairs %s, seeds %s", pairs["group"].value_counts().to_dict(), spec.seeds)
     return pairs
 

@@ -70,14 +70,21 @@ def build_tfidf(
 def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Task pairs from the configured hierarchy, optionally a seeded subset per problem, each
     with the seeds it is trained and judged with."""
-    leaves = parse_hierarchy(params["hierarchy"], known_newsgroups=documents["newsgroup"].unique())
-    pairs = generate_task_pairs(leaves)
-    studied, problem_seeds = select_problems(
-        pairs, params.get("problems"), params.get("problem_seeds")
-    )
-    selected = select_pairs(studied, params.get("pairs_per_problem"), params["pair_selection_seed"])
+    names = spec.HIERARCHY_NAMES
     p = Params(params, "newsgroups")
-    selected = assign_seeds(selected, p.integers("seeds", minimum=0), problem_seeds)
+    known = documents["newsgroup"].unique()
+    leaves = parse_hierarchy(p.items("hierarchy"), known_newsgroups=known, names=names)
+    pairs = generate_task_pairs(leaves, rules=spec.pair_rules(params), names=names)
+    studied, problem_seeds = select_problems(
+        pairs, params.get("problems"), params.get("problem_seeds"), names=names
+    )
+    selected = select_pairs(
+        studied,
+        p.optional_integer("pairs_per_problem", minimum=1),
+        p.integer("pair_selection_seed", default=0),
+        names=names,
+    )
+    selected = assign_seeds(selected, p.integers("seeds", minimum=0), problem_seeds, names=names)
     logger.info(
         "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),

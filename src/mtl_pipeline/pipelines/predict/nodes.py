@@ -31,7 +31,7 @@ from mtl_pipeline.specs.meta import (
     feature_settings,
     warmup_spec,
 )
-from mtl_pipeline.specs.predict import PREDICT_NAMES, predict_spec
+from mtl_pipeline.specs.predict import PAIR_NAMES, PREDICT_NAMES, predict_spec
 from mtl_pipeline.tasks.hierarchy import assign_seeds, named_pairs, parse_hierarchy
 from mtl_pipeline.training.probes import train_warmup_probes
 
@@ -72,11 +72,13 @@ def build_prediction_pairs(
     check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
     p = predict_spec(params)
     leaves = parse_hierarchy(
-        newsgroups_params["hierarchy"], known_newsgroups=documents["newsgroup"].unique()
+        newsgroups_params["hierarchy"],
+        known_newsgroups=documents["newsgroup"].unique(),
+        names=PAIR_NAMES,
     )
-    pairs = named_pairs(p.pairs, leaves)
+    pairs = named_pairs(p.pairs, leaves, names=PAIR_NAMES)
     problems = sorted(set(pairs["problem"]))
-    pairs = assign_seeds(pairs, p.seeds, None)
+    pairs = assign_seeds(pairs, p.seeds, None, names=PAIR_NAMES)
     logger.info("predict: %d pair(s) (%s), seeds %s", len(pairs), problems, list(p.seeds))
     return pairs
 
