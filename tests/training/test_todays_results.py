@@ -4,13 +4,15 @@ bit for bit with ``data/todays_results.npz``, which that commit's code wrote
 (``PYTHONPATH=src:. python -m tests.training.test_todays_results --write`` at 50d9079). Shard stores trained
 then stay valid only while this holds; never regenerate the file to make a change pass.
 
-Float32 reductions differ in their last bit between CPUs whose vector units differ (torch and
-MKL dispatch on them), so the file is per ``torch.backends.cpu.get_cpu_capability()``:
-``todays_results.npz`` was written on an earlier machine (its capability not recorded, taken
-to be AVX2: it differs from AVX-512 results), ``todays_results_AVX512.npz`` by 51ad260's
-code (which matches the AVX2 file bit for bit there) on an AVX-512 machine, 2026-12-02. Each is
-compared bit for bit on its own kind of CPU; a CPU with neither file is compared with the AVX2
-one to 1e-5 relative (float curves; predictions and accuracies exactly)."""
+Float32 reductions differ in their last bit between CPUs whose vector code paths differ (torch
+and MKL dispatch on the vector units, and MKL also on the vendor), so the file is chosen per
+(vendor, ``torch.backends.cpu.get_cpu_capability()``), as measured: ``todays_results.npz`` was
+written on an earlier machine (its CPU not recorded, taken to be AVX2);
+``todays_results_AVX512.npz`` by 51ad260's code (which matches the AVX2 file bit for bit there)
+on an Intel AVX-512 machine, 2026-12-02. On an AMD EPYC with AVX-512 (2026-12-02) 50d9079's code
+itself gives the AVX2 file's bits (MKL takes its AVX2 path on AMD), and so does today's. Each
+file is compared bit for bit on the CPUs it was measured on; any other CPU is compared with the
+AVX2 one to 1e-5 relative (float losses; predictions and accuracies exactly)."""
 
 from __future__ import annotations
 
@@ -29,10 +31,32 @@ from .conftest import make_features, make_task
 
 CAPABILITY = torch.backends.cpu.get_cpu_capability()
 _DATA = Path(__file__).parent / "data"
-GOLDEN_OWN = _DATA / f"todays_results_{CAPABILITY}.npz"
-GOLDEN = GOLDEN_OWN if GOLDEN_OWN.exists() else _DATA / "todays_results.npz"
-#: bit for bit on the CPU kind that wrote the file, else float32 reductions' last bits may differ
-EXACT = CAPABILITY == "AVX2" or GOLDEN_OWN.exists()
+
+
+def _vendor() -> str:
+    """The CPU vendor as /proc/cpuinfo names it (GenuineIntel, AuthenticAMD), or ''."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+#: (vendor, capability) -> the file written or reproduced bit for bit on such a CPU; None =
+#: any vendor. The AVX2 file's CPU was not recorded (taken to be AVX2).
+MEASURED = {
+    (None, "AVX2"): "todays_results.npz",
+    ("GenuineIntel", "AVX512"): "todays_results_AVX512.npz",
+    ("AuthenticAMD", "AVX512"): "todays_results.npz",
+}
+_OWN = MEASURED.get((_vendor(), CAPABILITY)) or MEASURED.get((None, CAPABILITY))
+GOLDEN = _DATA / (_OWN or "todays_results.npz")
+GOLDEN_OWN = _DATA / f"todays_results_{CAPABILITY}.npz"  # where --write-own writes
+#: bit for bit on the CPU kinds the file was measured on, else float32 reductions' last bits
+#: may differ
+EXACT = _OWN is not None
 CURVE_COLUMNS = ("train_loss", "main_train_loss", "test_loss", "test_accuracy", "test_f1")
 
 #: name -> (ModelSpec kwargs, TrainSpec kwargs, train_stacked kwargs, kind)
