@@ -117,3 +117,34 @@ def test_sample_settings_are_checked_where_the_user_wrote_them():
         spec.sample_spec({**ng, "sampling": "weird"})
     with pytest.raises(ParameterError, match=r"^parameter newsgroups\.test_per_task is 0"):
         spec.sample_spec({**ng, "test_per_task": 0})
+
+
+def test_a_registered_pair_rule_named_in_problems_reaches_the_task_pairs():
+    import pandas as pd
+
+    from mtl_pipeline.pipelines.newsgroups import nodes
+    from mtl_pipeline.tasks.pair_rules import PAIR_RULES, pair_rule
+
+    @pair_rule("same_top_aux")
+    def same_top_aux(main_a, main_b, aux_c, aux_d) -> bool:
+        """The two auxiliary newsgroups share a top level (a toy rule)."""
+        return aux_c.top == aux_d.top
+
+    try:
+        ng = _conf()
+        groups = [g for father in ng["hierarchy"] for g in father["newsgroups"]]
+        documents = pd.DataFrame({"newsgroup": groups})
+        assert spec.pair_rules({"problems": ["same_top_aux"]}) == (
+            "unrelated",
+            "related",
+            "same_top_aux",
+        )
+        pairs = nodes.build_task_pairs(documents, {**ng, "problems": ["same_top_aux"]})
+        assert set(pairs["problem"]) == {"same_top_aux"}
+        # the paper's related pairs have the same top level for A and B, so for C and D too
+        related = nodes.build_task_pairs(documents, {**ng, "problems": ["related"]})
+        assert set(related["pair_id"]) <= set(pairs["pair_id"])
+    finally:
+        del PAIR_RULES["same_top_aux"]
+    with pytest.raises(ParameterError, match=r"newsgroups\.problems.*nearest.*'related'"):
+        nodes.build_task_pairs(documents, {**ng, "problems": ["relatd"]})
