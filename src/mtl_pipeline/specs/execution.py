@@ -27,10 +27,13 @@ EXECUTION_KEYS = (
 DASK_KEYS = ("address", "n_workers")
 
 
-def execution_spec(raw: Mapping[str, Any] | None, where: str) -> ExecutionSpec:
+def execution_spec(
+    raw: Mapping[str, Any] | None, where: str, moved: Mapping[str, str] | None = None
+) -> ExecutionSpec:
     """An execution block (``where``, e.g. ``newsgroups.training``) as an ExecutionSpec; an
-    unknown key is an error naming it and the nearest known key."""
-    check_keys(raw, EXECUTION_KEYS, where)
+    unknown key is an error naming it and the nearest known key (or, for a key of ``moved``,
+    where it now lives)."""
+    check_keys(raw, EXECUTION_KEYS, where, moved=moved)
     p = Params(raw, where)
     dask = p.section("dask", required=False)
     check_keys(dask.raw, DASK_KEYS, dask.where)

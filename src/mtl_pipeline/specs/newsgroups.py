@@ -29,7 +29,7 @@ from typing import Any
 
 from mtl_pipeline.params import ParameterError, Params, check_keys
 from mtl_pipeline.provenance import mapping_fingerprint
-from mtl_pipeline.specs.execution import EXECUTION_KEYS, execution_spec
+from mtl_pipeline.specs.execution import execution_spec
 from mtl_pipeline.tasks.gains import GAIN_METRICS, GainNames
 from mtl_pipeline.tasks.hierarchy import HierarchyNames
 from mtl_pipeline.tasks.jobs import RANDOM_DRAWS
@@ -179,12 +179,6 @@ def model_spec(raw: Mapping[str, Any] | None) -> ModelSpec:
     )
 
 
-def warmup_model_spec(raw: Mapping[str, Any] | None) -> ModelSpec:
-    """The MTL model of ``newsgroups.model`` for a warm-up: always hard sharing (the affinity
-    is defined on shared layers)."""
-    return model_spec({**(raw or {}), "sharing": HARD})
-
-
 def train_spec(raw: Mapping[str, Any] | None) -> NewsgroupsTrain:
     """``newsgroups.train``; ``random_draws`` absent = per_seed (tasks.jobs.RANDOM_DRAWS)."""
     p = _block(raw, "train", TRAIN_KEYS)
@@ -202,8 +196,7 @@ def train_spec(raw: Mapping[str, Any] | None) -> NewsgroupsTrain:
 def training_execution(raw: Mapping[str, Any] | None) -> ExecutionSpec:
     """``newsgroups.training`` (the execution block); a key of the layout before the split
     says where it has moved."""
-    check_keys(raw, EXECUTION_KEYS, f"{BLOCK}.training", moved=MOVED_FROM_TRAINING)
-    return execution_spec(raw, f"{BLOCK}.training")
+    return execution_spec(raw, f"{BLOCK}.training", moved=MOVED_FROM_TRAINING)
 
 
 def training(
