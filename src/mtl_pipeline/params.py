@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -252,6 +253,20 @@ def degenerate_message(
     )
 
 
+@dataclass(frozen=True)
+class OnDegenerate:
+    """What a degenerate task does: stop the run (``action`` 'error') or drop it with a warning
+    ('drop'); ``parameter`` is the switch as the user writes it (e.g.
+    ``tweets.on_degenerate_task``), or None where there is no switch."""
+
+    action: str = "error"
+    parameter: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in DEGENERATE_ACTIONS:
+            raise ValueError(f"OnDegenerate.action must be one of {DEGENERATE_ACTIONS}")
+
+
 def check_degenerate(problems: Sequence[str], action: str, parameter: str | None) -> None:
     """Stop on degenerate tasks (``action`` 'error'), or log each one as dropped (``'drop'``).
 
@@ -278,16 +293,17 @@ def without_degenerate(
     items: Sequence[T],
     problems: Sequence[tuple[Hashable, str]],
     key: Callable[[T], Hashable],
-    action: str,
-    parameter: str | None,
+    on_degenerate: OnDegenerate,
     nothing_left: str,
 ) -> list[T]:
     """``items`` less those whose ``key`` has a problem (``problems``: (key, message) pairs, in
-    the order they are reported; see :func:`check_degenerate` for ``action`` and ``parameter``).
+    the order they are reported), or an error at the first one (see :class:`OnDegenerate`).
 
     Dropping every item is an error too: ``nothing_left`` says what is then missing.
     """
-    check_degenerate([message for _, message in problems], action, parameter)
+    check_degenerate(
+        [message for _, message in problems], on_degenerate.action, on_degenerate.parameter
+    )
     bad = {k for k, _ in problems}
     kept = [item for item in items if key(item) not in bad]
     if not kept:

@@ -3,12 +3,8 @@ name reads it; the configuration accepts exactly the registered names."""
 
 import pytest
 
-from mtl_pipeline.data.tweets import (
-    HYDRATION_READERS,
-    TweetDataError,
-    TweetDatasetConfig,
-    load_tweet_dataset,
-)
+from mtl_pipeline.data.tweets import HYDRATION_READERS, TweetDataError, load_tweet_dataset
+from mtl_pipeline.specs.tweets import dataset_config
 
 
 def _config(fmt):
@@ -23,9 +19,9 @@ def _config(fmt):
 def test_the_configuration_accepts_exactly_the_registered_formats():
     assert set(HYDRATION_READERS) == {"twarc2", "twarc1", "hydrator_csv"}
     for fmt in HYDRATION_READERS:
-        assert TweetDatasetConfig.from_dict("d", _config(fmt)).hydrated.format == fmt
+        assert dataset_config("d", _config(fmt)).hydrated.format == fmt
     with pytest.raises(TweetDataError, match=r"hydrated.format is 'nope'; expected one of"):
-        TweetDatasetConfig.from_dict("d", _config("nope"))
+        dataset_config("d", _config("nope"))
 
 
 def test_a_registered_reader_is_chosen_by_its_name(tmp_path, monkeypatch):
@@ -38,6 +34,6 @@ def test_a_registered_reader_is_chosen_by_its_name(tmp_path, monkeypatch):
             found.texts.setdefault(tid, text)
 
     monkeypatch.setitem(HYDRATION_READERS, "id_space_text", read_lines)
-    table, report = load_tweet_dataset(_config("id_space_text"), tmp_path, "d")
+    table, report = load_tweet_dataset(dataset_config("d", _config("id_space_text")), tmp_path)
     assert table[["tweet_id", "text"]].values.tolist() == [["1", "first"], ["2", "second"]]
     assert report["n_missing_absent"] == 1

@@ -11,9 +11,17 @@ import pytest
 from mtl_pipeline.data.tweets import (
     REPORT_COLUMNS,
     TweetDataError,
-    load_tweet_dataset,
     rehydration_report_table,
 )
+from mtl_pipeline.data.tweets import load_tweet_dataset as read_tweet_dataset
+from mtl_pipeline.specs.tweets import dataset_config
+
+
+def load_tweet_dataset(raw, data_dir, name):
+    """Dataset ``name`` configured by ``raw`` (a ``tweets.datasets`` entry), parsed as the
+    node parses it."""
+    return read_tweet_dataset(dataset_config(name, raw), data_dir)
+
 
 BIG = "1184334228217724928"  # 19 digits: a float would turn it into ...7724900
 

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from mtl_pipeline.data.tweets import TweetDataError, load_tweet_dataset
+from mtl_pipeline.data.tweets import TweetDataError
+from mtl_pipeline.data.tweets import load_tweet_dataset as read_tweet_dataset
+from mtl_pipeline.specs.tweets import dataset_config
+
+
+def load_tweet_dataset(raw, data_dir, name):
+    """Dataset ``name`` configured by ``raw`` (a ``tweets.datasets`` entry), parsed as the
+    node parses it."""
+    return read_tweet_dataset(dataset_config(name, raw), data_dir)
+
 
 LONG = "Day three of the flu and I still cannot get out of bed. " * 6  # > 280 characters
 CUT = LONG[:277] + "…"

@@ -20,13 +20,14 @@ from mtl_pipeline.factors.effects import (
     trends,
     verdicts,
 )
-from mtl_pipeline.factors.spec import FactorsSpec
+from mtl_pipeline.factors.settings import FactorsSpec
+from mtl_pipeline.specs.factors import factors_spec
 
 SIZES = (10.0, 25.0, 50.0, 100.0, 200.0)
 
 
 def _spec(**effects) -> FactorsSpec:
-    return FactorsSpec.from_params(
+    return factors_spec(
         {
             "seeds": [0, 1, 2],
             "related_pairs": None,

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtl_pipeline.factors.spec import FactorsSpec
 from mtl_pipeline.factors.sweeps import (
     plan_sweeps,
     select_factor_pairs,
@@ -12,7 +11,7 @@ from mtl_pipeline.factors.sweeps import (
     sweep_points,
     sweep_task_samples,
 )
-from mtl_pipeline.params import ParameterError
+from mtl_pipeline.specs.factors import factors_spec
 from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy, task_seeds
 from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
 from mtl_pipeline.tasks.samples import sample_tasks
@@ -50,7 +49,7 @@ def _params(**changes) -> dict:
 
 def _study(**changes):
     documents = _documents()
-    spec = FactorsSpec.from_params(_params(**changes), BASE)
+    spec = factors_spec(_params(**changes), BASE)
     pairs = select_factor_pairs(generate_task_pairs(parse_hierarchy(HIERARCHY)), spec)
     samples = sample_tasks(documents, task_seeds(pairs), BASE)
     return spec, pairs, samples
@@ -138,34 +137,3 @@ def test_variant_samples_name_each_task_variant():
     sizes = train.groupby(["task", "seed"]).size()
     first = pairs["main_task"].iloc[0]
     assert sizes[(f"{first}|p5n5", 0)] == 10 and sizes[(f"{first}|p20n20", 0)] == 40
-
-
-def test_bad_parameters_name_the_parameter():
-    with pytest.raises(
-        ParameterError, match="unknown key 'per_clas'.*nearest known value is 'per_class'"
-    ):
-        FactorsSpec.from_params(_params(data_balance={"per_clas": [5]}), BASE)
-    with pytest.raises(ParameterError, match="more than newsgroups.train_per_class=20"):
-        FactorsSpec.from_params(_params(data_balance={"per_class": [5, 40]}), BASE)
-    with pytest.raises(ParameterError, match="majority class needs 19"):
-        FactorsSpec.from_params(
-            _params(
-                data_balance={"per_class": [5]},
-                label_distribution={"total": 20, "minority_shares": [0.05]},
-            ),
-            18,
-        )
-
-
-def test_the_preflight_check_reads_the_factor_sizes_against_the_base_sample():
-    from mtl_pipeline.pipelines.checks import check_parameters
-
-    newsgroups = {"train_per_class": BASE, "sampling": "per_class"}
-    ok = {"factors": _params(), "newsgroups": newsgroups}
-    assert check_parameters(ok, ["params:factors"]) == ["factors"]
-    bad = {"factors": _params(data_balance={"per_class": [40]}), "newsgroups": newsgroups}
-    with pytest.raises(ParameterError, match="factors.data_balance.per_class has \\[40\\]"):
-        check_parameters(bad, ["params:factors"])
-    per_task = {"factors": _params(), "newsgroups": {**newsgroups, "sampling": "per_task"}}
-    with pytest.raises(ParameterError, match="need newsgroups.sampling 'per_class'"):
-        check_parameters(per_task, ["params:factors"])

@@ -9,16 +9,22 @@ import pandas as pd
 import pytest
 import yaml
 
-from mtl_pipeline.data.tweets import load_tweet_dataset
-from mtl_pipeline.tasks.tweets import (
-    TaskConfigError,
-    TweetPair,
-    TweetTask,
-    build_pair_examples,
+from mtl_pipeline.data.tweets import load_tweet_dataset as read_tweet_dataset
+from mtl_pipeline.specs.tweets import (
+    dataset_config,
     load_pairs,
     load_tasks,
     selected_pairs,
+    tweet_task,
 )
+from mtl_pipeline.tasks.tweets import TaskConfigError, TweetPair, build_pair_examples
+
+
+def load_tweet_dataset(raw, data_dir, name):
+    """Dataset ``name`` configured by ``raw`` (a ``tweets.datasets`` entry), parsed as the
+    node parses it."""
+    return read_tweet_dataset(dataset_config(name, raw), data_dir)
+
 
 PARAMS = Path(__file__).resolve().parents[2] / "conf" / "base" / "parameters_tweets.yml"
 
@@ -36,10 +42,10 @@ def _vader():
 
 def test_threshold_rules():
     t = _vader()
-    polarity = TweetTask.from_dict(
+    polarity = tweet_task(
         "p", {"dataset": "v", "column": "mean", "rule": "threshold", "op": ">", "value": 0}
     )
-    intensity = TweetTask.from_dict(
+    intensity = tweet_task(
         "i",
         {
             "dataset": "v",
@@ -50,7 +56,7 @@ def test_threshold_rules():
             "value": 2,
         },
     )
-    disagreement = TweetTask.from_dict(
+    disagreement = tweet_task(
         "d", {"dataset": "v", "column": "sd", "rule": "threshold", "value": "median"}
     )
     assert polarity.labels(t).tolist() == [1, 0, 0, 0]
@@ -60,7 +66,7 @@ def test_threshold_rules():
 
 
 def test_identity_rule_orders_classes_and_rejects_unknown_values():
-    task = TweetTask.from_dict(
+    task = tweet_task(
         "inf",
         {
             "dataset": "a",
@@ -75,7 +81,7 @@ def test_identity_rule_orders_classes_and_rejects_unknown_values():
     with pytest.raises(TaskConfigError, match=r"holds \['7'\]"):
         task.labels(pd.DataFrame({"y": ["7"]}))
     with pytest.raises(TaskConfigError, match="has no column 'z'"):
-        TweetTask.from_dict(
+        tweet_task(
             "x", {"dataset": "a", "column": "z", "rule": "identity", "classes": [0, 1]}
         ).labels(t)
 
@@ -100,7 +106,7 @@ def test_identity_rule_orders_classes_and_rejects_unknown_values():
 )
 def test_bad_task_definitions(raw, message):
     with pytest.raises(TaskConfigError, match=message):
-        TweetTask.from_dict("t", raw)
+        tweet_task("t", raw)
 
 
 def test_pairs_must_name_two_defined_tasks():
@@ -116,9 +122,7 @@ def test_pair_examples_union_with_missing_labels():
     a = pd.DataFrame({"tweet_id": ["1", "2", "3"], "text": ["x", "y", "z"], "y": ["0", "1", "1"]})
     b = pd.DataFrame({"tweet_id": ["3", "4"], "text": ["z", "w"], "y": ["1", "0"]})
     tasks = {
-        n: TweetTask.from_dict(
-            n, {"dataset": n, "column": "y", "rule": "identity", "classes": ["0", "1"]}
-        )
+        n: tweet_task(n, {"dataset": n, "column": "y", "rule": "identity", "classes": ["0", "1"]})
         for n in ("a", "b")
     }
     ex = build_pair_examples(TweetPair("ab", "a", "b"), tasks, {"a": a, "b": b})

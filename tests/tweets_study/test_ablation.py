@@ -19,7 +19,7 @@ def test_subsets_sizes_nested_and_seeded():
     other = aux_share_subsets(rows, [0.5], seed=4)[0.5]
     assert np.array_equal(again, subsets[0.5]) and not np.array_equal(other, again)
     with pytest.raises(ValueError, match="tweets.ablation.shares"):
-        aux_share_subsets(rows, [1.5], seed=0)
+        aux_share_subsets(rows, [1.5], seed=0, parameter="tweets.ablation.shares")
 
 
 def test_summary_and_figure():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mtl_pipeline.params import DegenerateTaskError, ParameterError
-from mtl_pipeline.tasks.tweets import TweetTask
+from mtl_pipeline.specs.tweets import ablation_spec, cv_spec, training_settings, tweet_task
 from mtl_pipeline.tweets_study.cv import (
     ablation_jobs,
     cv_jobs,
@@ -17,12 +17,11 @@ from mtl_pipeline.tweets_study.cv import (
     run_cross_validation,
 )
 from mtl_pipeline.tweets_study.scores import results_table, significance_table
-from mtl_pipeline.tweets_study.spec import ablation_spec, cv_spec, training_settings
 
 
 def _tasks():
     spec = {"rule": "identity", "classes": ["0", "1"], "column": "y"}
-    return {n: TweetTask.from_dict(n, {**spec, "dataset": n}) for n in ("a", "b", "c", "d")}
+    return {n: tweet_task(n, {**spec, "dataset": n}) for n in ("a", "b", "c", "d")}
 
 
 def _table(seed=0):
@@ -129,8 +128,8 @@ def test_tiny_real_cross_validation_and_ablation_run():
     assert (abl.loc[abl["aux_share"] == 0, "n_aux_train"] == 0).all()
 
 
-def _specs(encoders=("cnn",)):
-    params = _params(encoders)
+def _specs(encoders=("cnn",), on_degenerate_task="error"):
+    params = {**_params(encoders), "on_degenerate_task": on_degenerate_task}
     return training_settings(params), cv_spec(params)
 
 
@@ -165,8 +164,7 @@ def test_drop_switch_leaves_the_degenerate_pair_out_with_a_warning(caplog):
     rng = np.random.default_rng(0)
     features = rng.integers(1, 12, size=(len(table), 4)).astype(np.int64)
     embedding = rng.normal(size=(12, 3)).astype(np.float32)
-    settings, cv = _specs()
-    scores, _ = run_cross_validation(features, pairs, embedding, settings, cv, "drop")
+    scores, _ = run_cross_validation(features, pairs, embedding, *_specs(on_degenerate_task="drop"))
     assert set(scores["pair"]) == {"ab"}
     assert "Dropped (tweets.on_degenerate_task is 'drop'): task 'd'" in caplog.text
 

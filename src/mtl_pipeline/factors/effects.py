@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from mtl_pipeline.factors.spec import METRICS, FactorsSpec
+from mtl_pipeline.factors.settings import METRICS, FactorsSpec
 from mtl_pipeline.factors.sweeps import DEGENERATE, GROUPS, OK, variant_name
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
@@ -53,7 +53,7 @@ HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
 
 def prediction_scores(predictions: pd.DataFrame, minority_label: int) -> pd.DataFrame:
     """One row per (model_id, task) of ``predictions`` (model_id, task, label, pred) with every
-    metric of :data:`~mtl_pipeline.factors.spec.METRICS` (F1 with zero_division 0)."""
+    metric of :data:`~mtl_pipeline.factors.settings.METRICS` (F1 with zero_division 0)."""
     frame = predictions.assign(
         tp1=(predictions["pred"] == 1) & (predictions["label"] == 1),
         tp0=(predictions["pred"] == 0) & (predictions["label"] == 0),

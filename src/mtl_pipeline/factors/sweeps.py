@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.factors.spec import FactorsSpec
+from mtl_pipeline.factors.settings import FactorsSpec
 from mtl_pipeline.tasks.hierarchy import assign_seeds, pair_seeds
 from mtl_pipeline.tasks.jobs import mtl_jobs, stl_jobs
 from mtl_pipeline.training import ModelJob, TaskSplit
@@ -108,7 +108,9 @@ def select_factor_pairs(pairs: pd.DataFrame, spec: FactorsSpec) -> pd.DataFrame:
                 frame.sample(n=n, random_state=spec.pair_selection_seed).assign(group=group)
             )
     if not parts:
-        raise ValueError("factors: no pair selected (factors.related_pairs and unrelated_pairs)")
+        raise ValueError(
+            "no factor pair selected: the hierarchy has no related pair and unrelated_pairs is 0"
+        )
     chosen = pd.concat(parts).sort_values(["group", "pair_id"]).reset_index(drop=True)
     return assign_seeds(chosen, spec.seeds)
 

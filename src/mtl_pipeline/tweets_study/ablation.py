@@ -10,18 +10,19 @@ import pandas as pd
 from mtl_pipeline.params import ParameterError
 
 
-def check_shares(shares: Sequence[float]) -> list[float]:
-    """Shares as sorted unique floats in [0, 1]; errors name the parameter."""
+def check_shares(shares: Sequence[float], parameter: str = "shares") -> list[float]:
+    """Shares as sorted unique floats in [0, 1]; errors name ``parameter``."""
     out = sorted({float(s) for s in shares})
     if not out or out[0] < 0 or out[-1] > 1:
-        raise ParameterError(
-            f"parameter tweets.ablation.shares must be values in [0, 1], got {list(shares)}"
-        )
+        raise ParameterError(f"parameter {parameter} must be values in [0, 1], got {list(shares)}")
     return out
 
 
 def aux_share_subsets(
-    rows: np.ndarray, shares: Sequence[float], seed: int | Sequence[int]
+    rows: np.ndarray,
+    shares: Sequence[float],
+    seed: int | Sequence[int],
+    parameter: str = "shares",
 ) -> dict[float, np.ndarray]:
     """Seeded subsamples of the aux task's training rows, one per share, nested.
 
@@ -31,7 +32,8 @@ def aux_share_subsets(
     """
     rows = np.asarray(rows, dtype=np.int64)
     order = np.random.default_rng(seed).permutation(len(rows))
-    return {s: np.sort(rows[order[: int(round(s * len(rows)))]]) for s in check_shares(shares)}
+    kept = check_shares(shares, parameter)
+    return {s: np.sort(rows[order[: int(round(s * len(rows)))]]) for s in kept}
 
 
 def ablation_summary(scores: pd.DataFrame) -> pd.DataFrame:

@@ -17,21 +17,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mtl_pipeline.params import class_counts, degenerate_message, without_degenerate
+from mtl_pipeline.params import (
+    OnDegenerate,
+    class_counts,
+    degenerate_message,
+    without_degenerate,
+)
 from mtl_pipeline.tasks.tweets import TweetTask
 from mtl_pipeline.training import ModelJob, TaskSplit, TrainingResult
 from mtl_pipeline.training.executor import WorkGroup, train_durably
 from mtl_pipeline.tweets_study.ablation import aux_share_subsets, check_shares
 from mtl_pipeline.tweets_study.folds import stratified_folds
 from mtl_pipeline.tweets_study.scores import accuracy_f1, score_predictions
-from mtl_pipeline.tweets_study.spec import (
-    DEGENERATE_SWITCH as SWITCH,
-)
-from mtl_pipeline.tweets_study.spec import (
-    AblationSpec,
-    CVSpec,
-    TrainingSettings,
-)
+from mtl_pipeline.tweets_study.settings import AblationSpec, CVSpec, TrainingSettings
 
 Fold = tuple[np.ndarray, np.ndarray]
 
@@ -59,7 +57,7 @@ def pairs_from_table(table: pd.DataFrame, tasks: Mapping[str, TweetTask]) -> lis
         main, aux = str(g["main_task"].iat[0]), str(g["aux_task"].iat[0])
         for t in (main, aux):
             if t not in tasks:
-                raise ValueError(f"pair {name}: task {t!r} is not defined under tweets.tasks")
+                raise ValueError(f"pair {name}: task {t!r} is not among the tasks {sorted(tasks)}")
         out.append(
             PairData(
                 str(name),
@@ -73,9 +71,15 @@ def pairs_from_table(table: pd.DataFrame, tasks: Mapping[str, TweetTask]) -> lis
     return out
 
 
-def pair_folds(pairs: Sequence[PairData], n_folds: int, seed: int) -> dict[str, list[Fold]]:
-    """Stratified, seeded folds (local indices) of each pair."""
-    return {p.name: stratified_folds(p.main_labels, p.aux_labels, n_folds, seed) for p in pairs}
+def pair_folds(
+    pairs: Sequence[PairData], n_folds: int, seed: int, parameter: str = "n_folds"
+) -> dict[str, list[Fold]]:
+    """Stratified, seeded folds (local indices) of each pair (``parameter``: the fold count's
+    name, for errors)."""
+    return {
+        p.name: stratified_folds(p.main_labels, p.aux_labels, n_folds, seed, parameter)
+        for p in pairs
+    }
 
 
 def _split(
@@ -136,13 +140,14 @@ def ablation_jobs(
     seed: int = 0,
     model_seed: int = 0,
     both_directions: bool = True,
+    shares_parameter: str = "shares",
 ) -> list:
     """Main task + a seeded share of the aux task's training rows, per fold and share.
 
     Share 0 is the main task alone (an STL job: no aux rows means no aux head to train). With
     ``both_directions`` each task of a pair is in turn the main task.
     """
-    shares = check_shares(shares)
+    shares = check_shares(shares, shares_parameter)
     jobs = []
     for p in pairs:
         directions = [(p.main, p.main_labels, p.aux, p.aux_labels)]
@@ -152,7 +157,7 @@ def ablation_jobs(
             for k, (train, test) in enumerate(folds[p.name]):
                 main = _split(mt, p, ml, train, test)
                 aux_train = train[al[train] >= 0]
-                subsets = aux_share_subsets(aux_train, shares, [seed, k, d])
+                subsets = aux_share_subsets(aux_train, shares, [seed, k, d], shares_parameter)
                 for share, subset in subsets.items():
                     mid = f"abl|{p.name}|{mt.name}|{encoder}|s{share:.2f}|f{k}"
                     meta = {
@@ -200,23 +205,25 @@ def degenerate_folds(pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fol
 
 
 def usable_pairs(
-    pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], on_degenerate: str
+    pairs: Sequence[PairData], folds: Mapping[str, Sequence[Fold]], on_degenerate: OnDegenerate
 ) -> list[PairData]:
     """The pairs whose every fold has two classes per task and split; the others stop the run
-    (``on_degenerate`` 'error') or are dropped with a warning ('drop')."""
+    or are dropped with a warning (``on_degenerate``)."""
     bad = degenerate_folds(pairs, folds)
     return without_degenerate(
         pairs,
         [(p.name, m) for p in pairs for m in bad.get(p.name, [])],
         lambda p: p.name,
         on_degenerate,
-        SWITCH,
         f"every pair was dropped ({sorted(bad)}): no result to report",
     )
 
 
 def _without_degenerate_subsets(
-    jobs: Sequence, tasks: Mapping[str, TweetTask], on_degenerate: str
+    jobs: Sequence,
+    tasks: Mapping[str, TweetTask],
+    ablation: AblationSpec,
+    on_degenerate: OnDegenerate,
 ) -> list:
     """Ablation jobs whose auxiliary share holds two classes; a one-class share stops the run,
     or ('drop') its pair is left out of the ablation with a warning."""
@@ -228,7 +235,7 @@ def _without_degenerate_subsets(
         problem = degenerate_message(
             aux.name,
             f"the auxiliary training share {job.meta['aux_share']:g} of fold {job.meta['fold']} "
-            f"(pair {job.meta['pair']}, parameter tweets.ablation.shares)",
+            f"(pair {job.meta['pair']}, parameter {ablation.shares_parameter})",
             class_counts(aux.train_labels),
             tasks[aux.name].class_names,
         )
@@ -239,7 +246,6 @@ def _without_degenerate_subsets(
         problems,
         lambda job: job.meta["pair"],
         on_degenerate,
-        SWITCH,
         "every pair was dropped from the ablation: nothing to report",
     )
 
@@ -266,15 +272,14 @@ def run_cross_validation(
     embedding: np.ndarray,
     settings: TrainingSettings,
     cv: CVSpec,
-    on_degenerate: str = "error",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-fold STL/MTL scores of every pair, task and encoder; and the training curves.
 
     One durable training call trains (or reuses) all encoders' models of all folds and pairs.
     A pair with a one-class fold split is never scored (see ``usable_pairs``).
     """
-    folds = pair_folds(pairs, cv.n_folds, cv.seed)
-    pairs = usable_pairs(pairs, folds, on_degenerate)
+    folds = pair_folds(pairs, cv.n_folds, cv.seed, cv.n_folds_parameter)
+    pairs = usable_pairs(pairs, folds, cv.on_degenerate)
     task_classes = {t.name: (t.n_classes, t.positive_class) for p in pairs for t in (p.main, p.aux)}
     scores, curves = [], []
     jobs_by_encoder = {
@@ -301,11 +306,10 @@ def run_aux_ablation(
     settings: TrainingSettings,
     cv: CVSpec,
     ablation: AblationSpec,
-    on_degenerate: str = "error",
 ) -> pd.DataFrame:
     """Main-task test accuracy/F1 per pair, direction, encoder, aux share and fold."""
-    folds = pair_folds(pairs, cv.n_folds, cv.seed)
-    pairs = usable_pairs(pairs, folds, on_degenerate)
+    folds = pair_folds(pairs, cv.n_folds, cv.seed, cv.n_folds_parameter)
+    pairs = usable_pairs(pairs, folds, cv.on_degenerate)
     tasks = {t.name: t for p in pairs for t in (p.main, p.aux)}
     rows = []
     jobs_by_encoder = {
@@ -318,9 +322,11 @@ def run_aux_ablation(
                 ablation.seed,
                 cv.model_seed,
                 ablation.both_directions,
+                ablation.shares_parameter,
             ),
             tasks,
-            on_degenerate,
+            ablation,
+            cv.on_degenerate,
         )
         for encoder in ablation.encoders
     }

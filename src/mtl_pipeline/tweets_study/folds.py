@@ -26,20 +26,25 @@ def strata(main_labels: np.ndarray, aux_labels: np.ndarray) -> np.ndarray:
 
 
 def stratified_folds(
-    main_labels: np.ndarray, aux_labels: np.ndarray, n_folds: int, seed: int
+    main_labels: np.ndarray,
+    aux_labels: np.ndarray,
+    n_folds: int,
+    seed: int,
+    parameter: str = "n_folds",
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) local row indices of each fold; same seed -> same folds.
 
-    Every row is in exactly one test fold; folds are stratified on :func:`strata`.
+    Every row is in exactly one test fold; folds are stratified on :func:`strata`. Errors name
+    the fold count as ``parameter``.
     """
     if n_folds < 2:
-        raise ParameterError(f"parameter tweets.cv.n_folds must be >= 2, got {n_folds}")
+        raise ParameterError(f"parameter {parameter} must be >= 2, got {n_folds}")
     key = strata(main_labels, aux_labels)
     _, counts = np.unique(key, return_counts=True)
     if counts.min() < n_folds:
         raise ParameterError(
             f"a stratum (main label, aux label) has only {counts.min()} tweets, fewer than "
-            f"parameter tweets.cv.n_folds = {n_folds}; lower it or add labelled tweets"
+            f"parameter {parameter} = {n_folds}; lower it or add labelled tweets"
         )
     skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return [

@@ -17,16 +17,15 @@ or a drop that the report counts and lists; never a silently wrong table.
 
 Modules, bottom up: ``text_files`` (the error, the id/text columns, UTF-8 and JSON-lines
 reading), ``tweet_objects`` (id, full text and retweet of one API tweet object), ``hydration``
-(``HYDRATION_READERS``: one reader per rehydration format, chosen by name), ``config`` (the
-``tweets.datasets.<name>`` specs), ``tables`` (id + label tables), ``report`` (the
-rehydration report's columns), ``dataset`` (one dataset: dedupe, text, extra labels),
-``combined`` (every dataset in one table, and the data folder check).
+(``HYDRATION_READERS``: one reader per rehydration format, chosen by name), ``config`` (a
+dataset's specs, parsed from ``tweets.datasets.<name>`` by ``mtl_pipeline.specs.tweets``),
+``tables`` (id + label tables), ``report`` (the rehydration report's columns), ``dataset`` (one
+dataset: dedupe, text, extra labels), ``combined`` (every dataset in one table).
 """
 
 from .combined import (
     DATASET,
     LABEL_SEPARATOR,
-    check_data_dir,
     combine_tweet_datasets,
     split_tweet_datasets,
 )
@@ -62,7 +61,6 @@ __all__ = [
     "TableSource",
     "TweetDataError",
     "TweetDatasetConfig",
-    "check_data_dir",
     "combine_tweet_datasets",
     "load_tweet_dataset",
     "read_hydrated",

@@ -1,53 +1,15 @@
-"""All datasets of a run: the data folder checked before any file is read, and every dataset in
-one table (the ``tweet_datasets`` catalog entry) and back."""
+"""All datasets of a run in one table (the ``tweet_datasets`` catalog entry) and back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 
 import pandas as pd
 
-from .config import TweetDatasetConfig
-from .text_files import ID, TEXT, TweetDataError
+from .text_files import ID, TEXT
 
 DATASET = "dataset"
 LABEL_SEPARATOR = ":"  # label column "<dataset>:<column>" in the combined table
-
-
-def _dataset_files(config: TweetDatasetConfig) -> list[str]:
-    files = list(config.source.files)
-    if config.hydrated is not None:
-        files += config.hydrated.files
-    for extra in config.extra_labels:
-        files += extra.source.files
-    return files
-
-
-def check_data_dir(
-    data_dir: str, configs: Mapping[str, TweetDatasetConfig], wanted: Sequence[str]
-) -> Path:
-    """``tweets.data_dir`` as a path, when it holds at least one file of the wanted datasets.
-
-    A run without data configured stops here with what is missing and how to set it, before any
-    file is read.
-    """
-    fix = (
-        "Put the tweet files there (see data/01_raw/tweets/README.md) or point the parameter at "
-        "them: kedro run --pipelines=tweets --params tweets.data_dir=/path/to/tweets"
-    )
-    path = Path(data_dir)
-    if not path.is_dir():
-        raise TweetDataError(
-            f"parameter tweets.data_dir is {data_dir!r}: no such folder ({path.resolve()}). {fix}"
-        )
-    expected = [f for name in wanted for f in _dataset_files(configs[name])]
-    if expected and not any((path / f).is_file() for f in expected):
-        raise TweetDataError(
-            f"parameter tweets.data_dir is {data_dir!r}: none of the {len(expected)} files of "
-            f"datasets {list(wanted)} is there (e.g. {expected[0]}). {fix}"
-        )
-    return path
 
 
 def combine_tweet_datasets(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

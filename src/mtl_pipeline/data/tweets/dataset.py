@@ -3,7 +3,7 @@ the rehydration output) and its extra label tables, with a report of every row d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,10 @@ def dedupe(df: pd.DataFrame, label_cols: Sequence[str]) -> tuple[pd.DataFrame, i
 
 
 def load_tweet_dataset(
-    config: TweetDatasetConfig | Mapping[str, Any], data_dir: str | Path, name: str | None = None
+    config: TweetDatasetConfig, data_dir: str | Path
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read one dataset: returns (table with ``tweet_id``, ``text``, labels; report dict)."""
-    if not isinstance(config, TweetDatasetConfig):
-        config = TweetDatasetConfig.from_dict(name or "dataset", config)
-    where = f"tweets.datasets.{config.name}"
+    where = config.where
     label_cols = [s.column for s in config.labels]
     df = _labelled_rows(config, data_dir, where)
     report: dict[str, Any] = {"dataset": config.name, "n_rows": len(df)}

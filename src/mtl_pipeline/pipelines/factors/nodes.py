@@ -26,7 +26,7 @@ from mtl_pipeline.factors.effects import (
     trends,
     verdicts,
 )
-from mtl_pipeline.factors.spec import FactorsSpec
+from mtl_pipeline.factors.settings import FactorsSpec
 from mtl_pipeline.factors.sweeps import (
     SweepPlan,
     plan_sweeps,
@@ -35,10 +35,10 @@ from mtl_pipeline.factors.sweeps import (
     sweep_task_samples,
 )
 from mtl_pipeline.features.dataset import build_task_counts, task_statistics
-from mtl_pipeline.params import ParameterError, Params
 from mtl_pipeline.pipelines.newsgroups_training import draw_task_samples
 from mtl_pipeline.reporting.factors_figures import factor_gains_figure, factor_gains_plotly
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
+from mtl_pipeline.specs.factors import factors_spec_of
 from mtl_pipeline.tasks.hierarchy import generate_task_pairs, parse_hierarchy
 from mtl_pipeline.training.executor import (
     FINGERPRINT_COLUMN,
@@ -49,22 +49,12 @@ from mtl_pipeline.training.executor import (
 logger = logging.getLogger(__name__)
 
 
-def _spec(factors: dict[str, Any], newsgroups: dict[str, Any]) -> FactorsSpec:
-    p = Params(newsgroups, "newsgroups")
-    if p.raw.get("sampling", "per_class") != "per_class":
-        raise ParameterError(
-            "the factors sweeps vary documents per class: they need newsgroups.sampling "
-            f"'per_class', got {p.raw.get('sampling')!r}"
-        )
-    return FactorsSpec.from_params(factors, p.integer("train_per_class", minimum=1))
-
-
 def build_factor_pairs(
     documents: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
 ) -> pd.DataFrame:
     """The sweep's pairs: related pairs and a seeded sample of unrelated-only pairs, each with
     its seeds (``factors.seeds``)."""
-    spec = _spec(factors, newsgroups)
+    spec = factors_spec_of(factors, newsgroups)
     names = newsgroups_spec.HIERARCHY_NAMES
     leaves = parse_hierarchy(
         newsgroups["hierarchy"], known_newsgroups=documents["newsgroup"].unique(), names=names
@@ -89,12 +79,12 @@ def _plan(
     newsgroups: dict[str, Any],
     factors: dict[str, Any],
 ) -> tuple[FactorsSpec, SweepPlan]:
-    spec = _spec(factors, newsgroups)
+    spec = factors_spec_of(factors, newsgroups)
     train = newsgroups_spec.train_spec(newsgroups.get("train"))
     plan = plan_sweeps(
         factor_pairs,
         task_samples,
-        sweep_points(spec, int(newsgroups["train_per_class"])),
+        sweep_points(spec, newsgroups_spec.sample_spec(newsgroups).train_size),
         train.random_draws,
         train.cut_mtl_test_to_shorter_task,
     )
@@ -150,7 +140,7 @@ def estimate_factor_effects(
     factor_gains: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Effects per point, trends, the related − unrelated contrast and the verdict table."""
-    spec = _spec(factors, newsgroups)
+    spec = factors_spec_of(factors, newsgroups)
     effects = point_effects(factor_gains, spec)
     trend_table = trends(factor_gains, effects, spec)
     contrast = relatedness_contrast(factor_gains, spec)
@@ -183,7 +173,7 @@ def evaluate_factor_signal(
     factor_meta_examples: pd.DataFrame, newsgroups: dict[str, Any], factors: dict[str, Any]
 ) -> pd.DataFrame:
     """Whether the size and label features carry signal about the gain once they vary."""
-    return feature_signal(factor_meta_examples, _spec(factors, newsgroups))
+    return feature_signal(factor_meta_examples, factors_spec_of(factors, newsgroups))
 
 
 def plot_factor_gains(

@@ -1,7 +1,7 @@
 """Nodes of the ``tweets`` pipeline: thin adapters from catalog data to the engine (no I/O
 except the ingestion node, which reads the raw files named by parameters).
 
-Each node parses the ``tweets`` parameters it uses into typed specs (``evaluation.spec``) once;
+Each node parses the ``tweets`` parameters it uses into typed specs (``specs.tweets``) once;
 errors name the parameter as written in ``conf/*/parameters_tweets.yml``."""
 
 from __future__ import annotations
@@ -14,30 +14,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mtl_pipeline.data.tweets import (
-    check_data_dir,
     combine_tweet_datasets,
     load_tweet_dataset,
     rehydration_report_table,
     split_tweet_datasets,
 )
-from mtl_pipeline.params import Params, class_counts, degenerate_message, without_degenerate
+from mtl_pipeline.params import class_counts, degenerate_message, without_degenerate
 from mtl_pipeline.reporting.figures import aux_ablation_figure
 from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
+from mtl_pipeline.specs import tweets as tweet_specs
 from mtl_pipeline.tasks.tweets import build_pair_examples
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
 from mtl_pipeline.tweets_study.cv import pairs_from_table, run_aux_ablation, run_cross_validation
 from mtl_pipeline.tweets_study.joshi_comparison import agreement_summary, paper_comparison_table
 from mtl_pipeline.tweets_study.scores import results_table, significance_table
-from mtl_pipeline.tweets_study.spec import (
-    DEGENERATE_SWITCH,
-    ablation_spec,
-    cv_spec,
-    dataset_configs,
-    degenerate_action,
-    run_pairs,
-    training_settings,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +39,9 @@ DIM_PREFIX = "d"
 def ingest_tweet_datasets(params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every dataset the run's pairs use from ``tweets.data_dir``: one table of all of
     them (``dataset`` column; split with ``split_tweet_datasets``) and the rehydration report."""
-    configs = dataset_configs(params)
-    wanted = run_pairs(params).datasets
-    data_dir = check_data_dir(Params(params, "tweets").text("data_dir"), configs, wanted)
+    configs = tweet_specs.dataset_configs(params)
+    wanted = tweet_specs.run_pairs(params).datasets
+    data_dir = tweet_specs.data_dir(params, configs, wanted)
     skipped = sorted(set(configs) - set(wanted))
     if skipped:
         logger.info("tweets: datasets %s are configured but no run pair uses them", skipped)
@@ -76,8 +67,7 @@ def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -
     A pair one of whose tasks has a single class over its tweets stops the run, or is dropped
     with a warning when ``tweets.on_degenerate_task`` is 'drop'.
     """
-    run = run_pairs(params)
-    action = degenerate_action(params)
+    run = tweet_specs.run_pairs(params)
     by_name = split_tweet_datasets(tweet_datasets)
     parts, problems = [], []
     for pair in run.pairs:
@@ -106,8 +96,7 @@ def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -
         parts,
         problems,
         lambda named: named[0],
-        action,
-        DEGENERATE_SWITCH,
+        tweet_specs.on_degenerate(params),
         "every pair of tweets.run_pairs was dropped: nothing to train",
     )
     return pd.concat([part for _, part in kept], ignore_index=True)
@@ -120,7 +109,7 @@ def build_tweet_vocabulary(examples: pd.DataFrame, params: dict[str, Any]) -> pd
     get their own row, and keeps one vocabulary for all folds.
     """
     tokens = (tokenize_tweet(t) for t in examples["text"].drop_duplicates())
-    return build_vocabulary(tokens, Params(params, "tweets.text").integer("min_count", minimum=1))
+    return build_vocabulary(tokens, tweet_specs.text_settings(params).min_count)
 
 
 def encode_tweet_sequences(
@@ -132,7 +121,7 @@ def encode_tweet_sequences(
     ids = encode_sequences(
         (tokens[t] for t in examples["text"]),
         vocabulary,
-        Params(params, "tweets.text").integer("max_length", minimum=1),
+        tweet_specs.text_settings(params).max_length,
     )
     width = len(str(ids.shape[1] - 1))
     cols = [f"{TOKEN_PREFIX}{i:0{max(width, 3)}d}" for i in range(ids.shape[1])]
@@ -146,15 +135,11 @@ def build_tweet_embeddings(
     vocabulary: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Embedding matrix (row = vocabulary index; columns d000, ...) and its coverage."""
-    p = Params(params, "tweets.embedding")
-    glove_path = None if p.raw.get("glove_path") is None else p.text("glove_path")
-    vectors, source = load_vectors_for(vocabulary, glove_path)
-    matrix = build_embedding_matrix(
-        vocabulary,
-        vectors,
-        p.choice("unknown", ("random", "zeros"), default="random"),
-        p.integer("seed", default=0, minimum=0),
+    settings = tweet_specs.embedding_settings(params)
+    vectors, source = load_vectors_for(
+        vocabulary, settings.glove_path, settings.glove_path_parameter
     )
+    matrix = build_embedding_matrix(vocabulary, vectors, settings.unknown, settings.seed)
     coverage = embedding_coverage(vocabulary, vectors, source)
     logger.info("GloVe coverage:\n%s", coverage.to_string(index=False))
     cols = [f"{DIM_PREFIX}{i:03d}" for i in range(matrix.shape[1])]
@@ -178,7 +163,7 @@ def _cv_inputs(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[np.ndarray, list, np.ndarray]:
     """(token ids, pairs, embedding matrix): what cross-validation and the ablation take."""
-    pairs = pairs_from_table(sequences, run_pairs(params).tasks)
+    pairs = pairs_from_table(sequences, tweet_specs.run_pairs(params).tasks)
     return _features(sequences), pairs, _embedding(embedding)
 
 
@@ -186,15 +171,10 @@ def evaluate_tweet_pairs(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """K-fold STL vs. MTL scores per fold (one stacked training call per encoder) + curves."""
-    settings, cv = training_settings(params), cv_spec(params)
     return run_cross_validation(
-        *_cv_inputs(sequences, embedding, params), settings, cv, degenerate_action(params)
-    )
-
-
-def _alpha(params: dict[str, Any]) -> float:
-    return Params(params, "tweets.significance").number(
-        "alpha", default=0.05, positive=True, maximum=1.0, below_maximum=True
+        *_cv_inputs(sequences, embedding, params),
+        tweet_specs.training_settings(params),
+        tweet_specs.cv_spec(params),
     )
 
 
@@ -204,14 +184,16 @@ def summarise_tweet_results(
     """Joshi-style results table and the paired t-test table."""
     results = results_table(fold_scores)
     logger.info("Tweet results:\n%s", results.round(3).to_string(index=False))
-    return results, significance_table(fold_scores, _alpha(params))
+    return results, significance_table(fold_scores, tweet_specs.significance_alpha(params))
 
 
 def compare_tweets_with_paper(
     results: pd.DataFrame, significance: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """MTL − STL per pair, task and shared layer beside Joshi et al.'s reported direction."""
-    comparison = paper_comparison_table(results, significance, _alpha(params))
+    comparison = paper_comparison_table(
+        results, significance, tweet_specs.significance_alpha(params)
+    )
     logger.info(
         "Against Joshi et al.'s F1 direction per shared layer:\n%s",
         agreement_summary(comparison).to_string(index=False),
@@ -228,14 +210,12 @@ def run_tweet_aux_ablation(
     sequences: pd.DataFrame, embedding: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Main-task accuracy vs. share of the auxiliary task's training data, per fold."""
-    settings, cv = training_settings(params), cv_spec(params)
-    ablation = ablation_spec(params, settings.encoders)
+    settings = tweet_specs.training_settings(params)
     return run_aux_ablation(
         *_cv_inputs(sequences, embedding, params),
         settings,
-        cv,
-        ablation,
-        degenerate_action(params),
+        tweet_specs.cv_spec(params),
+        tweet_specs.ablation_spec(params, settings.encoders),
     )
 
 

@@ -9,12 +9,15 @@ import pytest
 import yaml
 
 from mtl_pipeline.params import InputError
-from mtl_pipeline.tweets_study.spec import (
+from mtl_pipeline.specs.tweets import (
     ablation_spec,
     cv_spec,
     dataset_configs,
-    degenerate_action,
+    embedding_settings,
+    on_degenerate,
     run_pairs,
+    significance_alpha,
+    text_settings,
     training_settings,
 )
 
@@ -28,7 +31,7 @@ def _parse(params):
     settings = training_settings(params)
     cv_spec(params)
     ablation_spec(params, settings.encoders)
-    degenerate_action(params)
+    on_degenerate(params)
 
 
 def test_shipped_parameters_parse():
@@ -121,3 +124,48 @@ def test_a_dataset_set_to_null_is_not_configured():
     params["run_pairs"] = ["flu"]
     assert set(dataset_configs(params)) == {"lamb_related", "lamb_awareness"}
     assert run_pairs(params).datasets == ("lamb_related", "lamb_awareness")
+
+
+@pytest.mark.parametrize(
+    "block, key, nearest",
+    [
+        (None, "ablations", "ablation"),
+        ("model", "unit", "units"),
+        ("train", "epoch", "epochs"),
+        ("cv", "nfolds", "n_folds"),
+        ("ablation", "share", "shares"),
+        ("text", "max_len", "max_length"),
+        ("embedding", "glove", "glove_path"),
+        ("significance", "alfa", "alpha"),
+        ("training", "shard_stor", "shard_store"),
+        ("datasets.vader", "extra_label", "extra_labels"),
+        ("datasets.vader.extra_labels", "column", "columns"),
+        ("tasks.flu_relevance", "positive", "positive_class"),
+    ],
+)
+def test_a_misspelt_key_names_the_nearest_known_key(block, key, nearest):
+    params = copy.deepcopy(TWEETS)
+    node, where = params, "tweets"
+    for part in block.split(".") if block else ():
+        node, where = node[part], f"{where}.{part}"
+    if isinstance(node, list):  # a list of tables: its first entry
+        node, where = node[0], f"{where}[0]"
+    node[key] = 1
+    with pytest.raises(InputError) as err:
+        _parse(params)
+        text_settings(params)
+        embedding_settings(params)
+        significance_alpha(params)
+    assert str(err.value) == (
+        f"unknown key {key!r} in parameter {where}; the nearest known value is {nearest!r}"
+    )
+
+
+def test_the_specs_carry_the_parameter_names_the_engine_reports():
+    cv = cv_spec(TWEETS)
+    assert cv.n_folds_parameter == "tweets.cv.n_folds"
+    assert cv.on_degenerate.parameter == "tweets.on_degenerate_task"
+    assert ablation_spec(TWEETS, ("bilstm",)).shares_parameter == "tweets.ablation.shares"
+    assert embedding_settings(TWEETS).glove_path_parameter == "tweets.embedding.glove_path"
+    assert dataset_configs(TWEETS)["vader"].where == "tweets.datasets.vader"
+    assert run_pairs(TWEETS).tasks["flu_relevance"].where == "tweets.tasks.flu_relevance"
