@@ -296,7 +296,7 @@ def test_too_few_pairs_for_any_feature_to_vary_is_one_clear_input_error():
     from mtl_pipeline.params import InputError
 
     with pytest.raises(InputError) as caught:
-        fit_meta_predictor(_meta_features(n_pairs=1, seeds=(0,)), CONFIG)
+        fit_meta_predictor(_meta_features(n_pairs=1, seeds=(0,)), CONFIG, names=PREDICT_NAMES)
     message = str(caught.value)
     assert message.startswith("no meta-model can be fitted: in every problem (related: 1 meta-")
     assert "newsgroups.pairs_per_problem" in message and "newsgroups.seeds" in message

@@ -153,9 +153,9 @@ def test_a_misspelt_key_names_the_nearest_known_key(block, key, nearest):
     node[key] = 1
     with pytest.raises(InputError) as err:
         _parse(params)
-        text_settings(params)
-        embedding_settings(params)
-        significance_alpha(params)
+        text_settings(params["text"])
+        embedding_settings(params["embedding"])
+        significance_alpha(params["significance"])
     assert str(err.value) == (
         f"unknown key {key!r} in parameter {where}; the nearest known value is {nearest!r}"
     )
@@ -166,6 +166,9 @@ def test_the_specs_carry_the_parameter_names_the_engine_reports():
     assert cv.n_folds_parameter == "tweets.cv.n_folds"
     assert cv.on_degenerate.parameter == "tweets.on_degenerate_task"
     assert ablation_spec(TWEETS, ("bilstm",)).shares_parameter == "tweets.ablation.shares"
-    assert embedding_settings(TWEETS).glove_path_parameter == "tweets.embedding.glove_path"
+    assert (
+        embedding_settings(TWEETS["embedding"]).glove_path_parameter
+        == "tweets.embedding.glove_path"
+    )
     assert dataset_configs(TWEETS)["vader"].where == "tweets.datasets.vader"
     assert run_pairs(TWEETS).tasks["flu_relevance"].where == "tweets.tasks.flu_relevance"

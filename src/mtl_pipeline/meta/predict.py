@@ -126,13 +126,15 @@ def _fit_problem(
     )
 
 
-def _nothing_to_fit(unfit: dict[str, int], feature_subset: str, content: str) -> InputError:
+def _nothing_to_fit(
+    unfit: dict[str, int], feature_subset: str, content: str, names: PredictNames
+) -> InputError:
     counts = ", ".join(f"{p}: {n} meta-example(s)" for p, n in unfit.items())
     return InputError(
         f"no meta-model can be fitted: in every problem ({counts}) each feature of subset "
         f"{feature_subset!r} ({content}) is constant or missing, which is what too few task "
-        "pairs or seeds give. Train more of them (parameters newsgroups.pairs_per_problem "
-        "and newsgroups.seeds; the models already trained are kept in the shard store and "
+        f"pairs or seeds give. Train more of them (parameters {names.pairs_per_problem} "
+        f"and {names.seeds}; the models already trained are kept in the shard store and "
         "reused), then run the meta pipeline again"
     )
 
@@ -145,6 +147,7 @@ def fit_meta_predictor(
     ridge_alpha: float = 1.0,
     settings: Mapping[str, Any] | None = None,
     meta_scores: pd.DataFrame | None = None,
+    names: PredictNames | None = None,
 ) -> MetaPredictor:
     """Fit one classifier (improved?) and one regressor (gain) per problem on every example.
 
@@ -169,7 +172,7 @@ def fit_meta_predictor(
         cv_scores = _cv_scores(meta_scores, problem, content)
         problems[problem] = _fit_problem(examples, cols, config, ridge_alpha, cv_scores)
     if not problems:
-        raise _nothing_to_fit(unfit, feature_subset, content)
+        raise _nothing_to_fit(unfit, feature_subset, content, names or PredictNames())
     return MetaPredictor(
         feature_subset=feature_subset,
         feature_set=content,
@@ -230,11 +233,14 @@ def check_settings(predictor: MetaPredictor, current: Mapping[str, Any]) -> None
 
 @dataclass(frozen=True)
 class PredictNames:
-    """How answers and errors name the two settings of :func:`predict_gains` that a user sets
-    (the spec layer passes the parameters' names)."""
+    """How answers and errors name the settings a user sets: two of :func:`predict_gains`, and
+    the two that give :func:`fit_meta_predictor` more meta-examples (the spec layer passes the
+    parameters' names)."""
 
     stl_curves: str = "stl_curves"
     min_training_examples: str = "min_training_examples"
+    pairs_per_problem: str = "pairs_per_problem"
+    seeds: str = "seeds"
 
 
 def _check_features(

@@ -26,8 +26,8 @@ from mtl_pipeline.params import ParameterError, nearest
 NEEDS = {
     "dataset": "the two tasks' samples and their dataset features (no training)",
     "stl": "both tasks' STL models trained to the end (their learning curves)",
-    "warmup": "a short joint warm-up of the pair's MTL model (meta.warmup)",
-    "gradtag": "the Grad-TAG fits on the warmed-up model (meta.warmup.gradtag; after the warm-up)",
+    "warmup": "a short joint warm-up of the pair's MTL model",
+    "gradtag": "the Grad-TAG fits on the warmed-up model (after the warm-up)",
 }
 
 

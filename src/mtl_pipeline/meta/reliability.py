@@ -313,7 +313,7 @@ def gain_reliability(
     require_columns(mtl_gains, ["pair_id", "problem", "seed", "gain"], "mtl_gains")
     if bootstrap < 1 or not 0 < confidence < 1 or max_splits < 1:
         raise ValueError(
-            "meta.reliability needs bootstrap >= 1, max_splits >= 1 and 0 < confidence < 1, got "
+            "the reliability needs bootstrap >= 1, max_splits >= 1 and 0 < confidence < 1, got "
             f"{bootstrap}, {max_splits}, {confidence}"
         )
     rng = np.random.default_rng(seed)

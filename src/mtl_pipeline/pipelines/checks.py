@@ -41,11 +41,12 @@ def check_tweets(params: Mapping[str, Any]) -> None:
     CV, significance, ablation and the degenerate-task switch (no file is read)."""
     tweet_specs.dataset_configs(params)
     tweet_specs.run_pairs(params)
-    tweet_specs.text_settings(params)
-    tweet_specs.embedding_settings(params)
+    p = Params(params, "tweets")
+    tweet_specs.text_settings(p.section("text").raw)
+    tweet_specs.embedding_settings(p.section("embedding", required=False).raw)
     settings = tweet_specs.training_settings(params)
     tweet_specs.cv_spec(params)
-    tweet_specs.significance_alpha(params)
+    tweet_specs.significance_alpha(p.section("significance", required=False).raw)
     tweet_specs.ablation_spec(params, settings.encoders)
 
 

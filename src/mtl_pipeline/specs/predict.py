@@ -17,7 +17,10 @@ PREDICT_KEYS = ("pairs", "seeds", "stl_curves", "top_features", "min_training_ex
 PAIR_NAMES = dataclasses.replace(HIERARCHY_NAMES, pairs="predict.pairs", seeds="predict.seeds")
 #: The names the engine's answers and errors use for the settings it reads.
 PREDICT_NAMES = PredictNames(
-    stl_curves="predict.stl_curves", min_training_examples="predict.min_training_examples"
+    stl_curves="predict.stl_curves",
+    min_training_examples="predict.min_training_examples",
+    pairs_per_problem=HIERARCHY_NAMES.pairs_per_problem,
+    seeds=HIERARCHY_NAMES.seeds,
 )
 
 

@@ -225,17 +225,25 @@ def ablation_spec(params: Mapping[str, Any], encoders: tuple[str, ...]) -> Ablat
     )
 
 
-def text_settings(params: Mapping[str, Any]) -> TextSettings:
-    """``tweets.text``."""
-    t = _section(params, "text", TEXT_KEYS)
+def _sub_block(raw: Mapping[str, Any] | None, key: str, allowed: Sequence[str]) -> Params:
+    """``tweets.<key>`` given alone (a node that reads ``params:tweets.<key>``), its keys
+    checked."""
+    check_keys(raw, allowed, f"{BLOCK}.{key}")
+    return Params(raw, f"{BLOCK}.{key}")
+
+
+def text_settings(raw: Mapping[str, Any]) -> TextSettings:
+    """``tweets.text`` (the block itself)."""
+    t = _sub_block(raw, "text", TEXT_KEYS)
     return TextSettings(
         min_count=t.integer("min_count", minimum=1), max_length=t.integer("max_length", minimum=1)
     )
 
 
-def embedding_settings(params: Mapping[str, Any]) -> EmbeddingSettings:
-    """``tweets.embedding`` (``glove_path`` null: the packaged GloVe 6B 50d)."""
-    e = _section(params, "embedding", EMBEDDING_KEYS)
+def embedding_settings(raw: Mapping[str, Any] | None) -> EmbeddingSettings:
+    """``tweets.embedding`` (the block itself; ``glove_path`` null: the packaged GloVe 6B
+    50d)."""
+    e = _sub_block(raw, "embedding", EMBEDDING_KEYS)
     return EmbeddingSettings(
         glove_path=None if e.raw.get("glove_path") is None else e.text("glove_path"),
         unknown=e.choice("unknown", UNKNOWN_VECTORS, default="random"),
@@ -244,9 +252,10 @@ def embedding_settings(params: Mapping[str, Any]) -> EmbeddingSettings:
     )
 
 
-def significance_alpha(params: Mapping[str, Any]) -> float:
-    """``tweets.significance.alpha``: a paired t-test is significant at p < alpha."""
-    s = _section(params, "significance", SIGNIFICANCE_KEYS, required=False)
+def significance_alpha(raw: Mapping[str, Any] | None) -> float:
+    """``tweets.significance.alpha`` (given the block itself): a paired t-test is significant
+    at p < alpha."""
+    s = _sub_block(raw, "significance", SIGNIFICANCE_KEYS)
     return s.number("alpha", default=0.05, positive=True, maximum=1.0, below_maximum=True)
 
 

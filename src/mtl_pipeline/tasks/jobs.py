@@ -58,7 +58,7 @@ def _split(splits: dict[tuple[str, int], TaskSplit], task: str, seed: int) -> Ta
     except KeyError:
         raise ValueError(
             f"task_samples has no sample of task '{task}' for seed {seed}; rebuild task_samples "
-            "from the same task_pairs and newsgroups.seeds"
+            "from the same task_pairs and seeds"
         ) from None
 
 

@@ -11,7 +11,6 @@ from scipy import stats
 from sklearn.metrics import f1_score
 
 from mtl_pipeline.frames import require_columns
-from mtl_pipeline.params import ParameterError
 
 METRICS = ("accuracy", "f1")
 FOLD_SCORE_COLUMNS = (
@@ -99,7 +98,7 @@ def paired_ttest(mtl: np.ndarray, stl: np.ndarray) -> tuple[float, float]:
 def significance_table(fold_scores: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Paired t-test across folds of MTL vs. STL, per pair x task x encoder x metric."""
     if not 0 < alpha < 1:
-        raise ParameterError(f"parameter tweets.significance.alpha must be in (0, 1), got {alpha}")
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     require_columns(fold_scores, FOLD_SCORE_COLUMNS, "tweet_fold_scores")
     wide = _paired(fold_scores)
     rows = []

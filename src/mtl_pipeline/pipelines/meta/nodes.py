@@ -47,6 +47,7 @@ from mtl_pipeline.specs.meta import (
     target_settings,
     warmup_spec,
 )
+from mtl_pipeline.specs.predict import PREDICT_NAMES
 from mtl_pipeline.training.probes import train_warmup_probes
 
 
@@ -206,6 +207,7 @@ def fit_predictor(
         meta_model_config(params),
         **predictor_settings(params),
         meta_scores=meta_scores,
+        names=PREDICT_NAMES,
     )
     tables = predictor.feature_tables()
     predictor.settings = feature_settings(params, newsgroups_params, tables)
