@@ -3,9 +3,9 @@
 notebook).
 
 ``settings`` (the study's settings, parsed from the ``tweets`` block by
-``mtl_pipeline.specs.tweets``), ``folds`` (seeded stratified K-fold over
-a pair's tweets), ``cv`` (the model jobs of every fold, one durable training call per run,
-per-fold scores, the aux-share ablation's jobs), ``scores`` (Joshi-style results table, paired
-t-test), ``ablation`` (accuracy vs. share of auxiliary data), ``joshi_comparison`` (our
-direction per shared layer beside the paper's).
+``mtl_pipeline.specs.tweets``), ``folds`` (seeded stratified K-fold over a pair's tweets), ``cv``
+(the model jobs of every fold, one durable training call per run, per-fold scores, the
+aux-share ablation's jobs), ``scores`` (Joshi-style results table, paired t-test),
+``ablation`` (accuracy vs. share of auxiliary data), ``joshi_comparison`` (our direction per
+shared layer beside the paper's).
 """

@@ -231,22 +231,7 @@ class _LSTMRecurrence(torch.autograd.Function):
         x, w_ih, w_hh, lengths, hs, cs, acts, tanh_c = ctx.saved_tensors
         n, length, h4, b = acts.shape
         h = h4 // 4
-
-        # Gradient arriving at each state from outside the recursion: the sequence outputs
-        # (zero past a sequence's length) and the final state (at the sequence's length).
-        grad_h = acts.new_empty(n, length + 1, h, b)
-        if grad_sequence is not None and grad_sequence.numel():
-            grad_h[:, 0] = 0
-            torch.mul(
-                grad_sequence.permute(0, 2, 3, 1),
-                _real_steps(lengths, length, acts.dtype),
-                out=grad_h[:, 1:],
-            )
-        else:
-            grad_h.zero_()
-        if grad_final is not None:
-            at_length = lengths.view(n, 1, 1, b).expand(n, 1, h, b)
-            grad_h.scatter_add_(1, at_length, grad_final.unsqueeze(1))
+        grad_h = _outside_grad(acts, lengths, grad_final, grad_sequence)
         # dloss/d(gate pre-activations), (N, 4H, L, B): one gemm over all steps gives dW_ih.
         # Each step's block is built contiguous (dp) for its two gemms, then stored once.
         d_pre = acts.new_empty(n, h4, length, b)
@@ -293,6 +278,32 @@ class _LSTMRecurrence(torch.autograd.Function):
             grad_x = torch.bmm(flat.transpose(1, 2), w_ih.transpose(1, 2)).view_as(x)
         grad_bias = flat.sum(dim=2)
         return grad_x, grad_w_ih, grad_bias, grad_w_hh_t.transpose(1, 2), None, None
+
+
+def _outside_grad(
+    acts: torch.Tensor,
+    lengths: torch.Tensor,
+    grad_final: torch.Tensor | None,
+    grad_sequence: torch.Tensor | None,
+) -> torch.Tensor:
+    """The gradient arriving at each state from outside the recursion, (N, L + 1, H, B): the
+    sequence outputs (zero past a sequence's length) and the final state (at its length)."""
+    n, length, h4, b = acts.shape
+    h = h4 // 4
+    grad_h = acts.new_empty(n, length + 1, h, b)
+    if grad_sequence is not None and grad_sequence.numel():
+        grad_h[:, 0] = 0
+        torch.mul(
+            grad_sequence.permute(0, 2, 3, 1),
+            _real_steps(lengths, length, acts.dtype),
+            out=grad_h[:, 1:],
+        )
+    else:
+        grad_h.zero_()
+    if grad_final is not None:
+        at_length = lengths.view(n, 1, 1, b).expand(n, 1, h, b)
+        grad_h.scatter_add_(1, at_length, grad_final.unsqueeze(1))
+    return grad_h
 
 
 def _real_steps(lengths: torch.Tensor, length: int, dtype: torch.dtype) -> torch.Tensor:
