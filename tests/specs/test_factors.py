@@ -5,20 +5,7 @@ import pytest
 
 from mtl_pipeline.params import ParameterError
 from mtl_pipeline.specs.factors import factors_spec
-
-BASE = 20  # documents per class of the "base study"
-
-
-def _params(**changes) -> dict:
-    params = {
-        "seeds": [0, 1],
-        "related_pairs": None,
-        "unrelated_pairs": 2,
-        "data_balance": {"per_class": [5, 10, BASE]},
-        "label_distribution": {"total": BASE, "minority_shares": [0.5, 0.25]},
-    }
-    params.update(changes)
-    return params
+from tests.factors.test_sweeps import BASE, _params  # the sweep tests' small study
 
 
 def test_defaults_fill_the_effects_and_the_signal_metric():
