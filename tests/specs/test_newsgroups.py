@@ -119,6 +119,22 @@ def test_sample_settings_are_checked_where_the_user_wrote_them():
         spec.sample_spec({**ng, "test_per_task": 0})
 
 
+def test_the_documents_and_the_pairs_are_read_where_the_user_wrote_them():
+    ng = _conf()
+    source = spec.document_source(ng)
+    assert (source.documents, source.archive) == (None, ng["archive"])  # null: a download
+    assert source.remove_headers_footers_quotes == ng["remove_headers_footers_quotes"]
+    assert spec.document_source({**ng, "archive": "20news.tar.gz"}).archive == "20news.tar.gz"
+    with pytest.raises(ParameterError, match=r"^parameter newsgroups\.archive is 3; expected a"):
+        spec.document_source({**ng, "archive": 3})
+    chosen = spec.pair_selection(ng)
+    assert chosen.seeds == tuple(ng["seeds"]) and chosen.hierarchy == ng["hierarchy"]
+    with pytest.raises(ParameterError, match=r"^parameter newsgroups\.pairs_per_problem is 0"):
+        spec.pair_selection({**ng, "pairs_per_problem": 0})
+    with pytest.raises(ParameterError, match=r"^parameter newsgroups\.seeds is \['a'\]"):
+        spec.pair_selection({**ng, "seeds": ["a"]})
+
+
 def test_a_registered_pair_rule_named_in_problems_reaches_the_task_pairs():
     import pandas as pd
 

@@ -25,9 +25,9 @@ def check_newsgroups(params: Mapping[str, Any]) -> None:
     model, train, training and gain blocks (the gains' epochs within the epochs trained)."""
     p = Params(params, "newsgroups")
     check_keys(p.raw, newsgroups_spec.TOP_KEYS, "newsgroups")
-    parse_hierarchy(p.items("hierarchy"), names=newsgroups_spec.HIERARCHY_NAMES)
-    p.integers("seeds", minimum=0)
-    p.optional_integer("pairs_per_problem", minimum=1)
+    newsgroups_spec.document_source(p.raw)
+    chosen = newsgroups_spec.pair_selection(p.raw)
+    parse_hierarchy(chosen.hierarchy, names=newsgroups_spec.HIERARCHY_NAMES)
     newsgroups_spec.sample_spec(p.raw)
     newsgroups_spec.tfidf_max_features(p.section("tfidf").raw)
     training = newsgroups_spec.training(

@@ -249,6 +249,75 @@ def sample_spec(raw: Mapping[str, Any]) -> SampleSpec:
     )
 
 
+@dataclass(frozen=True)
+class DocumentSource:
+    """Where the documents come from: a user's labelled documents (``documents``, parsed by
+    ``data.newsgroups.read_labelled_documents``), else a 20NG archive or folder (``archive``),
+    else a download into ``download_dir`` (both null)."""
+
+    documents: Mapping[str, Any] | None
+    archive: str | None
+    download_dir: str | None
+    remove_headers_footers_quotes: bool
+
+
+#: The parameter names the document readers' errors and log lines use.
+DOCUMENTS = f"{BLOCK}.documents"
+ARCHIVE = f"{BLOCK}.archive"
+
+
+def document_source(raw: Mapping[str, Any]) -> DocumentSource:
+    """``newsgroups.documents``, ``archive``, ``download_dir``, ``remove_headers_footers_quotes``."""
+    p = Params(raw, BLOCK)
+    documents = p.raw.get("documents")
+    if documents is not None:
+        p.section("documents")  # a mapping (its keys are read by the reader)
+    return DocumentSource(
+        documents=documents,
+        archive=None if p.raw.get("archive") is None else p.text("archive"),
+        download_dir=None if p.raw.get("download_dir") is None else p.text("download_dir"),
+        remove_headers_footers_quotes=p.boolean("remove_headers_footers_quotes", default=False),
+    )
+
+
+@dataclass(frozen=True)
+class PairSelection:
+    """The task pairs a run studies: the tree (parsed by ``tasks.hierarchy.parse_hierarchy``
+    with :data:`HIERARCHY_NAMES`), the pair rules and problems, how many pairs of each problem
+    (None: all) drawn with which seed, and the seeds every pair is trained with (or per
+    problem)."""
+
+    hierarchy: list
+    rules: tuple[str, ...]
+    problems: Any
+    problem_seeds: Any
+    pairs_per_problem: int | None
+    pair_selection_seed: int
+    seeds: tuple[int, ...]
+
+
+def hierarchy(raw: Mapping[str, Any]) -> list:
+    """``newsgroups.hierarchy``: the tree's entries as written (``parse_hierarchy`` checks
+    them, with :data:`HIERARCHY_NAMES`, against the documents' newsgroups)."""
+    return Params(raw, BLOCK).items("hierarchy")
+
+
+def pair_selection(raw: Mapping[str, Any]) -> PairSelection:
+    """``newsgroups.hierarchy``, ``problems``, ``problem_seeds``, ``pairs_per_problem``,
+    ``pair_selection_seed`` and ``seeds`` (the problems and their seeds are checked against
+    the generated pairs by ``tasks.hierarchy.select_problems``)."""
+    p = Params(raw, BLOCK)
+    return PairSelection(
+        hierarchy=hierarchy(raw),
+        rules=pair_rules(raw),
+        problems=p.raw.get("problems"),
+        problem_seeds=p.raw.get("problem_seeds"),
+        pairs_per_problem=p.optional_integer("pairs_per_problem", minimum=1),
+        pair_selection_seed=p.integer("pair_selection_seed", default=0),
+        seeds=p.integers("seeds", minimum=0),
+    )
+
+
 def pair_rules(raw: Mapping[str, Any]) -> tuple[str, ...]:
     """The pair rules to generate problems with: the paper's two, and any other registered rule
     (``tasks.pair_rules``) that ``newsgroups.problems`` names; ``select_problems`` then keeps

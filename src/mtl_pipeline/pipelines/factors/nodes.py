@@ -57,7 +57,9 @@ def build_factor_pairs(
     spec = factors_spec_of(factors, newsgroups)
     names = newsgroups_spec.HIERARCHY_NAMES
     leaves = parse_hierarchy(
-        newsgroups["hierarchy"], known_newsgroups=documents["newsgroup"].unique(), names=names
+        newsgroups_spec.hierarchy(newsgroups),
+        known_newsgroups=documents["newsgroup"].unique(),
+        names=names,
     )
     pairs = select_factor_pairs(generate_task_pairs(leaves, names=names), spec)
     logger.info("factors: pairs %s, seeds %s", pairs["group"].value_counts().to_dict(), spec.seeds)

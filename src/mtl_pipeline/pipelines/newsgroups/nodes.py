@@ -13,7 +13,7 @@ from mtl_pipeline.data.newsgroups import (
     read_labelled_documents,
     read_newsgroups,
 )
-from mtl_pipeline.params import InputError, Params
+from mtl_pipeline.params import InputError
 from mtl_pipeline.pipelines.newsgroups_training import (
     draw_task_samples,
     mtl_model_jobs,
@@ -38,20 +38,14 @@ logger = logging.getLogger(__name__)
 def ingest_newsgroups(params: dict[str, Any]) -> pd.DataFrame:
     """Read the user's labelled documents (``documents``), or the configured 20NG archive or
     folder, or download 20NG when both are null."""
-    p = Params(params, "newsgroups")
-    if p.raw.get("documents") is not None:
-        return read_labelled_documents(p.raw["documents"], p.name("documents"))
-    remove = p.boolean("remove_headers_footers_quotes", default=False)
-    archive = p.raw.get("archive")
-    if archive is None:
-        logger.info("newsgroups.archive is null: downloading 20 Newsgroups with scikit-learn")
-        download_dir = p.raw.get("download_dir")
-        return download_newsgroups(
-            remove,
-            data_home=None if download_dir is None else p.text("download_dir"),
-            parameter=p.name("archive"),
-        )
-    return read_newsgroups(p.text("archive"), remove, parameter=p.name("archive"))
+    source = spec.document_source(params)
+    if source.documents is not None:
+        return read_labelled_documents(source.documents, spec.DOCUMENTS)
+    remove = source.remove_headers_footers_quotes
+    if source.archive is None:
+        logger.info("%s is null: downloading 20 Newsgroups with scikit-learn", spec.ARCHIVE)
+        return download_newsgroups(remove, data_home=source.download_dir, parameter=spec.ARCHIVE)
+    return read_newsgroups(source.archive, remove, parameter=spec.ARCHIVE)
 
 
 def build_tfidf(
@@ -70,21 +64,17 @@ def build_tfidf(
 def build_task_pairs(documents: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Task pairs from the configured hierarchy, optionally a seeded subset per problem, each
     with the seeds it is trained and judged with."""
-    names = spec.HIERARCHY_NAMES
-    p = Params(params, "newsgroups")
+    names, chosen = spec.HIERARCHY_NAMES, spec.pair_selection(params)
     known = documents["newsgroup"].unique()
-    leaves = parse_hierarchy(p.items("hierarchy"), known_newsgroups=known, names=names)
-    pairs = generate_task_pairs(leaves, rules=spec.pair_rules(params), names=names)
+    leaves = parse_hierarchy(chosen.hierarchy, known_newsgroups=known, names=names)
+    pairs = generate_task_pairs(leaves, rules=chosen.rules, names=names)
     studied, problem_seeds = select_problems(
-        pairs, params.get("problems"), params.get("problem_seeds"), names=names
+        pairs, chosen.problems, chosen.problem_seeds, names=names
     )
     selected = select_pairs(
-        studied,
-        p.optional_integer("pairs_per_problem", minimum=1),
-        p.integer("pair_selection_seed", default=0),
-        names=names,
+        studied, chosen.pairs_per_problem, chosen.pair_selection_seed, names=names
     )
-    selected = assign_seeds(selected, p.integers("seeds", minimum=0), problem_seeds, names=names)
+    selected = assign_seeds(selected, chosen.seeds, problem_seeds, names=names)
     logger.info(
         "Task pairs: %s (of %s); seeds: %s",
         selected["problem"].value_counts().sort_index().to_dict(),

@@ -72,7 +72,7 @@ def build_prediction_pairs(
     check_meta_model_fits(meta_model, meta_params, newsgroups_params, params)
     p = predict_spec(params)
     leaves = parse_hierarchy(
-        newsgroups_params["hierarchy"],
+        newsgroups_spec.hierarchy(newsgroups_params),
         known_newsgroups=documents["newsgroup"].unique(),
         names=PAIR_NAMES,
     )
