@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from mtl_pipeline.features.dataset import CROSS_PAIRINGS, JSD_JOINS, OOV_UNITS, 
 from mtl_pipeline.features.groups import CURVE_TABLE, DATASET_TABLE, WARMUP_TABLE
 from mtl_pipeline.features.ratios import AUX_ZERO_POLICIES
 from mtl_pipeline.meta.config import FEATURE_SUBSETS, MetaModelConfig
-from mtl_pipeline.meta.predictors import resolve_predictors
+from mtl_pipeline.meta.predictors import Predictor, resolve_predictors
 from mtl_pipeline.meta.targets import TargetSettings
 from mtl_pipeline.params import ParameterError, Params, nearest
 from mtl_pipeline.specs import newsgroups as newsgroups_spec
@@ -227,15 +228,23 @@ def warmup_spec(
     )
 
 
-def reporting_settings(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Section ``reporting``: the F1 of Fig. 4, and the subset and number of Table 3's
-    coefficients."""
+@dataclass(frozen=True)
+class ReportingSettings:
+    """The F1 of Fig. 4, and the subset and number of Table 3's coefficients."""
+
+    f1_metric: str
+    coefficient_subset: str
+    top_n_coefficients: int
+
+
+def reporting_settings(params: Mapping[str, Any]) -> ReportingSettings:
+    """Section ``reporting``."""
     p = _section(params, "reporting", REPORT_KEYS)
-    return {
-        "f1_metric": p.text("f1_metric"),
-        "coefficient_subset": p.choice("coefficient_subset", FEATURE_SUBSETS),
-        "top_n_coefficients": p.integer("top_n_coefficients", minimum=1),
-    }
+    return ReportingSettings(
+        f1_metric=p.text("f1_metric"),
+        coefficient_subset=p.choice("coefficient_subset", FEATURE_SUBSETS),
+        top_n_coefficients=p.integer("top_n_coefficients", minimum=1),
+    )
 
 
 def predictor_settings(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -247,14 +256,23 @@ def predictor_settings(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def goal_settings(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Section ``goal``: the margin over the majority baseline and the held-out pair draws."""
+@dataclass(frozen=True)
+class GoalSettings:
+    """The margin over the majority baseline, and the draws of pairs held out entirely."""
+
+    margin: float
+    holdout_share: float
+    holdout_repetitions: int
+
+
+def goal_settings(params: Mapping[str, Any]) -> GoalSettings:
+    """Section ``goal``."""
     p = _section(params, "goal", GOAL_KEYS)
-    return {
-        "margin": p.number("margin", minimum=0.0),
-        "holdout_share": p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
-        "holdout_repetitions": p.integer("holdout_repetitions", minimum=1),
-    }
+    return GoalSettings(
+        margin=p.number("margin", minimum=0.0),
+        holdout_share=p.number("holdout_share", positive=True, maximum=1, below_maximum=True),
+        holdout_repetitions=p.integer("holdout_repetitions", minimum=1),
+    )
 
 
 def meta_model_config(params: Mapping[str, Any]) -> MetaModelConfig:
@@ -280,7 +298,17 @@ def reliability_settings(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, dict[str, Any]]:
+@dataclass(frozen=True)
+class TargetChoice:
+    """The predictors the targets are scored for, and the calibration curve's predictors and
+    numbers of trained pairs."""
+
+    predictors: list[Predictor]
+    calibration_predictors: list[Predictor]
+    calibration_pairs: tuple[int, ...]
+
+
+def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, TargetChoice]:
     """Section ``targets``: the evaluation settings, the predictors (registry names) and the
     calibration's k values and predictors."""
     p = Params(section(params, "targets", TARGET_KEYS), "meta.targets")
@@ -294,13 +322,13 @@ def target_settings(params: Mapping[str, Any]) -> tuple[TargetSettings, dict[str
         confidence=p.number("confidence", positive=True, maximum=1, below_maximum=True),
         seed=p.integer("seed", minimum=0),
     )
-    choice: dict[str, Any] = {
-        "predictors": resolve_predictors(p.items("predictors"), p.name("predictors")),
-        "calibration_predictors": resolve_predictors(
+    choice = TargetChoice(
+        predictors=resolve_predictors(p.items("predictors"), p.name("predictors")),
+        calibration_predictors=resolve_predictors(
             p.items("calibration_predictors"), p.name("calibration_predictors")
         ),
-        "calibration_pairs": p.integers("calibration_pairs", minimum=2),
-    }
+        calibration_pairs=p.integers("calibration_pairs", minimum=2),
+    )
     return settings, choice
 
 

@@ -21,7 +21,6 @@ from mtl_pipeline.features.warmup import empty_warmup_features, warmup_features
 from mtl_pipeline.meta.goal import ablation_table, goal_table, held_out_pairs
 from mtl_pipeline.meta.model import evaluate_meta_model
 from mtl_pipeline.meta.predict import MetaPredictor, fit_meta_predictor
-from mtl_pipeline.meta.predictors import Predictor
 from mtl_pipeline.meta.reliability import gain_reliability
 from mtl_pipeline.meta.targets import calibration_curve, target_scores
 from mtl_pipeline.pipelines.newsgroups_training import mtl_model_jobs
@@ -117,10 +116,10 @@ def evaluate_meta_goal(
     held_out = held_out_pairs(
         meta_features,
         config,
-        share=goal["holdout_share"],
-        repetitions=goal["holdout_repetitions"],
+        share=goal.holdout_share,
+        repetitions=goal.holdout_repetitions,
     )
-    return ablation, goal_table(ablation, held_out, margin=goal["margin"])
+    return ablation, goal_table(ablation, held_out, margin=goal.margin)
 
 
 def evaluate_gain_reliability(mtl_gains: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
@@ -138,13 +137,12 @@ def evaluate_meta_targets(
     entirely, beside ceiling and baseline; and the few-trained-pairs calibration curve
     (:mod:`mtl_pipeline.meta.targets`)."""
     settings, choice = target_settings(params)
-    predictors: list[Predictor] = choice["predictors"]
-    targets = target_scores(meta_features, gain_reliability_table, predictors, settings)
+    targets = target_scores(meta_features, gain_reliability_table, choice.predictors, settings)
     calibration = calibration_curve(
         meta_features,
         gain_reliability_table,
-        choice["calibration_predictors"],
-        choice["calibration_pairs"],
+        choice.calibration_predictors,
+        choice.calibration_pairs,
         settings,
     )
     return targets, calibration
@@ -170,7 +168,7 @@ def plot_f1_over_epochs(
 ) -> tuple[Figure, Figure]:
     """Mean test F1 over epochs, STL vs MTL per problem (paper Fig. 4): PNG and PDF."""
     figure = f1_over_epochs_figure(
-        learning_curves, task_pairs, metric=reporting_settings(params)["f1_metric"]
+        learning_curves, task_pairs, metric=reporting_settings(params).f1_metric
     )
     return figure, figure
 
@@ -188,8 +186,8 @@ def plot_meta_coefficients(
 ) -> tuple[Figure, Figure, go.Figure]:
     """Mean meta-model coefficients of the top features (paper Table 3): PNG, PDF, interactive;
     degenerate models are shown as such, without bars."""
-    p = reporting_settings(params)
-    subset, top_n = p["coefficient_subset"], p["top_n_coefficients"]
+    reporting = reporting_settings(params)
+    subset, top_n = reporting.coefficient_subset, reporting.top_n_coefficients
     figure = meta_coefficients_figure(meta_coefficients, subset, top_n, meta_scores)
     return figure, figure, meta_coefficients_plotly(meta_coefficients, subset, top_n, meta_scores)
 
