@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mtl_pipeline.data.tweets import load_tweet_dataset as read_tweet_dataset
+from mtl_pipeline.params import DegenerateTaskError, OnDegenerate
 from mtl_pipeline.specs.tweets import (
     dataset_config,
     load_pairs,
@@ -17,7 +18,12 @@ from mtl_pipeline.specs.tweets import (
     selected_pairs,
     tweet_task,
 )
-from mtl_pipeline.tasks.tweets import TaskConfigError, TweetPair, build_pair_examples
+from mtl_pipeline.tasks.tweets import (
+    TaskConfigError,
+    TweetPair,
+    build_pair_examples,
+    stacked_pair_examples,
+)
 
 
 def load_tweet_dataset(raw, data_dir, name):
@@ -148,3 +154,23 @@ def test_shipped_configurations_on_real_data(tweets_dir):
     # infection (raw label 0) is class 1, the positive class
     aw = tables["lamb_awareness"]
     assert (tasks["flu_infection"].labels(aw) == (aw["awareness"] == "0")).all()
+
+
+def test_stacked_examples_stop_or_drop_a_pair_with_a_one_class_task(caplog):
+    a = pd.DataFrame({"tweet_id": ["1", "2"], "text": ["x", "y"], "y": ["0", "1"]})
+    b = pd.DataFrame({"tweet_id": ["1", "2"], "text": ["x", "y"], "y": ["1", "1"]})  # one class
+    tasks = {
+        n: tweet_task(n, {"dataset": n, "column": "y", "rule": "identity", "classes": ["0", "1"]})
+        for n in ("a", "b")
+    }
+    pairs = [TweetPair("aa", "a", "a"), TweetPair("ab", "a", "b")]
+    tables = {"a": a, "b": b}
+    switch = OnDegenerate("error", "tweets.on_degenerate_task")
+    with pytest.raises(DegenerateTaskError, match=r"^task 'b': the labelled data of pair ab"):
+        stacked_pair_examples(pairs, tasks, tables, switch)
+    dropped = OnDegenerate("drop", "tweets.on_degenerate_task")
+    kept = stacked_pair_examples(pairs, tasks, tables, dropped, "tweets.run_pairs")
+    assert kept["pair"].unique().tolist() == ["aa"] and len(kept) == 2
+    assert "Dropped (tweets.on_degenerate_task is 'drop'): task 'b'" in caplog.text
+    with pytest.raises(DegenerateTaskError, match="every pair of tweets.run_pairs was dropped"):
+        stacked_pair_examples(pairs[1:], tasks, tables, dropped, "tweets.run_pairs")

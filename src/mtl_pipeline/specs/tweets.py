@@ -113,6 +113,8 @@ TASK_KEYS = (
 )
 #: The switch of what a one-class task does to its pair (OnDegenerate.parameter).
 DEGENERATE_SWITCH = f"{BLOCK}.on_degenerate_task"
+#: The pairs a run trains (all of ``tweets.pairs`` when null).
+RUN_PAIRS = f"{BLOCK}.run_pairs"
 #: How unknown GloVe words start (the embedding's ``unknown``).
 UNKNOWN_VECTORS = ("random", "zeros")
 
@@ -123,7 +125,9 @@ def _block(params: Mapping[str, Any]) -> Params:
     return Params(params, BLOCK)
 
 
-def _section(params: Mapping[str, Any], key: str, allowed: Sequence[str], required=True) -> Params:
+def _section(
+    params: Mapping[str, Any], key: str, allowed: Sequence[str], required: bool = True
+) -> Params:
     """``tweets.<key>``, its keys checked against ``allowed``."""
     section = _block(params).section(key, required=required)
     check_keys(section.raw, allowed, section.where)

@@ -16,15 +16,24 @@ the other, which the pooled schedule masks out of the loss (Joshi et al.'s missi
 
 from __future__ import annotations
 
+import logging
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from mtl_pipeline.data.tweets import ID, TEXT
-from mtl_pipeline.params import InputError
+from mtl_pipeline.params import (
+    InputError,
+    OnDegenerate,
+    class_counts,
+    degenerate_message,
+    without_degenerate,
+)
+
+logger = logging.getLogger(__name__)
 
 MISSING = -1
 TASK_RULES = ("identity", "threshold")
@@ -139,3 +148,48 @@ def build_pair_examples(
         }
     )
     return out.reset_index(drop=True)
+
+
+def stacked_pair_examples(
+    pairs: Sequence[TweetPair],
+    tasks: Mapping[str, TweetTask],
+    tables: Mapping[str, pd.DataFrame],
+    on_degenerate: OnDegenerate,
+    pairs_parameter: str = "pairs",
+) -> pd.DataFrame:
+    """Every pair's examples (:func:`build_pair_examples`), stacked in pair order.
+
+    A pair one of whose tasks has a single class over its tweets stops the run, or is left out
+    with a warning (``on_degenerate``); ``pairs_parameter`` names the pairs' setting for the
+    error when none is left.
+    """
+    parts, problems = [], []
+    for pair in pairs:
+        part = build_pair_examples(pair, tasks, tables)
+        found = [
+            degenerate_message(
+                task.name,
+                f"the labelled data of pair {pair.name} (dataset {task.dataset})",
+                class_counts(part[f"{role}_label"].to_numpy()),
+                task.class_names,
+            )
+            for role, task in (("main", tasks[pair.main]), ("aux", tasks[pair.aux]))
+        ]
+        problems += [(pair.name, f) for f in found if f]
+        if any(found):
+            continue
+        logger.info(
+            "pair %s: %d tweets, %d with both labels",
+            pair.name,
+            len(part),
+            int(((part["main_label"] >= 0) & (part["aux_label"] >= 0)).sum()),
+        )
+        parts.append((pair.name, part))
+    kept = without_degenerate(
+        parts,
+        problems,
+        lambda named: named[0],
+        on_degenerate,
+        f"every pair of {pairs_parameter} was dropped: nothing to train",
+    )
+    return pd.concat([part for _, part in kept], ignore_index=True)

@@ -19,11 +19,10 @@ from mtl_pipeline.data.tweets import (
     rehydration_report_table,
     split_tweet_datasets,
 )
-from mtl_pipeline.params import class_counts, degenerate_message, without_degenerate
 from mtl_pipeline.reporting.figures import aux_ablation_figure
 from mtl_pipeline.reporting.run_metrics import for_metrics_dataset, tweet_results_metrics
 from mtl_pipeline.specs import tweets as tweet_specs
-from mtl_pipeline.tasks.tweets import build_pair_examples
+from mtl_pipeline.tasks.tweets import stacked_pair_examples
 from mtl_pipeline.text.glove import build_embedding_matrix, embedding_coverage, load_vectors_for
 from mtl_pipeline.text.tweets import build_vocabulary, encode_sequences, tokenize_tweet
 from mtl_pipeline.tweets_study.cv import pairs_from_table, run_aux_ablation, run_cross_validation
@@ -68,38 +67,13 @@ def build_tweet_examples(params: dict[str, Any], tweet_datasets: pd.DataFrame) -
     with a warning when ``tweets.on_degenerate_task`` is 'drop'.
     """
     run = tweet_specs.run_pairs(params)
-    by_name = split_tweet_datasets(tweet_datasets)
-    parts, problems = [], []
-    for pair in run.pairs:
-        part = build_pair_examples(pair, run.tasks, by_name)
-        found = [
-            degenerate_message(
-                task.name,
-                f"the labelled data of pair {pair.name} (dataset {task.dataset})",
-                class_counts(part[f"{role}_label"].to_numpy()),
-                task.class_names,
-            )
-            for role, task in (("main", run.tasks[pair.main]), ("aux", run.tasks[pair.aux]))
-        ]
-        found = [f for f in found if f]
-        problems += [(pair.name, f) for f in found]
-        if found:
-            continue
-        logger.info(
-            "pair %s: %d tweets, %d with both labels",
-            pair.name,
-            len(part),
-            int(((part["main_label"] >= 0) & (part["aux_label"] >= 0)).sum()),
-        )
-        parts.append((pair.name, part))
-    kept = without_degenerate(
-        parts,
-        problems,
-        lambda named: named[0],
+    return stacked_pair_examples(
+        run.pairs,
+        run.tasks,
+        split_tweet_datasets(tweet_datasets),
         tweet_specs.on_degenerate(params),
-        "every pair of tweets.run_pairs was dropped: nothing to train",
+        tweet_specs.RUN_PAIRS,
     )
-    return pd.concat([part for _, part in kept], ignore_index=True)
 
 
 def build_tweet_vocabulary(examples: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
