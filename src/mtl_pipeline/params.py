@@ -267,15 +267,13 @@ class OnDegenerate:
             raise ValueError(f"OnDegenerate.action must be one of {DEGENERATE_ACTIONS}")
 
 
-def check_degenerate(problems: Sequence[str], action: str, parameter: str | None) -> None:
-    """Stop on degenerate tasks (``action`` 'error'), or log each one as dropped (``'drop'``).
-
-    ``parameter`` is the switch as the user writes it (e.g. ``tweets.on_degenerate_task``), or
-    None where there is no switch.
-    """
+def check_degenerate(problems: Sequence[str], on_degenerate: OnDegenerate = OnDegenerate()) -> None:
+    """Stop on degenerate tasks, or log each one as dropped (see :class:`OnDegenerate`; the
+    default stops, with no switch to name)."""
     if not problems:
         return
-    if action == "error":
+    parameter = on_degenerate.parameter
+    if on_degenerate.action == "error":
         more = f" (and {len(problems) - 1} more such splits)" if len(problems) > 1 else ""
         switch = (
             f", or set the parameter {parameter} to 'drop' to drop such tasks with a warning"
@@ -301,9 +299,7 @@ def without_degenerate(
 
     Dropping every item is an error too: ``nothing_left`` says what is then missing.
     """
-    check_degenerate(
-        [message for _, message in problems], on_degenerate.action, on_degenerate.parameter
-    )
+    check_degenerate([message for _, message in problems], on_degenerate)
     bad = {k for k, _ in problems}
     kept = [item for item in items if key(item) not in bad]
     if not kept:

@@ -161,16 +161,16 @@ def test_stacked_examples_stop_or_drop_a_pair_with_a_one_class_task(caplog):
     b = pd.DataFrame({"tweet_id": ["1", "2"], "text": ["x", "y"], "y": ["1", "1"]})  # one class
     tasks = {
         n: tweet_task(n, {"dataset": n, "column": "y", "rule": "identity", "classes": ["0", "1"]})
-        for n in ("a", "b")
+        for n in ("a", "b", "c")
     }
-    pairs = [TweetPair("aa", "a", "a"), TweetPair("ab", "a", "b")]
-    tables = {"a": a, "b": b}
+    pairs = [TweetPair("ac", "a", "c"), TweetPair("ab", "a", "b")]
+    tables = {"a": a, "b": b, "c": a}
     switch = OnDegenerate("error", "tweets.on_degenerate_task")
     with pytest.raises(DegenerateTaskError, match=r"^task 'b': the labelled data of pair ab"):
         stacked_pair_examples(pairs, tasks, tables, switch)
     dropped = OnDegenerate("drop", "tweets.on_degenerate_task")
     kept = stacked_pair_examples(pairs, tasks, tables, dropped, "tweets.run_pairs")
-    assert kept["pair"].unique().tolist() == ["aa"] and len(kept) == 2
+    assert kept["pair"].unique().tolist() == ["ac"] and len(kept) == 2
     assert "Dropped (tweets.on_degenerate_task is 'drop'): task 'b'" in caplog.text
     with pytest.raises(DegenerateTaskError, match="every pair of tweets.run_pairs was dropped"):
         stacked_pair_examples(pairs[1:], tasks, tables, dropped, "tweets.run_pairs")

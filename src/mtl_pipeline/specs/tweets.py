@@ -43,6 +43,7 @@ from mtl_pipeline.tasks.tweets import (
     TweetPair,
     TweetTask,
 )
+from mtl_pipeline.text.glove import UNKNOWN_VECTORS
 from mtl_pipeline.training import ModelSpec, TrainSpec
 from mtl_pipeline.training.specs import ACTIVATIONS, SCHEDULES, SEQUENCE_ENCODERS
 from mtl_pipeline.tweets_study.settings import (
@@ -115,8 +116,6 @@ TASK_KEYS = (
 DEGENERATE_SWITCH = f"{BLOCK}.on_degenerate_task"
 #: The pairs a run trains (all of ``tweets.pairs`` when null).
 RUN_PAIRS = f"{BLOCK}.run_pairs"
-#: How unknown GloVe words start (the embedding's ``unknown``).
-UNKNOWN_VECTORS = ("random", "zeros")
 
 
 def _block(params: Mapping[str, Any]) -> Params:

